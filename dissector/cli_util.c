@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* cli_util: see cli.h. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "archive/common/err.h"
+#include "archive/common/timeutil.h"
+#include "dissector/catalog.h"
+#include "dissector/cli.h"
+
+int tv_cli_fail(const char *cmd, const char *fallback)
+{
+	const char *msg = tv_errmsg();
+	fprintf(stderr, "tapvault %s: %s\n", cmd, msg[0] ? msg : fallback);
+	return TV_EXIT_FAIL;
+}
+
+int tv_cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "tapvault %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'tapvault %s --help'.\n", cmd);
+	return TV_EXIT_USAGE;
+}
+
+bool tv_cli_interactive(void)
+{
+	return isatty(STDERR_FILENO);
+}
+
+bool tv_cli_scope_option(struct tv_cli_scope *s, int opt, const char *arg)
+{
+	switch (opt) {
+	case 's': s->url = arg; return true;
+	case 'p': s->prefix = arg; return true;
+	case 'F': s->from_text = arg; return true;
+	case 'T': s->to_text = arg; return true;
+	case 'n':
+		if (s->nnodes < sizeof(s->nodes) / sizeof(s->nodes[0]))
+			s->nodes[s->nnodes++] = arg;
+		return true;
+	default: return false;
+	}
+}
+
+int tv_cli_scope_finish(struct tv_cli_scope *s, const char *cmd)
+{
+	if (!s->prefix)
+		s->prefix = "";
+	if (!s->url)
+		return tv_cli_usage_error(cmd, "--store is required");
+	uint64_t now = tv_now_ns();
+	s->from = 0;
+	s->to = UINT64_MAX;
+	if ((s->from_text && tv_parse_time(s->from_text, now, &s->from)) ||
+	    (s->to_text && tv_parse_time(s->to_text, now, &s->to)))
+		return tv_cli_usage_error(cmd, "%s", tv_errmsg());
+	s->windowed = s->from_text || s->to_text;
+	if (s->windowed && s->to <= s->from)
+		return tv_cli_usage_error(cmd, "empty window: --to is not after --from");
+	return TV_EXIT_OK;
+}
+
+int tv_cli_scope_each_node(const struct tv_cli_scope *s, struct tv_store *st,
+			   int (*fn)(void *ctx, const char *node), void *ctx)
+{
+	if (!s->nnodes)
+		return tv_catalog_nodes(st, s->prefix, fn, ctx);
+	for (size_t i = 0; i < s->nnodes; i++) {
+		int rc = fn(ctx, s->nodes[i]);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* buffer: the node's rolling segment buffer, a directory laid out as a
+ * file:// store with DESIGN.md's keys, plus:
+ *   open/              the segment being written (and any a crash left)
+ *   .uploaded/STEM     empty marker: the uploader stored every object of STEM
+ *   .corrupt/          open segments nothing could be salvaged from
+ * The buffer never exceeds its cap: before each write the agent asks for room,
+ * and the oldest sealed segments go first, uploaded ones before ones still
+ * waiting; each segment dropped before upload is counted and logged. */
+#ifndef TV_BUFFER_H
+#define TV_BUFFER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "archive/index.h"
+
+struct tv_buffer_stats {
+	uint64_t sealed, recycled, lost, salvaged, corrupt;
+	uint64_t sealed_bytes; /* bytes of sealed segments held */
+	uint64_t segments;     /* sealed segments held */
+};
+
+struct tv_buffer;
+
+/* Opens (creating) the buffer directory and indexes the sealed segments in it.
+ * @return 0 or negative errno (message names the directory). */
+int tv_buffer_open(struct tv_buffer **out, const char *dir, uint64_t cap);
+void tv_buffer_free(struct tv_buffer *b);
+
+/* Salvages every segment left in open/ by a crash and seals it; what cannot
+ * be salvaged is moved to .corrupt/ and counted. @return 0 or an I/O error. */
+int tv_buffer_salvage(struct tv_buffer *b);
+
+/* The newest sealed segment of node: *found, its seq and index SHA-256. */
+int tv_buffer_chain_tail(struct tv_buffer *b, const char *node, bool *found, uint64_t *seq,
+			 uint8_t sha[TV_SHA256_LEN]);
+
+/* Paths for a new open segment (caller frees). */
+int tv_buffer_open_paths(struct tv_buffer *b, uint64_t created_ns, uint64_t seq, char **data, char **events);
+
+/* Seals: writes the index, then moves data, events and index (last) to their
+ * keys. index_sha receives the SHA-256 of the index object. */
+int tv_buffer_seal(struct tv_buffer *b, const struct tv_index *idx, const char *data_path,
+		   const char *events_path, uint8_t index_sha[TV_SHA256_LEN]);
+
+/* Evicts sealed segments until sealed bytes + open_bytes <= cap.
+ * @return 0, or -ENOSPC when even an empty buffer cannot hold open_bytes. */
+int tv_buffer_make_room(struct tv_buffer *b, uint64_t open_bytes);
+
+void tv_buffer_get_stats(struct tv_buffer *b, struct tv_buffer_stats *out);
+uint64_t tv_buffer_cap(const struct tv_buffer *b);
+
+/* For the uploader: marks a segment (by stem) as stored everywhere it must be. */
+int tv_buffer_mark_uploaded(const char *dir, const char *stem);
+bool tv_buffer_is_uploaded(const char *dir, const char *stem);
+
+#endif

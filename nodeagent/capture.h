@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* capture: where packets come from. One interface, several backends:
+ * capture_pcap.c (libpcap, TPACKET_V3 ring; also replays a capture file).
+ * No libpcap type appears here, so callers never include pcap.h. */
+#ifndef TV_CAPTURE_H
+#define TV_CAPTURE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "archive/pcapng.h"
+
+struct tv_capture_opts {
+	const char *const *interfaces; /* names; "any" allowed */
+	uint32_t ninterfaces;
+	uint32_t snaplen;
+	const char *filter;    /* BPF (tcpdump syntax); "" or NULL: everything */
+	uint64_t ring_bytes;   /* kernel ring per interface */
+	const char *read_file; /* replay this pcap/pcapng instead of capturing */
+};
+
+struct tv_capture;
+
+/* Called for each packet; data is valid only during the call. */
+typedef int (*tv_capture_fn)(void *ctx, uint32_t ifindex, uint64_t ts_ns, uint32_t caplen, uint32_t len,
+			     const uint8_t *data);
+
+/* Opens every interface (needs CAP_NET_RAW). @return 0 or negative errno
+ * with a message naming the interface. */
+int tv_capture_open(struct tv_capture **out, const struct tv_capture_opts *o);
+void tv_capture_free(struct tv_capture *c);
+
+uint32_t tv_capture_niface(const struct tv_capture *c);
+/* name, linktype (LINKTYPE_*), snaplen of interface i. */
+void tv_capture_iface(const struct tv_capture *c, uint32_t i, struct tv_iface *out);
+
+/* Waits up to timeout_ms for packets and delivers what is ready on every
+ * interface. @return packets delivered (>= 0), -ENODATA at the end of a
+ * replayed file, or another negative errno. A callback's non-zero return
+ * stops the delivery and is returned. */
+int tv_capture_poll(struct tv_capture *c, int timeout_ms, tv_capture_fn fn, void *ctx);
+
+/* Kernel counters since open (pcap_stats). @return 0 or -ENOTSUP. */
+int tv_capture_stats(struct tv_capture *c, uint32_t i, uint64_t *received, uint64_t *dropped,
+		     uint64_t *if_dropped);
+
+/* Stops (true) or resumes (false) delivery without closing: a filter that
+ * matches nothing is installed so the kernel does not queue packets. */
+int tv_capture_pause(struct tv_capture *c, bool paused);
+
+/* @return true when replaying a file. */
+bool tv_capture_is_replay(const struct tv_capture *c);
+
+#endif

@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* capture_pcap: libpcap backend of capture.h.
+ *
+ * Each interface gets its own handle with a large TPACKET_V3 ring
+ * (pcap_set_buffer_size), nanosecond timestamps, full snaplen and
+ * non-blocking mode; one poll(2) waits on all of them and pcap_dispatch
+ * drains each ring. The callback only copies into a chunk, so a single
+ * thread keeps up with the ring while compression runs elsewhere. */
+#include <errno.h>
+#include <pcap/pcap.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "archive/common/err.h"
+#include "archive/common/log.h"
+#include "nodeagent/capture.h"
+
+struct handle {
+	pcap_t *p;
+	struct tv_iface iface;
+	struct bpf_program prog; /* the user's filter */
+	bool have_prog;
+	uint64_t wrap_drops, last_drop; /* pcap_stats counters are 32-bit on some paths */
+};
+
+struct tv_capture {
+	struct handle *h;
+	uint32_t n;
+	bool replay;
+	struct pollfd *pfds;
+};
+
+struct dispatch_ctx {
+	tv_capture_fn fn;
+	void *ctx;
+	uint32_t ifindex;
+	int rc;
+	int delivered;
+};
+
+static int set_filter(struct handle *h, const char *filter)
+{
+	if (!filter || !filter[0])
+		return 0;
+	if (pcap_compile(h->p, &h->prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0)
+		return tv_err(-EINVAL, "filter '%s': %s", filter, pcap_geterr(h->p));
+	h->have_prog = true;
+	if (pcap_setfilter(h->p, &h->prog) != 0)
+		return tv_err(-EINVAL, "%s: cannot set filter: %s", h->iface.name, pcap_geterr(h->p));
+	return 0;
+}
+
+static int open_live(struct handle *h, const char *name, const struct tv_capture_opts *o)
+{
+	char err[PCAP_ERRBUF_SIZE];
+	h->p = pcap_create(name, err);
+	if (!h->p)
+		return tv_err(-ENODEV, "interface %s: %s", name, err);
+	pcap_set_snaplen(h->p, (int)o->snaplen);
+	pcap_set_buffer_size(h->p, (int)(o->ring_bytes > INT32_MAX ? INT32_MAX : o->ring_bytes));
+	pcap_set_timeout(h->p, 100);
+	pcap_set_immediate_mode(h->p, 0);
+	pcap_set_tstamp_precision(h->p, PCAP_TSTAMP_PRECISION_NANO);
+	int rc = pcap_activate(h->p);
+	if (rc < 0) {
+		int e = rc == PCAP_ERROR_PERM_DENIED      ? -EPERM
+			: rc == PCAP_ERROR_NO_SUCH_DEVICE ? -ENODEV
+							  : -EIO;
+		return tv_err(e, "interface %s: %s%s", name, pcap_statustostr(rc),
+			      e == -EPERM ? " (needs CAP_NET_RAW; see docs/AGENT.md)" : "");
+	}
+	if (rc > 0)
+		tv_warn("interface %s: %s", name, pcap_statustostr(rc));
+	if (pcap_setnonblock(h->p, 1, err) != 0)
+		return tv_err(-EIO, "interface %s: %s", name, err);
+	return 0;
+}
+
+static int open_replay(struct handle *h, const char *path)
+{
+	char err[PCAP_ERRBUF_SIZE];
+	h->p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, err);
+	if (!h->p)
+		return tv_err(-EIO, "%s: %s", path, err);
+	return 0;
+}
+
+int tv_capture_open(struct tv_capture **out, const struct tv_capture_opts *o)
+{
+	*out = NULL;
+	struct tv_capture *c = calloc(1, sizeof(*c));
+	uint32_t n = o->read_file ? 1 : o->ninterfaces;
+	if (!c || !(c->h = calloc(n, sizeof(*c->h))) || !(c->pfds = calloc(n, sizeof(*c->pfds)))) {
+		tv_capture_free(c);
+		return tv_err(-ENOMEM, "out of memory");
+	}
+	c->replay = o->read_file != NULL;
+	int rc = 0;
+	for (uint32_t i = 0; i < n && !rc; i++) {
+		struct handle *h = &c->h[i];
+		const char *name = c->replay ? "replay" : o->interfaces[i];
+		rc = c->replay ? open_replay(h, o->read_file) : open_live(h, name, o);
+		c->n = i + 1;
+		if (rc)
+			break;
+		snprintf(h->iface.name, sizeof(h->iface.name), "%s", name);
+		h->iface.linktype = tv_linktype_from_dlt(pcap_datalink(h->p));
+		h->iface.snaplen = (uint32_t)pcap_snapshot(h->p);
+		if ((rc = set_filter(h, o->filter)))
+			break;
+		c->pfds[i].fd = c->replay ? -1 : pcap_get_selectable_fd(h->p);
+		c->pfds[i].events = POLLIN;
+	}
+	if (rc) {
+		tv_capture_free(c);
+		return rc;
+	}
+	*out = c;
+	return 0;
+}
+
+void tv_capture_free(struct tv_capture *c)
+{
+	if (!c)
+		return;
+	for (uint32_t i = 0; c->h && i < c->n; i++) {
+		if (c->h[i].have_prog)
+			pcap_freecode(&c->h[i].prog);
+		if (c->h[i].p)
+			pcap_close(c->h[i].p);
+	}
+	free(c->h);
+	free(c->pfds);
+	free(c);
+}
+
+uint32_t tv_capture_niface(const struct tv_capture *c)
+{
+	return c->n;
+}
+
+void tv_capture_iface(const struct tv_capture *c, uint32_t i, struct tv_iface *out)
+{
+	*out = c->h[i].iface;
+}
+
+bool tv_capture_is_replay(const struct tv_capture *c)
+{
+	return c->replay;
+}
+
+static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
+{
+	struct dispatch_ctx *d = (struct dispatch_ctx *)user;
+	if (d->rc)
+		return;
+	uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000000ULL + (uint64_t)h->ts.tv_usec;
+	d->rc = d->fn(d->ctx, d->ifindex, ts, h->caplen, h->len, data);
+	d->delivered++;
+}
+
+static int dispatch(struct tv_capture *c, uint32_t i, struct dispatch_ctx *d, int max)
+{
+	d->ifindex = i;
+	int n = pcap_dispatch(c->h[i].p, max, on_packet, (u_char *)d);
+	if (d->rc)
+		return d->rc;
+	if (n == PCAP_ERROR)
+		return tv_err(-EIO, "%s: %s", c->h[i].iface.name, pcap_geterr(c->h[i].p));
+	return n;
+}
+
+int tv_capture_poll(struct tv_capture *c, int timeout_ms, tv_capture_fn fn, void *ctx)
+{
+	struct dispatch_ctx d = {fn, ctx, 0, 0, 0};
+	if (c->replay) {
+		int n = dispatch(c, 0, &d, 4096);
+		if (n < 0)
+			return n;
+		return n == 0 ? -ENODATA : d.delivered;
+	}
+	int ready = poll(c->pfds, c->n, timeout_ms);
+	if (ready < 0)
+		return errno == EINTR ? 0 : tv_err(-errno, "poll: %s", strerror(errno));
+	/* Drain every ring even without POLLIN: TPACKET_V3 blocks may be ready after the timeout. */
+	for (uint32_t i = 0; i < c->n; i++) {
+		int n = dispatch(c, i, &d, -1);
+		if (n < 0)
+			return n;
+	}
+	return d.delivered;
+}
+
+int tv_capture_stats(struct tv_capture *c, uint32_t i, uint64_t *received, uint64_t *dropped,
+		     uint64_t *if_dropped)
+{
+	struct pcap_stat st;
+	if (c->replay || pcap_stats(c->h[i].p, &st) != 0)
+		return -ENOTSUP;
+	*received = st.ps_recv;
+	*dropped = st.ps_drop;
+	*if_dropped = st.ps_ifdrop;
+	return 0;
+}
+
+int tv_capture_pause(struct tv_capture *c, bool paused)
+{
+	for (uint32_t i = 0; i < c->n && !c->replay; i++) {
+		struct handle *h = &c->h[i];
+		struct bpf_program none;
+		int rc;
+		if (paused) {
+			/* "less 1": no real packet is that short */
+			if (pcap_compile(h->p, &none, "less 1", 1, PCAP_NETMASK_UNKNOWN) != 0)
+				return tv_err(-EIO, "%s: %s", h->iface.name, pcap_geterr(h->p));
+			rc = pcap_setfilter(h->p, &none);
+			pcap_freecode(&none);
+		} else if (h->have_prog) {
+			rc = pcap_setfilter(h->p, &h->prog);
+		} else {
+			if (pcap_compile(h->p, &none, "", 1, PCAP_NETMASK_UNKNOWN) != 0)
+				return tv_err(-EIO, "%s: %s", h->iface.name, pcap_geterr(h->p));
+			rc = pcap_setfilter(h->p, &none);
+			pcap_freecode(&none);
+		}
+		if (rc != 0)
+			return tv_err(-EIO, "%s: %s", h->iface.name, pcap_geterr(h->p));
+	}
+	return 0;
+}

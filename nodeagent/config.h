@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* config: the agent's configuration, one typed table that drives YAML
+ * parsing, command-line overrides, defaults, validation and --print-config.
+ *
+ * Keys mirror the Helm values (tap.capture.raw.storageSize, ...) plus the
+ * agent's own (agent.*). A YAML file sets them as nested mappings; flags and
+ * `--set key=value` override the file. Errors name FILE:LINE:COLUMN. */
+#ifndef TV_AGENT_CONFIG_H
+#define TV_AGENT_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define TV_CFG_LIST_MAX 32
+
+struct tv_strlist {
+	char *items[TV_CFG_LIST_MAX]; /* owned */
+	size_t n;
+};
+
+struct tv_agent_config {
+	/* tap.* (Helm values) */
+	bool raw_enabled;
+	uint64_t storage_size;
+	bool stopped;
+	char *regex;
+	struct tv_strlist namespaces;
+	struct tv_strlist excluded_namespaces;
+	/* agent.* */
+	char *node;
+	struct tv_strlist interfaces;
+	uint64_t snaplen;
+	char *filter;
+	char *buffer_dir;
+	uint64_t seal_interval_ns;
+	uint64_t seal_bytes;
+	int64_t zstd_level;
+	char *metrics_addr;
+	uint64_t ring_size;
+	char *log_level;
+};
+
+/* Sets every key to its default. @return 0 or -ENOMEM. */
+int tv_agent_config_init(struct tv_agent_config *c);
+void tv_agent_config_cleanup(struct tv_agent_config *c);
+
+/* Reads a YAML file over the current values. @return 0, or -EINVAL/-ENOENT
+ * with the message naming FILE:LINE:COLUMN and the key. */
+int tv_agent_config_load_file(struct tv_agent_config *c, const char *path);
+
+/* Sets one key from text ("tap.capture.stopped", "true"); list keys append
+ * unless `replace_list`. `where` prefixes error messages ("--set", a flag).
+ * @return 0 or -EINVAL. */
+int tv_agent_config_set(struct tv_agent_config *c, const char *key, const char *value, bool replace_list,
+			const char *where);
+
+/* Cross-field checks (storage size vs seal bytes, regex compiles, ...). */
+int tv_agent_config_validate(const struct tv_agent_config *c);
+
+/* Writes the effective configuration as YAML. */
+void tv_agent_config_print(const struct tv_agent_config *c, FILE *out);
+
+/* Parses "1Gi", "500Mi", "64k", "1G", "1048576". @return 0 or -EINVAL. */
+int tv_parse_size(const char *text, uint64_t *out);
+
+#endif

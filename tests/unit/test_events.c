@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Events file: state record first, K8s and OS records, schema validation. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zstd.h>
+
+#include "archive/common/err.h"
+#include "archive/common/fsutil.h"
+#include "archive/events.h"
+#include "testutil.h"
+
+static void read_all(const char *path, struct tv_buf *b)
+{
+	tv_buf_init(b, 0);
+	assert_int_equal(tv_read_file(path, b), 0);
+}
+
+static void test_round_trip(void **state)
+{
+	(void)state;
+	const char *dir = tu_tmpdir();
+	char path[160];
+	snprintf(path, sizeof(path), "%s/e.events.jsonl.zst", dir);
+	const char *ips[] = {"10.1.2.3"};
+	struct tv_k8s_port ports[] = {{"http", 8080, "TCP"}};
+	struct tv_label labels[] = {{"app", "web"}};
+	struct tv_k8s_object pod = {"pod", "web-1", "shop", "node-a", ips, 1, ports, 1, labels, 1};
+	struct tv_os_event sock = {.ts_ns = 5,
+				   .event = "connect",
+				   .pid = 42,
+				   .comm = "curl",
+				   .cgroup_id = 99,
+				   .container_id = "abc123"};
+	assert_int_equal(tv_flow_key_from_string("tcp 10.1.2.3:5000 > 10.1.2.4:80", &sock.flow), 0);
+	struct tv_events_writer *w;
+	assert_int_equal(tv_events_writer_open(&w, path, 1000, &pod, 1, &sock, 1), 0);
+	assert_int_equal(tv_events_write_k8s(w, 2000, TV_K8S_DELETED, &pod), 0);
+	for (int i = 0; i < 5000; i++) { /* enough to span several frames */
+		sock.ts_ns = 3000 + (uint64_t)i;
+		assert_int_equal(tv_events_write_os(w, &sock), 0);
+	}
+	assert_int_equal(tv_events_writer_close(w), 0);
+	tv_events_writer_free(w);
+
+	struct tv_buf b;
+	read_all(path, &b);
+	struct tv_events_reader *r;
+	assert_int_equal(tv_events_reader_open(&r, b.data, b.len, path), 0);
+	json_t *rec;
+	assert_int_equal(tv_events_reader_next(r, &rec), 1);
+	assert_string_equal(json_string_value(json_object_get(rec, "type")), "state");
+	json_t *obj = json_array_get(json_object_get(rec, "objects"), 0);
+	assert_string_equal(json_string_value(json_object_get(obj, "namespace")), "shop");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(obj, "labels"), "app")), "web");
+	json_t *s0 = json_array_get(json_object_get(rec, "sockets"), 0);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(s0, "flow"), "dst")),
+			    "10.1.2.4");
+	json_decref(rec);
+	assert_int_equal(tv_events_reader_next(r, &rec), 1);
+	assert_string_equal(json_string_value(json_object_get(rec, "action")), "deleted");
+	json_decref(rec);
+	int n = 0;
+	int rc;
+	while ((rc = tv_events_reader_next(r, &rec)) == 1) {
+		assert_string_equal(json_string_value(json_object_get(rec, "comm")), "curl");
+		assert_int_equal(json_integer_value(json_object_get(rec, "ts")), 3000 + n);
+		json_decref(rec);
+		n++;
+	}
+	assert_int_equal(rc, 0);
+	assert_int_equal(n, 5000);
+	tv_events_reader_free(r);
+	tv_buf_cleanup(&b);
+	tu_rmrf(dir);
+}
+
+/* Compresses text as one zstd frame into b. */
+static void zframe(const char *text, struct tv_buf *b)
+{
+	tv_buf_init(b, 0);
+	size_t n = strlen(text), bound = ZSTD_compressBound(n);
+	assert_int_equal(tv_buf_reserve(b, bound), 0);
+	b->len = ZSTD_compress(b->data, bound, text, n, 1);
+	assert_false(ZSTD_isError(b->len));
+}
+
+static int read_status(const char *text)
+{
+	struct tv_buf b;
+	zframe(text, &b);
+	struct tv_events_reader *r;
+	assert_int_equal(tv_events_reader_open(&r, b.data, b.len, "t"), 0);
+	json_t *rec;
+	int rc;
+	while ((rc = tv_events_reader_next(r, &rec)) == 1)
+		json_decref(rec);
+	tv_events_reader_free(r);
+	tv_buf_cleanup(&b);
+	return rc;
+}
+
+static void test_schema_is_enforced(void **state)
+{
+	(void)state;
+	const char *state_line = "{\"type\":\"state\",\"ts\":1,\"objects\":[],\"sockets\":[]}\n";
+	char buf[512];
+	assert_int_equal(read_status(state_line), 0);
+	assert_int_equal(read_status(""), TV_ECORRUPT); /* no state record */
+	assert_int_equal(read_status("{\"type\":\"os\",\"ts\":1,\"event\":\"x\",\"pid\":1,\"comm\":\"c\","
+				     "\"cgroup_id\":1}\n"),
+			 TV_ECORRUPT); /* state must come first */
+	snprintf(buf, sizeof(buf), "%s{\"type\":\"k8s\",\"ts\":2,\"action\":\"exploded\",\"object\":{}}\n",
+		 state_line);
+	assert_int_equal(read_status(buf), TV_ECORRUPT);
+	snprintf(buf, sizeof(buf), "%s{\"type\":\"os\",\"ts\":\"soon\"}\n", state_line);
+	assert_int_equal(read_status(buf), TV_ECORRUPT);
+	snprintf(buf, sizeof(buf), "%s{not json\n", state_line);
+	assert_int_equal(read_status(buf), TV_ECORRUPT);
+	snprintf(buf, sizeof(buf), "%s{\"type\":\"os\"", state_line); /* torn last line */
+	assert_int_equal(read_status(buf), TV_ETRUNC);
+	/* garbage instead of zstd */
+	struct tv_events_reader *r;
+	assert_int_equal(tv_events_reader_open(&r, (const uint8_t *)"garbage!", 8, "g"), 0);
+	json_t *rec;
+	assert_int_equal(tv_events_reader_next(r, &rec), TV_ECORRUPT);
+	assert_non_null(strstr(tv_errmsg(), "zstd"));
+	tv_events_reader_free(r);
+}
+
+static void test_decompression_bomb_is_bounded(void **state)
+{
+	(void)state;
+	/* 64 MiB of one never-ending line compresses to a few KiB */
+	size_t n = (size_t)64 << 20;
+	char *big = malloc(n + 1);
+	memset(big, 'a', n);
+	big[n] = '\0';
+	assert_int_equal(read_status(big), TV_ECORRUPT);
+	assert_non_null(strstr(tv_errmsg(), "longer than"));
+	free(big);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_schema_is_enforced),
+		cmocka_unit_test(test_decompression_bomb_is_bounded),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

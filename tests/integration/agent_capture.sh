@@ -68,18 +68,22 @@ while read -r stem _; do
     i=$((i + 1))
 done < segs.txt
 mergecap -a -w agent.pcapng s*.pcapng || fail mergecap
-# On the transmit path the kernel stamps each packet socket's copy separately,
-# so the agent's and tcpdump's timestamps of one packet may differ by a few
-# microseconds: allow 1 ms, and print the worst difference seen.
-python3 "$HERE/../lib/pcaps.py" contains ref-a.pcap agent.pcapng vh-a 1000 || exit 1
-python3 "$HERE/../lib/pcaps.py" contains ref-b.pcap agent.pcapng vh-b 1000 || exit 1
-
 note "index counters"
 drops=0
 while read -r stem _; do
     d=$("$TV" segment info --store buf "$stem" | python3 -c 'import json,sys; print(sum(i["drops_kernel"] for i in json.load(sys.stdin)["interfaces"]))')
     drops=$((drops + d))
 done < segs.txt
+# When a packet carries no timestamp yet, the kernel stamps each packet
+# socket's copy separately as it delivers it, so the agent's and tcpdump's
+# timestamps of one packet differ by the time between two deliveries: tens of
+# microseconds here, more when a VM's vCPU is descheduled in between (CI saw a
+# miss at the former 1 ms limit). The bytes must still match exactly; the
+# closest timestamp wins among identical copies. Allow 20 ms and print the
+# worst difference seen.
+python3 "$HERE/../lib/pcaps.py" contains ref-a.pcap agent.pcapng vh-a 20000 || fail "(kernel drops recorded: $drops; tcpdump: $(grep -h dropped ref-?.log | tr '\n' ' '))"
+python3 "$HERE/../lib/pcaps.py" contains ref-b.pcap agent.pcapng vh-b 20000 || fail "(kernel drops recorded: $drops; tcpdump: $(grep -h dropped ref-?.log | tr '\n' ' '))"
+
 [ "$drops" = 0 ] || fail "kernel drops recorded: $drops"
 grep -q "dropped all capabilities" agent.log || fail "capabilities were not dropped"
 echo "PASS: agent captured every reference packet on 2 interfaces, $(wc -l < segs.txt) segments, 0 drops, exit in $ms ms"

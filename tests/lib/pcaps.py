@@ -73,8 +73,13 @@ def contains(ref_path, agent_path, iface, tolerance_ns):
             if not cand[1] and abs(cand[0] - ts) <= tolerance_ns and (best is None or abs(cand[0] - ts) < abs(best[0] - ts)):
                 best = cand
         if best is None:
+            same = [c[0] for c in by_bytes.get((data, orig), [])]
+            why = "no packet with these bytes"
+            if same:
+                near = min(same, key=lambda t: abs(t - ts))
+                why = f"{len(same)} with these bytes, nearest timestamp {near - ts:+d} ns away"
             raise SystemExit(f"FAIL: {iface}: reference packet {k + 1} of {len(ref)} (ts {ts}, {orig} bytes) "
-                             f"is not in the agent's capture")
+                             f"is not in the agent's capture ({why})")
         best[1] = True
         worst = max(worst, abs(best[0] - ts))
     print(f"{iface}: all {len(ref)} reference packets found among {len(got)} captured "

@@ -9,15 +9,18 @@
 
 #include "archive/common/err.h"
 #include "archive/store_file.h"
+#include "archive/store_s3.h"
 
 int tv_store_open(const char *url, int flags, struct tv_store **out)
 {
 	*out = NULL;
 	if (strncmp(url, "file://", 7) == 0)
 		return tv_store_file_open(url + 7, url, flags, out);
+	if (strncmp(url, "s3://", 5) == 0)
+		return tv_store_s3_open(url, out);
 	const char *colon = strstr(url, "://");
 	if (colon)
-		return tv_err(-EINVAL, "store '%s': unsupported scheme '%.*s' (this build has file://)", url,
+		return tv_err(-EINVAL, "store '%s': unsupported scheme '%.*s' (file:// and s3:// are)", url,
 			      (int)(colon - url), url);
 	return tv_store_file_open(url, url, flags, out);
 }

@@ -1,0 +1,351 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* s3:// store against a real S3 server (Ceph RGW started by tests/s3/with_rgw.sh;
+ * the AWS_* variables and RGW_BUCKET come from it). Every store operation,
+ * awkward keys, create-if-absent, pagination, the clear errors of a wrong
+ * secret and a missing bucket, multipart, and (TV_S3_BIG=1) a multi-GB object. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "archive/common/err.h"
+#include "archive/store.h"
+#include "archive/store_s3.h"
+#include "tests/unit/testutil.h"
+
+static char url[256];
+
+static struct tv_store *open_store(void)
+{
+	struct tv_store *s = NULL;
+	assert_int_equal(tv_store_open(url, 0, &s), 0);
+	return s;
+}
+
+static void fill(uint8_t *p, size_t n, uint32_t seed)
+{
+	for (size_t i = 0; i < n; i++) {
+		seed = seed * 1103515245u + 12345u;
+		p[i] = (uint8_t)(seed >> 16);
+	}
+}
+
+static void test_put_get_head_range_delete(void **state)
+{
+	(void)state;
+	struct tv_store *s = open_store();
+	uint8_t data[100000];
+	fill(data, sizeof(data), 1);
+	assert_int_equal(tv_store_put(s, "t/basic/obj", data, sizeof(data), 0), 0);
+	struct tv_buf b;
+	tv_buf_init(&b, 1 << 20);
+	assert_int_equal(tv_store_get(s, "t/basic/obj", &b), 0);
+	assert_int_equal(b.len, sizeof(data));
+	assert_memory_equal(b.data, data, sizeof(data));
+	assert_int_equal(tv_store_get_range(s, "t/basic/obj", 1000, 5000, &b), 0);
+	assert_int_equal(b.len, 5000);
+	assert_memory_equal(b.data, data + 1000, 5000);
+	assert_int_equal(tv_store_get_range(s, "t/basic/obj", 99990, 20, &b), TV_ETRUNC);
+	assert_int_equal(tv_store_get_range(s, "t/basic/obj", 200000, 10, &b), TV_ETRUNC);
+	struct tv_store_entry e;
+	assert_int_equal(tv_store_head(s, "t/basic/obj", &e), 0);
+	assert_int_equal(e.size, sizeof(data));
+	assert_true(e.mtime_ns > (uint64_t)(time(NULL) - 600) * 1000000000ULL);
+	/* put replaces */
+	assert_int_equal(tv_store_put(s, "t/basic/obj", "new", 3, 0), 0);
+	assert_int_equal(tv_store_get(s, "t/basic/obj", &b), 0);
+	assert_int_equal(b.len, 3);
+	/* an empty object */
+	assert_int_equal(tv_store_put(s, "t/basic/empty", "", 0, 0), 0);
+	assert_int_equal(tv_store_head(s, "t/basic/empty", &e), 0);
+	assert_int_equal(e.size, 0);
+	assert_int_equal(tv_store_delete(s, "t/basic/obj"), 0);
+	assert_int_equal(tv_store_delete(s, "t/basic/obj"), 0); /* missing: still success */
+	assert_int_equal(tv_store_head(s, "t/basic/obj", &e), -ENOENT);
+	assert_int_equal(tv_store_get(s, "t/basic/obj", &b), -ENOENT);
+	assert_non_null(strstr(tv_errmsg(), "t/basic/obj"));
+	tv_buf_cleanup(&b);
+	tv_store_free(s);
+}
+
+static void test_awkward_keys(void **state)
+{
+	(void)state;
+	struct tv_store *s = open_store();
+	const char *keys[] = {"t/keys/with space",     "t/keys/colon:and+plus",
+			      "t/keys/100%25%",        "t/keys/unicode-\xc3\xa9\xe2\x82\xac\xf0\x9f\x93\xa6",
+			      "t/keys/amp&lt<gt>'\"q", "t/keys/tilde~star*eq=?hash#"};
+	size_t n = sizeof(keys) / sizeof(keys[0]);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(tv_store_put(s, keys[i], keys[i], strlen(keys[i]), 0), 0);
+	struct tv_store_list l;
+	assert_int_equal(tv_store_list(s, "t/keys/", 0, NULL, 0, &l), 0);
+	assert_int_equal(l.n, n);
+	struct tv_buf b;
+	tv_buf_init(&b, 4096);
+	for (size_t i = 0; i < n; i++) {
+		bool listed = false;
+		for (size_t j = 0; j < l.n; j++)
+			listed |= strcmp(l.entries[j].key, keys[i]) == 0;
+		assert_true(listed);
+		assert_int_equal(tv_store_get(s, keys[i], &b), 0);
+		assert_int_equal(b.len, strlen(keys[i]));
+		assert_memory_equal(b.data, keys[i], b.len);
+		assert_int_equal(tv_store_delete(s, keys[i]), 0);
+	}
+	tv_store_list_cleanup(&l);
+	tv_buf_cleanup(&b);
+	tv_store_free(s);
+}
+
+static void test_create_if_absent(void **state)
+{
+	(void)state;
+	struct tv_store *s = open_store();
+	tv_store_delete(s, "t/once/a");
+	assert_int_equal(tv_store_put(s, "t/once/a", "first", 5, TV_PUT_CREATE_ONLY), 0);
+	assert_int_equal(tv_store_put(s, "t/once/a", "second", 6, TV_PUT_CREATE_ONLY), -EEXIST);
+	struct tv_buf b;
+	tv_buf_init(&b, 4096);
+	assert_int_equal(tv_store_get(s, "t/once/a", &b), 0);
+	assert_int_equal(b.len, 5);
+	assert_memory_equal(b.data, "first", 5);
+	/* the documented fallback for servers that ignore If-None-Match */
+	struct tv_s3_opts o = {.create_mode = TV_S3_CREATE_HEAD_THEN_PUT};
+	tv_s3_set_defaults(&o);
+	struct tv_store *h = open_store();
+	assert_int_equal(tv_store_put(h, "t/once/a", "third", 5, TV_PUT_CREATE_ONLY), -EEXIST);
+	tv_store_delete(h, "t/once/b");
+	assert_int_equal(tv_store_put(h, "t/once/b", "b", 1, TV_PUT_CREATE_ONLY), 0);
+	tv_s3_set_defaults(NULL);
+	tv_store_free(h);
+	tv_buf_cleanup(&b);
+	tv_store_free(s);
+}
+
+static void test_list_pages_and_delimiter(void **state)
+{
+	(void)state;
+	struct tv_store *s = open_store();
+	char key[64];
+	for (int d = 0; d < 3; d++)
+		for (int i = 0; i < 4; i++) {
+			snprintf(key, sizeof(key), "t/list/d%d/k%02d", d, i);
+			assert_int_equal(tv_store_put(s, key, "x", 1, 0), 0);
+		}
+	assert_int_equal(tv_store_put(s, "t/list/top", "x", 1, 0), 0);
+	/* pages of 5 over 13 keys, in order */
+	char *after = NULL, last[64] = "";
+	size_t total = 0, pages = 0;
+	do {
+		struct tv_store_list l;
+		assert_int_equal(tv_store_list(s, "t/list/", 0, after, 5, &l), 0);
+		free(after);
+		after = l.next ? strdup(l.next) : NULL;
+		for (size_t i = 0; i < l.n; i++) {
+			assert_true(strcmp(l.entries[i].key, last) > 0);
+			snprintf(last, sizeof(last), "%s", l.entries[i].key);
+			assert_int_equal(l.entries[i].size, 1);
+		}
+		total += l.n;
+		pages++;
+		tv_store_list_cleanup(&l);
+	} while (after);
+	assert_int_equal(total, 13);
+	assert_int_equal(pages, 3);
+	/* the delimiter rolls up "directories", also across pages */
+	size_t nprefix = 0, nkeys = 0;
+	after = NULL;
+	do {
+		struct tv_store_list l;
+		assert_int_equal(tv_store_list(s, "t/list/", '/', after, 2, &l), 0);
+		free(after);
+		after = l.next ? strdup(l.next) : NULL;
+		for (size_t i = 0; i < l.nprefixes; i++) {
+			snprintf(key, sizeof(key), "t/list/d%zu/", nprefix);
+			assert_string_equal(l.prefixes[i], key);
+			nprefix++;
+		}
+		nkeys += l.n;
+		tv_store_list_cleanup(&l);
+	} while (after);
+	assert_int_equal(nprefix, 3);
+	assert_int_equal(nkeys, 1);
+	/* start after a given key */
+	struct tv_store_list l;
+	assert_int_equal(tv_store_list(s, "t/list/", 0, "t/list/d2/k01", 0, &l), 0);
+	assert_int_equal(l.n, 3);
+	assert_string_equal(l.entries[0].key, "t/list/d2/k02");
+	tv_store_list_cleanup(&l);
+	tv_store_free(s);
+}
+
+static void test_prefix_store(void **state)
+{
+	(void)state;
+	char sub[300];
+	snprintf(sub, sizeof(sub), "%s/t/pfx/", url);
+	struct tv_store *s = NULL;
+	assert_int_equal(tv_store_open(sub, 0, &s), 0);
+	assert_int_equal(tv_store_put(s, "a/b", "ab", 2, 0), 0);
+	struct tv_store_list l;
+	assert_int_equal(tv_store_list(s, "", '/', NULL, 0, &l), 0);
+	assert_int_equal(l.nprefixes, 1);
+	assert_string_equal(l.prefixes[0], "a/");
+	tv_store_list_cleanup(&l);
+	tv_store_free(s);
+	struct tv_store *root = open_store();
+	struct tv_store_entry e;
+	assert_int_equal(tv_store_head(root, "t/pfx/a/b", &e), 0);
+	assert_int_equal(e.size, 2);
+	tv_store_free(root);
+}
+
+static void test_multipart(void **state)
+{
+	(void)state;
+	struct tv_s3_opts o = {.multipart_threshold = 6 << 20, .part_size = 5 << 20, .parallel = 3};
+	tv_s3_set_defaults(&o);
+	struct tv_store *s = open_store();
+	size_t n = (23 << 20) + 12345; /* 5 parts, the last short */
+	uint8_t *data = malloc(n);
+	fill(data, n, 7);
+	const char *dir = tu_tmpdir();
+	char path[256];
+	snprintf(path, sizeof(path), "%s/big", dir);
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, n, f), n);
+	fclose(f);
+	assert_int_equal(tv_store_put_file(s, "t/mp/file", path, 0), 0);
+	assert_int_equal(tv_store_put(s, "t/mp/mem", data, n, 0), 0);
+	struct tv_buf b;
+	tv_buf_init(&b, 64 << 20);
+	const char *both[] = {"t/mp/file", "t/mp/mem"};
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(tv_store_get(s, both[i], &b), 0);
+		assert_int_equal(b.len, n);
+		assert_memory_equal(b.data, data, n);
+	}
+	/* create-if-absent over multipart */
+	assert_int_equal(tv_store_put_file(s, "t/mp/file", path, TV_PUT_CREATE_ONLY), -EEXIST);
+	unsigned aborted = 99;
+	assert_int_equal(tv_store_s3_abort_incomplete(s, "t/mp/", 0, &aborted), 0);
+	assert_int_equal(aborted, 0);
+	struct tv_s3_stats st;
+	tv_store_s3_stats(s, &st);
+	assert_true(st.requests >= 2 * 7);
+	tv_s3_set_defaults(NULL);
+	tv_buf_cleanup(&b);
+	free(data);
+	tu_rmrf(dir);
+	tv_store_free(s);
+}
+
+/* A multi-GB object: sparse file with each MiB stamped with its number, so a
+ * misplaced part is caught without holding the object in memory. */
+static void test_multi_gb(void **state)
+{
+	(void)state;
+	if (!getenv("TV_S3_BIG")) {
+		skip();
+		return;
+	}
+	const uint64_t size = ((uint64_t)2 << 30) + (3 << 20) + 17;
+	const char *dir = tu_tmpdir();
+	char path[256];
+	snprintf(path, sizeof(path), "%s/huge", dir);
+	int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)size), 0);
+	for (uint64_t mib = 0; mib * (1 << 20) < size; mib++)
+		assert_int_equal(pwrite(fd, &mib, sizeof(mib), (off_t)(mib << 20)), (ssize_t)sizeof(mib));
+	close(fd);
+	struct tv_store *s = open_store();
+	assert_int_equal(tv_store_put_file(s, "t/huge", path, 0), 0);
+	struct tv_store_entry e;
+	assert_int_equal(tv_store_head(s, "t/huge", &e), 0);
+	assert_int_equal(e.size, size);
+	struct tv_buf b;
+	tv_buf_init(&b, 1 << 20);
+	for (uint64_t mib = 0; mib * (1 << 20) < size; mib += 97) {
+		assert_int_equal(tv_store_get_range(s, "t/huge", mib << 20, 16, &b), 0);
+		uint64_t got;
+		memcpy(&got, b.data, sizeof(got));
+		assert_int_equal(got, mib);
+	}
+	assert_int_equal(tv_store_get_range(s, "t/huge", size - 17, 17, &b), 0);
+	assert_int_equal(tv_store_delete(s, "t/huge"), 0);
+	tv_buf_cleanup(&b);
+	tv_store_free(s);
+	tu_rmrf(dir);
+}
+
+static void test_wrong_secret(void **state)
+{
+	(void)state;
+	char *saved = strdup(getenv("AWS_SECRET_ACCESS_KEY"));
+	setenv("AWS_SECRET_ACCESS_KEY", "not-the-secret", 1);
+	struct tv_s3_opts o = {.retries = 0};
+	tv_s3_set_defaults(&o);
+	struct tv_store *s = open_store();
+	assert_int_equal(tv_store_put(s, "t/denied", "x", 1, 0), -EACCES);
+	assert_non_null(strstr(tv_errmsg(), "SignatureDoesNotMatch"));
+	assert_non_null(strstr(tv_errmsg(), "AWS_SECRET_ACCESS_KEY"));
+	assert_null(strstr(tv_errmsg(), "not-the-secret"));
+	tv_store_free(s);
+	setenv("AWS_SECRET_ACCESS_KEY", saved, 1);
+	free(saved);
+	tv_s3_set_defaults(NULL);
+}
+
+static void test_missing_bucket(void **state)
+{
+	(void)state;
+	struct tv_store *s = NULL;
+	assert_int_equal(tv_store_open("s3://no-such-bucket-tapvault/x", 0, &s), 0);
+	assert_int_equal(tv_store_put(s, "k", "x", 1, 0), -ENXIO);
+	assert_non_null(strstr(tv_errmsg(), "NoSuchBucket"));
+	struct tv_store_list l;
+	assert_int_equal(tv_store_list(s, "", 0, NULL, 0, &l), -ENXIO);
+	tv_store_free(s);
+	assert_int_equal(tv_store_open("s3://Bad_Bucket!/x", 0, &s), -EINVAL);
+}
+
+static void test_endpoint_down(void **state)
+{
+	(void)state;
+	struct tv_s3_opts o = {.endpoint = "http://127.0.0.1:1", .retries = 1};
+	tv_s3_set_defaults(&o);
+	struct tv_store *s = open_store();
+	assert_int_equal(tv_store_put(s, "t/x", "x", 1, 0), -EAGAIN);
+	assert_non_null(strstr(tv_errmsg(), "127.0.0.1"));
+	tv_store_free(s);
+	tv_s3_set_defaults(NULL);
+}
+
+int main(void)
+{
+	const char *bucket = getenv("RGW_BUCKET");
+	if (!bucket || !getenv("AWS_ENDPOINT_URL_S3")) {
+		fprintf(stderr, "test_store_s3: run me through tests/s3/with_rgw.sh\n");
+		return 1;
+	}
+	snprintf(url, sizeof(url), "s3://%s", bucket);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_put_get_head_range_delete),
+		cmocka_unit_test(test_awkward_keys),
+		cmocka_unit_test(test_create_if_absent),
+		cmocka_unit_test(test_list_pages_and_delimiter),
+		cmocka_unit_test(test_prefix_store),
+		cmocka_unit_test(test_multipart),
+		cmocka_unit_test(test_multi_gb),
+		cmocka_unit_test(test_wrong_secret),
+		cmocka_unit_test(test_missing_bucket),
+		cmocka_unit_test(test_endpoint_down),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -61,6 +61,8 @@ struct uploader {
 	pthread_cond_t changed; /* pending list changed, a worker finished, or stop */
 	struct pending *items;
 	size_t n, cap;
+	char (*nodes)[TV_KEY_MAX]; /* "…v1/nodes/NODE/" prefixes seen in the buffer */
+	size_t nnodes;
 	atomic_bool fatal; /* once: a refusal retrying cannot fix */
 	/* metrics */
 	_Atomic uint64_t uploaded, uploaded_bytes, retries, gone, failed;
@@ -125,13 +127,34 @@ static uint64_t local_size(const char *dir, const char *stem, const char *suffix
 	return stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
 }
 
+/* Remembers the key prefix of key's node ("[PREFIX/]v1/nodes/NODE/"). */
+static void note_node(struct uploader *u, const char *key)
+{
+	const char *nodes = strstr(key, "v1/nodes/");
+	const char *end = nodes ? strchr(nodes + 9, '/') : NULL;
+	if (!end || (size_t)(end + 1 - key) >= TV_KEY_MAX)
+		return;
+	size_t len = (size_t)(end + 1 - key);
+	for (size_t i = 0; i < u->nnodes; i++)
+		if (strlen(u->nodes[i]) == len && strncmp(u->nodes[i], key, len) == 0)
+			return;
+	char(*more)[TV_KEY_MAX] = realloc(u->nodes, (u->nnodes + 1) * sizeof(*more));
+	if (!more)
+		return;
+	u->nodes = more;
+	snprintf(u->nodes[u->nnodes++], TV_KEY_MAX, "%.*s", (int)len, key);
+}
+
 static int on_buffer_key(void *ctx, const struct tv_store_entry *e)
 {
 	struct uploader *u = ctx;
 	struct tv_segment_key k;
 	char stem[TV_KEY_MAX + 1];
-	if (tv_key_parse_segment(e->key, &k) || k.kind != TV_OBJ_INDEX ||
-	    tv_key_sibling(e->key, "", stem, sizeof(stem)) || tv_buffer_is_uploaded(u->o->buffer_dir, stem))
+	if (tv_key_parse_segment(e->key, &k))
+		return 0;
+	note_node(u, e->key);
+	if (k.kind != TV_OBJ_INDEX || tv_key_sibling(e->key, "", stem, sizeof(stem)) ||
+	    tv_buffer_is_uploaded(u->o->buffer_dir, stem))
 		return 0;
 	struct pending *p = find(u, stem);
 	if (p) {
@@ -409,31 +432,14 @@ static void abort_leftover_uploads(struct uploader *u, struct tv_store *s)
 {
 	if (strcmp(s->ops->scheme, "s3") != 0)
 		return;
-	char done[16][TV_KEY_MAX];
-	size_t ndone = 0;
-	pthread_mutex_lock(&u->lock);
-	for (size_t i = 0; i < u->n && ndone < 16; i++) {
-		const char *nodes = strstr(u->items[i].stem, "v1/nodes/");
-		const char *end = nodes ? strchr(nodes + 9, '/') : NULL;
-		if (!end)
-			continue;
-		char prefix[TV_KEY_MAX];
-		snprintf(prefix, sizeof(prefix), "%.*s", (int)(end + 1 - u->items[i].stem), u->items[i].stem);
-		bool seen = false;
-		for (size_t j = 0; j < ndone; j++)
-			seen |= strcmp(done[j], prefix) == 0;
-		if (!seen)
-			snprintf(done[ndone++], TV_KEY_MAX, "%s", prefix);
-	}
-	pthread_mutex_unlock(&u->lock);
-	for (size_t j = 0; j < ndone; j++) {
+	for (size_t j = 0; j < u->nnodes; j++) {
 		unsigned aborted = 0;
-		if (tv_store_s3_abort_incomplete(s, done[j], 0, &aborted))
-			tv_warn("could not check for unfinished multipart uploads under %s: %s", done[j],
+		if (tv_store_s3_abort_incomplete(s, u->nodes[j], 0, &aborted))
+			tv_warn("could not check for unfinished multipart uploads under %s: %s", u->nodes[j],
 				tv_errmsg());
 		else if (aborted)
 			tv_info("aborted %u unfinished multipart upload(s) under %s (a crash left them)",
-				aborted, done[j]);
+				aborted, u->nodes[j]);
 	}
 }
 
@@ -542,6 +548,7 @@ int tv_uploader_run(const struct tv_uploader_opts *given, atomic_bool *stop, str
 	for (size_t i = 0; i < u.n; i++)
 		free(u.items[i].stem);
 	free(u.items);
+	free(u.nodes);
 	tv_store_free(u.buffer);
 	pthread_mutex_destroy(&u.lock);
 	pthread_cond_destroy(&u.changed);

@@ -111,6 +111,7 @@ cmd_start() {
         command -v "$c" >/dev/null || die "$c not found (scripts/install-deps.sh installs it)"
     done
     mkdir -p "$DIR"/{mon,osd,rgw,run,log}
+    : >"$DIR/aws-config"
     uuidgen >"$DIR/fsid"
     local mon_port rgw_port=${PORT:-$(free_port)}
     mon_port=$(free_port)
@@ -134,7 +135,7 @@ cmd_start() {
         die "radosgw-admin user create failed (see $DIR/log/admin.out)"
     # The bucket, with Debian's AWS CLI (the reference client of the benchmarks).
     AWS_ACCESS_KEY_ID=$ACCESS_KEY AWS_SECRET_ACCESS_KEY=$SECRET_KEY AWS_REGION=us-east-1 \
-        AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
+        AWS_CONFIG_FILE=$DIR/aws-config AWS_SHARED_CREDENTIALS_FILE=$DIR/aws-config \
         timeout 60 /usr/bin/aws --endpoint-url "http://127.0.0.1:$rgw_port" s3api create-bucket \
         --bucket "$BUCKET" >>"$DIR/log/admin.out" 2>&1 || die "could not create bucket $BUCKET"
     cmd_show

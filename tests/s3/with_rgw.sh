@@ -13,5 +13,5 @@ if [ ! -f "$dir/rgw.port" ]; then
     exit 1
 fi
 eval "$("$HERE/../../scripts/rgw.sh" env "$dir")"
-export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null RGW_DIR=$dir
+export AWS_CONFIG_FILE=$dir/aws-config AWS_SHARED_CREDENTIALS_FILE=$dir/aws-config RGW_DIR=$dir
 exec "$@"

@@ -47,7 +47,8 @@ struct tv_s3_opts {
 	uint64_t multipart_threshold; /* objects above this go multipart (default 64 MiB) */
 	uint64_t part_size;           /* default 16 MiB; S3 needs >= 5 MiB */
 	unsigned parallel;            /* parts in flight per object (default 4) */
-	unsigned retries;             /* extra attempts on transient errors (default 4) */
+	unsigned retries;             /* extra attempts on transient errors (0: default 4) */
+	bool content_md5;             /* also send Content-MD5 and check MD5 ETags */
 	long connect_timeout_ms;      /* default 5000 */
 	long low_speed_timeout_s;     /* abort below 1 KiB/s for this long (default 30) */
 };

@@ -46,6 +46,7 @@ static const char usage[] =
 	"      --multipart-threshold SZ  objects above go multipart (default 64Mi)\n"
 	"      --part-size SZ          multipart part size (default 16Mi, >= 5Mi)\n"
 	"      --part-parallel N       parts in flight per object (default 4)\n"
+	"      --content-md5           also send Content-MD5 (the signed SHA-256 is always checked)\n"
 	"\n"
 	"Exit: 0 done (or stopped), 1 --once left segments not uploaded, 2 usage or setup.\n";
 
@@ -65,6 +66,7 @@ enum {
 	O_MP_THRESHOLD,
 	O_PART_SIZE,
 	O_PART_PAR,
+	O_MD5,
 };
 
 static const struct option opts[] = {{"buffer", required_argument, NULL, 'b'},
@@ -85,6 +87,7 @@ static const struct option opts[] = {{"buffer", required_argument, NULL, 'b'},
 				     {"multipart-threshold", required_argument, NULL, O_MP_THRESHOLD},
 				     {"part-size", required_argument, NULL, O_PART_SIZE},
 				     {"part-parallel", required_argument, NULL, O_PART_PAR},
+				     {"content-md5", no_argument, NULL, O_MD5},
 				     {"help", no_argument, NULL, 'h'},
 				     {NULL, 0, NULL, 0}};
 

@@ -36,7 +36,8 @@ echo "buffer: $files objects, $bytes bytes"
 run() {
     local label=$1; shift
     local t
-    t=$( { /usr/bin/time -f '%e %U %S' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
+    local TIMEFORMAT='%R %U %S'
+    t=$( { time "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
     echo "$label $t"
 }
 results=""

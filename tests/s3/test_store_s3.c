@@ -204,11 +204,23 @@ static void test_prefix_store(void **state)
 	tv_store_free(root);
 }
 
+static void multipart_round(const struct tv_s3_opts *o);
+
 static void test_multipart(void **state)
 {
 	(void)state;
 	struct tv_s3_opts o = {.multipart_threshold = 6 << 20, .part_size = 5 << 20, .parallel = 3};
 	tv_s3_set_defaults(&o);
+	multipart_round(&o);
+	o.content_md5 = true; /* the same with Content-MD5 and MD5 ETag checks */
+	tv_s3_set_defaults(&o);
+	multipart_round(&o);
+	tv_s3_set_defaults(NULL);
+}
+
+static void multipart_round(const struct tv_s3_opts *o)
+{
+	(void)o;
 	struct tv_store *s = open_store();
 	size_t n = (23 << 20) + 12345; /* 5 parts, the last short */
 	uint8_t *data = malloc(n);
@@ -232,13 +244,17 @@ static void test_multipart(void **state)
 	}
 	/* create-if-absent over multipart */
 	assert_int_equal(tv_store_put_file(s, "t/mp/file", path, TV_PUT_CREATE_ONLY), -EEXIST);
+	/* small objects too */
+	assert_int_equal(tv_store_put(s, "t/mp/small", data, 1000, 0), 0);
+	assert_int_equal(tv_store_get(s, "t/mp/small", &b), 0);
+	assert_int_equal(b.len, 1000);
+	assert_memory_equal(b.data, data, 1000);
 	unsigned aborted = 99;
 	assert_int_equal(tv_store_s3_abort_incomplete(s, "t/mp/", 0, &aborted), 0);
 	assert_int_equal(aborted, 0);
 	struct tv_s3_stats st;
 	tv_store_s3_stats(s, &st);
 	assert_true(st.requests >= 2 * 7);
-	tv_s3_set_defaults(NULL);
 	tv_buf_cleanup(&b);
 	free(data);
 	tu_rmrf(dir);

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -558,28 +559,11 @@ static int put_single(struct s3_store *s, const char *key, const void *data, siz
 	return rc;
 }
 
-/* Where multipart parts come from: memory or a file descriptor. */
+/* What a multipart upload sends: memory (a caller's buffer or a mapped file). */
 struct part_source {
 	const uint8_t *mem;
-	int fd;
 	uint64_t size;
 };
-
-static int read_part(const struct part_source *src, uint64_t off, size_t len, struct tv_buf *b)
-{
-	tv_buf_reset(b);
-	if (tv_buf_reserve(b, len))
-		return -ENOMEM;
-	if (src->mem)
-		memcpy(b->data, src->mem + off, len);
-	else {
-		int rc = tv_pread_all(src->fd, b->data, len, off, "upload source");
-		if (rc)
-			return rc;
-	}
-	b->len = len;
-	return 0;
-}
 
 static int mp_initiate(struct s3_store *s, const char *key, char **upload_id)
 {
@@ -646,7 +630,7 @@ static int mp_complete(struct s3_store *s, const char *key, const char *upload_i
 /* Uploads parts [first, first+n) concurrently; a part that fails transiently
  * is then retried on its own. */
 static int mp_batch(struct s3_store *s, const char *key, const char *upload_id, const struct part_source *src,
-		    unsigned first, unsigned n, struct tv_buf *bufs, char (*etags)[128])
+		    unsigned first, unsigned n, char (*etags)[128])
 {
 	struct s3_req reqs[64], *rs[64];
 	char numbers[64][12];
@@ -655,14 +639,12 @@ static int mp_batch(struct s3_store *s, const char *key, const char *upload_id, 
 	for (unsigned i = 0; i < n && !rc; i++) {
 		uint64_t off = (uint64_t)(first + i) * s->o.part_size;
 		size_t len = (size_t)(src->size - off < s->o.part_size ? src->size - off : s->o.part_size);
-		if ((rc = read_part(src, off, len, &bufs[i])))
-			break;
 		req_init(&reqs[i], "PUT", key);
 		snprintf(numbers[i], sizeof(numbers[i]), "%u", first + i + 1);
 		reqs[i].query[0] = (struct tv_sigv4_param){"partNumber", numbers[i]};
 		reqs[i].query[1] = (struct tv_sigv4_param){"uploadId", upload_id};
 		reqs[i].nquery = 2;
-		reqs[i].body = bufs[i].data;
+		reqs[i].body = src->mem + off;
 		reqs[i].body_len = len;
 		rs[i] = &reqs[i];
 		set_up++;
@@ -705,14 +687,11 @@ static int put_multipart(struct s3_store *s, const char *key, const struct part_
 	if (rc)
 		return rc;
 	char(*etags)[128] = calloc(nparts, sizeof(*etags));
-	struct tv_buf *bufs = calloc(s->npool, sizeof(*bufs));
-	if (!etags || !bufs)
+	if (!etags)
 		rc = tv_err(-ENOMEM, "out of memory");
-	for (unsigned i = 0; bufs && i < s->npool; i++)
-		tv_buf_init(&bufs[i], (size_t)s->o.part_size);
 	for (unsigned first = 0; !rc && first < nparts; first += s->npool) {
 		unsigned n = nparts - first < s->npool ? nparts - first : s->npool;
-		rc = mp_batch(s, key, upload_id, src, first, n, bufs, etags);
+		rc = mp_batch(s, key, upload_id, src, first, n, etags);
 	}
 	if (!rc)
 		rc = mp_complete(s, key, upload_id, etags, nparts);
@@ -724,9 +703,6 @@ static int put_multipart(struct s3_store *s, const char *key, const struct part_
 				tv_errmsg());
 		tv_err(rc, "%s", saved);
 	}
-	for (unsigned i = 0; bufs && i < s->npool; i++)
-		tv_buf_cleanup(&bufs[i]);
-	free(bufs);
 	free(etags);
 	free(upload_id);
 	return rc;
@@ -738,7 +714,7 @@ static int s3_put(struct tv_store *st, const char *key, const void *data, size_t
 	char k[TV_KEY_MAX * 2];
 	full_key(s, key, k, sizeof(k));
 	if (len > s->o.multipart_threshold) {
-		struct part_source src = {data, -1, len};
+		struct part_source src = {data, len};
 		return put_multipart(s, k, &src, flags);
 	}
 	if ((flags & TV_PUT_CREATE_ONLY) && s->o.create_mode == TV_S3_CREATE_HEAD_THEN_PUT) {
@@ -751,29 +727,30 @@ static int s3_put(struct tv_store *st, const char *key, const void *data, size_t
 	return put_single(s, k, data, len, flags);
 }
 
+/* The file is mapped, not read: requests send straight from the page cache
+ * (no copy, no fresh pages to fault in). Sealed segments are never truncated
+ * in place; one unlinked meanwhile stays readable through the mapping. */
 static int s3_put_file(struct tv_store *st, const char *key, const char *path, int flags)
 {
-	struct s3_store *s = s3_of(st);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return tv_err(-errno, "%s: %s", path, strerror(errno));
 	struct stat sb;
-	int rc = fstat(fd, &sb) ? tv_err(-errno, "%s: %s", path, strerror(errno)) : 0;
-	if (!rc && (uint64_t)sb.st_size > s->o.multipart_threshold) {
-		char k[TV_KEY_MAX * 2];
-		full_key(s, key, k, sizeof(k));
-		struct part_source src = {NULL, fd, (uint64_t)sb.st_size};
-		rc = put_multipart(s, k, &src, flags);
-	} else if (!rc) {
-		struct tv_buf b;
-		tv_buf_init(&b, (size_t)s->o.multipart_threshold + 1);
-		struct part_source src = {NULL, fd, (uint64_t)sb.st_size};
-		rc = read_part(&src, 0, (size_t)sb.st_size, &b);
-		if (!rc)
-			rc = s3_put(st, key, b.data, b.len, flags);
-		tv_buf_cleanup(&b);
+	if (fstat(fd, &sb)) {
+		int e = errno;
+		close(fd);
+		return tv_err(-e, "%s: %s", path, strerror(e));
 	}
+	size_t size = (size_t)sb.st_size;
+	void *map = size ? mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
 	close(fd);
+	if (map == MAP_FAILED)
+		return tv_err(-errno, "%s: mmap: %s", path, strerror(errno));
+	if (map)
+		madvise(map, size, MADV_SEQUENTIAL);
+	int rc = s3_put(st, key, map ? map : "", size, flags);
+	if (map)
+		munmap(map, size);
 	return rc;
 }
 

@@ -12,8 +12,11 @@
 #      `tapvault import`, showing the path for existing captures;
 #   5. `tapvault ls`, `verify` and a cluster-wide `pcap` window over both
 #      nodes (the same packets seen twice are kept once).
-# The uploader and dissector issues extend this script until it ships and
-# dissects.
+# Alongside the agent, tapvault-uploader ships every sealed segment from the
+# buffer to the archive store, which steps 4-5 then read:
+#   scripts/demo.sh                          archive: file:///var/tmp/tapvault-demo/archive
+#   TAPVAULT_DEMO_STORE=rgw scripts/demo.sh  archive: a Ceph RGW started on loopback
+#                                            (scripts/rgw.sh), s3://tapvault/demo
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -21,12 +24,24 @@ scripts/build.sh Release
 BIN=$PWD/build-release
 TV=$BIN/dissector/tapvault
 AGENT=$BIN/nodeagent/tapvault-agent
+UPLOADER=$BIN/uploader/tapvault-uploader
 OUT=${TAPVAULT_DEMO_DIR:-/var/tmp/tapvault-demo}
 STORE="file://$OUT/buffer"
 [ "$(id -u)" -eq 0 ] || { echo "demo: needs root to create network namespaces (run with sudo)"; exit 1; }
 
 . tests/lib/common.sh
+[ -d "$OUT/rgw" ] && scripts/rgw.sh stop "$OUT/rgw" >/dev/null 2>&1
 rm -rf "$OUT"; mkdir -p "$OUT"
+if [ "${TAPVAULT_DEMO_STORE:-file}" = rgw ]; then
+    echo "demo: starting a Ceph RADOS Gateway on loopback (scripts/rgw.sh, ~15 s)"
+    scripts/rgw.sh start "$OUT/rgw"
+    eval "$(scripts/rgw.sh env "$OUT/rgw")"
+    export AWS_CONFIG_FILE=$OUT/rgw/aws-config AWS_SHARED_CREDENTIALS_FILE=$OUT/rgw/aws-config
+    ARCHIVE="s3://$RGW_BUCKET/demo"
+    trap 'tv_cleanup; scripts/rgw.sh stop "$OUT/rgw" >/dev/null 2>&1' EXIT
+else
+    ARCHIVE="file://$OUT/archive"
+fi
 TV_TMP=$(mktemp -d /tmp/tv-demo.XXXXXX)
 N=tvdemo-node A=tvdemo-web B=tvdemo-client
 for ns in "$N" "$A" "$B"; do ip netns del "$ns" 2>/dev/null || true; done
@@ -42,6 +57,10 @@ bg ip netns exec "$N" "$AGENT" --node demo-node -i vh-a -i vh-b -b "$OUT/buffer"
     --metrics-addr 127.0.0.1:9100 2>"$OUT/agent.log"
 AGENT_PID=$BG_PID
 wait_for 10 ip netns exec "$N" curl -sf -o /dev/null http://127.0.0.1:9100/metrics || { cat "$OUT/agent.log"; exit 1; }
+echo "demo: starting tapvault-uploader: $OUT/buffer -> $ARCHIVE"
+bg "$UPLOADER" --buffer "$OUT/buffer" --store "$ARCHIVE" --metrics-addr 127.0.0.1:9101 2>"$OUT/uploader.log"
+UPLOADER_PID=$BG_PID
+wait_for 10 curl -sf -o /dev/null http://127.0.0.1:9101/metrics || { cat "$OUT/uploader.log"; exit 1; }
 bg ip netns exec "$N" tcpdump -i vh-a -s 0 --time-stamp-precision=nano -w "$OUT/tcpdump-vh-a.pcap" 2>"$TV_TMP/td.log"
 TD=$BG_PID
 wait_for 10 grep -q "listening on" "$TV_TMP/td.log"
@@ -58,6 +77,11 @@ stop_pid "$TD"
 echo "demo: agent metrics:"
 ip netns exec "$N" curl -sf http://127.0.0.1:9100/metrics | grep -E '^tapvault_(packets_total|kernel_drops_total|segments_sealed_total|compression_ratio)'
 kill -TERM "$AGENT_PID"; wait "$AGENT_PID"
+backlog() { curl -sf http://127.0.0.1:9101/metrics | awk '$1 == "tapvault_uploader_backlog_segments" {print $2}'; }
+wait_for 60 test "$(backlog)" = 0 || { echo "demo: the uploader did not drain its backlog"; tail "$OUT/uploader.log"; exit 1; }
+echo "demo: uploader metrics (everything sealed is in $ARCHIVE):"
+curl -sf http://127.0.0.1:9101/metrics | grep -E '^tapvault_uploader_(segments_uploaded_total|bytes_uploaded_total|backlog_segments|retries_total)'
+kill -TERM "$UPLOADER_PID"; wait "$UPLOADER_PID"
 
 echo "demo: sealed segments in the buffer (stem, start, end, packets, bytes):"
 "$TV" segment list --store "$STORE" | tee "$OUT/segments.txt"
@@ -79,18 +103,18 @@ while read -r stem _; do
     "$TV" segment cat --store "$STORE" -o "$TV_TMP/$(printf s%05d.pcapng "$i")" "$stem"; i=$((i + 1))
 done < "$OUT/segments.txt"
 mergecap -a -w "$OUT/agent-all.pcapng" "$TV_TMP"/s*.pcapng
-python3 tests/lib/pcaps.py contains "$OUT/tcpdump-vh-a.pcap" "$OUT/agent-all.pcapng" vh-a 1000
+python3 tests/lib/pcaps.py contains "$OUT/tcpdump-vh-a.pcap" "$OUT/agent-all.pcapng" vh-a 20000
 
-echo "demo: importing tcpdump's capture as node 'tcpdump-node' into the same store"
-"$TV" import -q --store "$STORE" --node tcpdump-node "$OUT/tcpdump-vh-a.pcap"
-echo "demo: the store now (tapvault ls):"
-"$TV" ls --store "$STORE"
+echo "demo: importing tcpdump's capture as node 'tcpdump-node' into the archive"
+"$TV" import -q --store "$ARCHIVE" --node tcpdump-node "$OUT/tcpdump-vh-a.pcap"
+echo "demo: the archive now (tapvault ls --store $ARCHIVE):"
+"$TV" ls --store "$ARCHIVE"
 echo "demo: verifying every object and the hash chains (tapvault verify):"
-"$TV" verify --store "$STORE" | tail -1
+"$TV" verify --store "$ARCHIVE" | tail -1
 from=$(sed -n 2p "$OUT/segments.txt" | cut -f2); to=$(sed -n 3p "$OUT/segments.txt" | cut -f2)
 echo "demo: the window $from .. $to across both nodes, merged and deduplicated (tapvault pcap):"
-"$TV" pcap --stats --store "$STORE" --from "$from" --to "$to" -o "$OUT/window.pcapng"
+"$TV" pcap --stats --store "$ARCHIVE" --from "$from" --to "$to" -o "$OUT/window.pcapng"
 cap=$(stat -c %s "$OUT/tcpdump-vh-a.pcap")
 agent_bytes=$(du -sb "$OUT/buffer/v1/nodes/demo-node" | cut -f1)
 echo "demo: OK - tcpdump wrote $cap bytes for one interface; the agent stored both interfaces in $agent_bytes bytes"
-echo "demo: buffer at $OUT/buffer (try: $TV segment list --store $STORE)"
+echo "demo: buffer at $OUT/buffer, archive at $ARCHIVE (try: $TV ls --store $ARCHIVE)"

@@ -53,5 +53,6 @@ int tv_cmd_pcap(int argc, char **argv);
 int tv_cmd_ls(int argc, char **argv);
 int tv_cmd_verify(int argc, char **argv);
 int tv_cmd_snapshot(int argc, char **argv);
+int tv_cmd_dissect(int argc, char **argv);
 
 #endif

@@ -17,6 +17,7 @@ static const char usage[] =
 	"  verify    recompute checksums and walk the hash chains\n"
 	"  segment   list, inspect and read single segments\n"
 	"  snapshot  immutable archives of a window: create, ls, get, pcap, rm\n"
+	"  dissect   API entries (HTTP/1, DNS, Redis) as JSON Lines, from a capture or a window\n"
 	"\n"
 	"Global options (before COMMAND):\n"
 	"  --log-level L     error, warn, info, debug\n"
@@ -106,6 +107,8 @@ int main(int argc, char **argv)
 		return tv_cmd_verify(argc - i, argv + i);
 	if (strcmp(cmd, "pcap") == 0)
 		return tv_cmd_pcap(argc - i, argv + i);
+	if (strcmp(cmd, "dissect") == 0)
+		return tv_cmd_dissect(argc - i, argv + i);
 	if (strcmp(cmd, "segment") == 0)
 		return tv_cmd_segment(argc - i, argv + i);
 	fprintf(stderr, "tapvault: unknown command '%s'\n%s", cmd, usage);

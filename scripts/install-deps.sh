@@ -9,13 +9,15 @@ packages=(
     build-essential cmake pkg-config clang clang-format libclang-rt-14-dev
     # libraries (DESIGN.md "Dependencies")
     libpcap-dev libzstd-dev zstd libyaml-dev libssl-dev libarchive-dev libjansson-dev
-    libcurl4-openssl-dev libxml2-dev
+    libcurl4-openssl-dev libxml2-dev libhttp-parser-dev zlib1g-dev
     # unit tests
     libcmocka-dev libcap-ng-dev
     # reference tools and real peers used by the integration tests and benchmarks
     tshark wireshark-common tcpdump nginx-light iproute2 curl procps python3 bc iperf3 dnsmasq-base dnsutils
     # the S3-compatible server of the store tests (scripts/rgw.sh) and the reference S3 client
     ceph-mon ceph-osd radosgw uuid-runtime awscli
+    # peers of the dissection tests
+    redis-server redis-tools
 )
 
 missing=()

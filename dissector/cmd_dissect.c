@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* cmd_dissect: `tapvault dissect`, packets (a capture file, or a window of a
+ * store merged as `tapvault pcap` merges it) to API entries (dissect.h). */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "archive/common/err.h"
+#include "archive/common/timeutil.h"
+#include "archive/pcapng.h"
+#include "dissector/cli.h"
+#include "dissector/dissect.h"
+#include "dissector/window.h"
+
+static const char usage[] =
+	"Usage: tapvault dissect --pcap FILE [--node NAME] -o FILE|-\n"
+	"       tapvault dissect --store URL --from T --to T [--node NAME]... [--prefix P] -o FILE|-\n"
+	"\n"
+	"Reassembles TCP, detects protocols by content (HTTP/1.x, DNS over UDP and\n"
+	"TCP, Redis RESP2/3) and writes one JSON object per request/response pair\n"
+	"(JSON Lines; fields in docs/API.md). Input: a pcap or pcapng file of any\n"
+	"link type libpcap reads, or the packets of a store's window, merged and\n"
+	"deduplicated as `tapvault pcap` does.\n"
+	"\n"
+	"  --format jsonl          output format (default and only one so far)\n"
+	"  --body-cap SIZE         body bytes kept per message after decoding (default 1Mi)\n"
+	"  --stream-cap SIZE       out-of-order bytes held per TCP direction (default 4Mi)\n"
+	"  --total-cap SIZE        out-of-order bytes held in all (default 256Mi)\n"
+	"  --stats                 counts on stderr at the end\n"
+	"\n"
+	"Exit: 0 ok, 1 failure, 2 usage, 3 damaged store objects skipped.\n";
+
+struct dissect_args {
+	const char *pcap, *store, *from, *to, *output, *prefix;
+	const char *nodes[256];
+	size_t nnodes;
+	bool stats;
+	struct tv_dissect_opts o;
+};
+
+/* "4096", "64Ki", "4Mi", "1Gi". */
+static int parse_size_opt(const char *flag, const char *v, size_t *out)
+{
+	char *end;
+	unsigned long long n = strtoull(v, &end, 10);
+	unsigned shift = !strcmp(end, "Ki")   ? 10
+			 : !strcmp(end, "Mi") ? 20
+			 : !strcmp(end, "Gi") ? 30
+			 : *end               ? 99
+					      : 0;
+	if (end == v || n == 0 || shift == 99 || n > (1ULL << 40) >> shift)
+		return tv_cli_usage_error("dissect", "bad %s '%s' (a size like 4Mi)", flag, v);
+	*out = (size_t)(n << shift);
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct dissect_args *a)
+{
+	static const struct option opts[] = {
+		{"pcap", required_argument, NULL, 'r'},    {"store", required_argument, NULL, 's'},
+		{"from", required_argument, NULL, 'F'},    {"to", required_argument, NULL, 'T'},
+		{"node", required_argument, NULL, 'n'},    {"prefix", required_argument, NULL, 'p'},
+		{"output", required_argument, NULL, 'o'},  {"format", required_argument, NULL, 'm'},
+		{"body-cap", required_argument, NULL, 1},  {"stream-cap", required_argument, NULL, 2},
+		{"total-cap", required_argument, NULL, 3}, {"stats", no_argument, NULL, 'S'},
+		{"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
+	int c, rc = 0;
+	while (!rc && (c = getopt_long(argc, argv, "r:s:n:p:o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r': a->pcap = optarg; break;
+		case 's': a->store = optarg; break;
+		case 'F': a->from = optarg; break;
+		case 'T': a->to = optarg; break;
+		case 'p': a->prefix = optarg; break;
+		case 'o': a->output = optarg; break;
+		case 'n':
+			if (a->nnodes == 256)
+				return tv_cli_usage_error("dissect", "at most 256 --node");
+			a->nodes[a->nnodes++] = optarg;
+			break;
+		case 'm':
+			if (strcmp(optarg, "jsonl") != 0)
+				return tv_cli_usage_error(
+					"dissect", "--format %s: only jsonl is supported so far", optarg);
+			break;
+		case 1: rc = parse_size_opt("--body-cap", optarg, &a->o.body_cap); break;
+		case 2: rc = parse_size_opt("--stream-cap", optarg, &a->o.stream_cap); break;
+		case 3: rc = parse_size_opt("--total-cap", optarg, &a->o.total_cap); break;
+		case 'S': a->stats = true; break;
+		case 'h': fputs(usage, stdout); exit(TV_EXIT_OK);
+		default: return tv_cli_usage_error("dissect", "unknown option");
+		}
+	}
+	if (rc)
+		return rc;
+	if (optind < argc)
+		return tv_cli_usage_error("dissect", "unexpected argument '%s'", argv[optind]);
+	if (!a->output)
+		return tv_cli_usage_error("dissect", "-o FILE|- is required");
+	if (!a->pcap == !a->store)
+		return tv_cli_usage_error("dissect", "give exactly one of --pcap FILE and --store URL");
+	if (a->store && (!a->from || !a->to))
+		return tv_cli_usage_error("dissect", "--store needs --from and --to");
+	return 0;
+}
+
+static int from_pcap(struct tv_dissect *d, const struct dissect_args *a)
+{
+	char err[PCAP_ERRBUF_SIZE];
+	pcap_t *p = pcap_open_offline_with_tstamp_precision(a->pcap, PCAP_TSTAMP_PRECISION_NANO, err);
+	if (!p)
+		return tv_err(-EIO, "%s: %s", a->pcap, err);
+	uint16_t linktype = tv_linktype_from_dlt(pcap_datalink(p));
+	const char *node = a->nnodes ? a->nodes[0] : "";
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	int r;
+	while ((r = pcap_next_ex(p, &h, &data)) == 1) {
+		uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000000ULL + (uint64_t)h->ts.tv_usec;
+		tv_dissect_packet(d, node, linktype, ts, data, h->caplen);
+	}
+	int rc = r == PCAP_ERROR ? tv_err(-EIO, "%s: %s (the packets before it were dissected)", a->pcap,
+					  pcap_geterr(p))
+				 : 0;
+	pcap_close(p);
+	return rc;
+}
+
+static int from_store(struct tv_dissect *d, const struct dissect_args *a, uint64_t *damaged)
+{
+	struct tv_window_opts wo = {.prefix = a->prefix ? a->prefix : "", .dedup_window_ns = 1000000};
+	uint64_t now = tv_now_ns();
+	if (tv_parse_time(a->from, now, &wo.from) || tv_parse_time(a->to, now, &wo.to))
+		return tv_err(-EINVAL, "%s", tv_errmsg());
+	wo.nodes = a->nnodes ? a->nodes : NULL;
+	wo.nnodes = a->nnodes;
+	struct tv_store *s;
+	int rc = tv_store_open(a->store, 0, &s);
+	if (rc)
+		return rc;
+	struct tv_window *w = NULL;
+	rc = tv_window_open(&w, s, &wo);
+	if (!rc && tv_window_segments(w) == 0)
+		rc = tv_err(-ENOENT, "no data in the window in %s", a->store);
+	uint32_t nif = 0;
+	const struct tv_window_iface *ifs = rc ? NULL : tv_window_ifaces(w, &nif);
+	struct tv_packet p;
+	int r;
+	while (!rc && (r = tv_window_next(w, &p)) != 0) {
+		if (r < 0) {
+			fprintf(stderr, "tapvault dissect: %s (skipped)\n", tv_errmsg());
+			(*damaged)++;
+			continue;
+		}
+		const struct tv_window_iface *wi = &ifs[p.ifindex];
+		tv_dissect_packet(d, wi->node, wi->iface.linktype, p.ts_ns, p.data, p.caplen);
+	}
+	tv_window_free(w);
+	tv_store_free(s);
+	return rc;
+}
+
+int tv_cmd_dissect(int argc, char **argv)
+{
+	struct dissect_args a = {0};
+	int rc = parse_args(argc, argv, &a);
+	if (rc)
+		return rc;
+	bool to_stdout = strcmp(a.output, "-") == 0;
+	FILE *out = to_stdout ? stdout : fopen(a.output, "w");
+	if (!out)
+		return tv_cli_fail("dissect", strerror(errno));
+	a.o.out = out;
+	struct tv_dissect *d;
+	if (tv_dissect_open(&d, &a.o)) {
+		if (!to_stdout)
+			fclose(out);
+		return tv_cli_fail("dissect", "out of memory");
+	}
+	uint64_t damaged = 0;
+	rc = a.pcap ? from_pcap(d, &a) : from_store(d, &a, &damaged);
+	tv_dissect_finish(d);
+	struct tv_dissect_stats st;
+	tv_dissect_stats(d, &st);
+	tv_dissect_free(d);
+	int wrc = fflush(out) != 0 || ferror(out);
+	if (!to_stdout && fclose(out) != 0)
+		wrc = 1;
+	if (a.stats || tv_cli_interactive())
+		fprintf(stderr,
+			"tapvault dissect: %" PRIu64 " packets (%" PRIu64 " TCP, %" PRIu64 " UDP), %" PRIu64
+			" connections, %" PRIu64 " entries, %" PRIu64 " gaps (%" PRIu64 " bytes), %" PRIu64
+			" conflicting overlaps, %" PRIu64 " streams over the cap\n",
+			st.packets, st.tcp, st.udp, st.connections, st.entries, st.gaps, st.gap_bytes,
+			st.conflicts, st.truncated_streams);
+	if (rc)
+		return tv_cli_fail("dissect", "failed");
+	if (wrc)
+		return tv_cli_fail("dissect", "cannot write the output");
+	return damaged ? TV_EXIT_PARTIAL : TV_EXIT_OK;
+}

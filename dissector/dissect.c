@@ -1,0 +1,444 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* dissect: the engine (see dissect.h). */
+#include "dissector/dissect.h"
+
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "archive/common/timeutil.h"
+
+#define DETECT_MAX 64 /* bytes kept per direction until a protocol is recognised */
+#define TABLE_BITS 16
+
+struct tv_conn {
+	struct tv_conn *next; /* hash chain */
+	struct tv_dissect *d;
+	struct tv_flow_key client; /* client -> server as first seen */
+	bool udp;
+	char node[64];
+	char stream[160];
+	uint64_t first_ts, last_ts;
+	uint64_t entries;
+	struct tv_reasm_dir dir[2];
+	bool rst, closed[2];
+	/* detection */
+	const struct tv_proto *proto;
+	void *state;
+	bool undetectable;
+	uint8_t head[2][DETECT_MAX];
+	size_t head_len[2];
+	uint64_t head_ts[2];
+};
+
+struct tv_dissect {
+	struct tv_dissect_opts o;
+	struct tv_reasm_budget budget;
+	struct tv_conn *table[1u << TABLE_BITS];
+	uint64_t nconn, last_sweep;
+	struct tv_dissect_stats st;
+	uint64_t next_id;
+};
+
+extern const struct tv_proto tv_proto_dns_udp;
+
+/* ---- entries ---- */
+
+static json_t *endpoint(const struct tv_flow_key *k, bool source)
+{
+	char ip[INET6_ADDRSTRLEN];
+	inet_ntop(k->family == 4 ? AF_INET : AF_INET6, source ? k->src : k->dst, ip, sizeof(ip));
+	return json_pack("{s:s, s:i, s:n, s:n}", "ip", ip, "port", source ? k->sport : k->dport, "name",
+			 "namespace");
+}
+
+static double ms_between(uint64_t a, uint64_t b)
+{
+	return b > a ? (double)(b - a) / 1e6 : 0.0;
+}
+
+void tv_dissect_emit(struct tv_conn *c, struct tv_entry *e)
+{
+	struct tv_dissect *d = c->d;
+	uint64_t start = e->request_ts ? e->request_ts : e->response_ts;
+	char when[40], id[40];
+	tv_format_rfc3339(start, when);
+	snprintf(id, sizeof(id), "%016" PRIx64, ++d->next_id);
+	json_t *j = json_object();
+	json_object_set_new(j, "id", json_string(id));
+	json_object_set_new(j, "index", json_integer((json_int_t)c->entries++));
+	json_object_set_new(j, "stream", json_string(c->stream));
+	json_object_set_new(j, "node", json_string(c->node));
+	json_object_set_new(j, "protocol", json_pack("{s:s, s:s}", "name", e->proto, "version", e->version));
+	json_object_set_new(j, "src", endpoint(&c->client, true));
+	json_object_set_new(j, "dst", endpoint(&c->client, false));
+	json_object_set_new(j, "outgoing", json_false());
+	json_object_set_new(j, "request", e->request ? e->request : json_null());
+	json_object_set_new(j, "response", e->response ? e->response : json_null());
+	json_object_set_new(j, "requestSize", json_integer((json_int_t)e->request_size));
+	json_object_set_new(j, "responseSize", json_integer((json_int_t)e->response_size));
+	json_object_set_new(j, "startTime", json_string(when));
+	json_object_set_new(j, "timestamp", json_integer((json_int_t)(start / 1000000)));
+	json_object_set_new(
+		j, "elapsedTime",
+		json_real(e->request_ts && e->response_ts ? ms_between(e->request_ts, e->response_ts) : 0));
+	bool failed = e->failed || e->error;
+	json_object_set_new(j, "failed", json_boolean(failed));
+	json_object_set_new(j, "error", e->error ? json_string(e->error) : json_null());
+	json_object_set_new(j, "tls", json_false());
+	json_dumpf(j, d->o.out, JSON_COMPACT | JSON_ENSURE_ASCII);
+	fputc('\n', d->o.out);
+	json_decref(j);
+	e->request = e->response = NULL;
+	d->st.entries++;
+}
+
+size_t tv_dissect_body_cap(const struct tv_conn *c)
+{
+	return c->d->o.body_cap;
+}
+
+void tv_dissect_switch(struct tv_conn *c, const struct tv_proto *p, void *state)
+{
+	c->proto = p;
+	c->state = state;
+}
+
+char *tv_base64(const uint8_t *p, size_t n)
+{
+	static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	char *out = malloc((n + 2) / 3 * 4 + 1), *o = out;
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < n; i += 3) {
+		uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0) |
+			     (i + 2 < n ? p[i + 2] : 0);
+		*o++ = tbl[v >> 18 & 63];
+		*o++ = tbl[v >> 12 & 63];
+		*o++ = i + 1 < n ? tbl[v >> 6 & 63] : '=';
+		*o++ = i + 2 < n ? tbl[v & 63] : '=';
+	}
+	*o = '\0';
+	return out;
+}
+
+json_t *tv_json_bytes(const uint8_t *p, size_t n)
+{
+	json_t *s = json_stringn((const char *)p, n); /* NULL unless valid UTF-8 */
+	if (s)
+		return s;
+	char *b64 = tv_base64(p, n);
+	json_t *j = json_pack("{s:s}", "base64", b64 ? b64 : "");
+	free(b64);
+	return j;
+}
+
+/* ---- connection table ---- */
+
+static uint32_t bucket(const struct tv_flow_key *canonical)
+{
+	return (uint32_t)(tv_flow_key_hash(canonical) & ((1u << TABLE_BITS) - 1));
+}
+
+static void name_stream(struct tv_conn *c)
+{
+	char f[128];
+	tv_flow_key_format(&c->client, f, sizeof(f));
+	snprintf(c->stream, sizeof(c->stream), "%s", f);
+}
+
+static struct tv_conn *find_conn(struct tv_dissect *d, const struct tv_flow_key *k, int *dir)
+{
+	struct tv_flow_key canon;
+	tv_flow_key_canonical(k, &canon);
+	for (struct tv_conn *c = d->table[bucket(&canon)]; c; c = c->next) {
+		if (tv_flow_key_same_conversation(&c->client, k)) {
+			*dir = memcmp(c->client.src, k->src, 16) == 0 && c->client.sport == k->sport ? 0 : 1;
+			return c;
+		}
+	}
+	return NULL;
+}
+
+/* The client is the side that sent the SYN; without one, the side with the
+ * higher (ephemeral-looking) port until content says otherwise. */
+static struct tv_conn *new_conn(struct tv_dissect *d, const char *node, const struct tv_l4 *l4, uint64_t ts,
+				int *dir)
+{
+	struct tv_conn *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->d = d;
+	c->udp = l4->key.proto == 17;
+	bool from_client = l4->key.proto == 6 && (l4->tcp_flags & (TV_TCP_SYN | TV_TCP_ACK)) == TV_TCP_SYN;
+	bool from_server = l4->key.proto == 6 &&
+			   (l4->tcp_flags & (TV_TCP_SYN | TV_TCP_ACK)) == (TV_TCP_SYN | TV_TCP_ACK);
+	if (!from_client && !from_server)
+		from_client = l4->key.sport >= l4->key.dport;
+	c->client = l4->key;
+	if (!from_client) {
+		memcpy(c->client.src, l4->key.dst, 16);
+		memcpy(c->client.dst, l4->key.src, 16);
+		c->client.sport = l4->key.dport;
+		c->client.dport = l4->key.sport;
+	}
+	*dir = from_client ? 0 : 1;
+	snprintf(c->node, sizeof(c->node), "%s", node ? node : "");
+	c->first_ts = c->last_ts = ts;
+	name_stream(c);
+	struct tv_flow_key canon;
+	tv_flow_key_canonical(&l4->key, &canon);
+	uint32_t b = bucket(&canon);
+	c->next = d->table[b];
+	d->table[b] = c;
+	d->nconn++;
+	d->st.connections++;
+	return c;
+}
+
+/* Swaps client and server (content showed the first guess wrong). */
+static void flip(struct tv_conn *c)
+{
+	struct tv_flow_key k = c->client;
+	memcpy(c->client.src, k.dst, 16);
+	memcpy(c->client.dst, k.src, 16);
+	c->client.sport = k.dport;
+	c->client.dport = k.sport;
+	struct tv_reasm_dir t = c->dir[0];
+	c->dir[0] = c->dir[1];
+	c->dir[1] = t;
+	uint8_t h[DETECT_MAX];
+	memcpy(h, c->head[0], DETECT_MAX);
+	memcpy(c->head[0], c->head[1], DETECT_MAX);
+	memcpy(c->head[1], h, DETECT_MAX);
+	size_t l = c->head_len[0];
+	c->head_len[0] = c->head_len[1];
+	c->head_len[1] = l;
+	uint64_t ts = c->head_ts[0];
+	c->head_ts[0] = c->head_ts[1];
+	c->head_ts[1] = ts;
+	name_stream(c);
+}
+
+static void end_conn(struct tv_dissect *d, struct tv_conn *c, uint64_t ts);
+
+static void unlink_conn(struct tv_dissect *d, struct tv_conn *c)
+{
+	struct tv_flow_key canon;
+	tv_flow_key_canonical(&c->client, &canon);
+	for (struct tv_conn **at = &d->table[bucket(&canon)]; *at; at = &(*at)->next) {
+		if (*at == c) {
+			*at = c->next;
+			d->nconn--;
+			return;
+		}
+	}
+}
+
+/* ---- detection and delivery ---- */
+
+static const struct tv_proto *detect(int dir, const uint8_t *p, size_t n)
+{
+	if (tv_http1_detect(dir, p, n))
+		return &tv_proto_http1;
+	if (tv_redis_detect(dir, p, n))
+		return &tv_proto_redis;
+	if (tv_dns_tcp_detect(dir, p, n))
+		return &tv_proto_dns_tcp;
+	return NULL;
+}
+
+/* Tries both orientations on what each side sent first. */
+static void try_detect(struct tv_conn *c)
+{
+	for (int dir = 0; dir < 2 && !c->proto; dir++) {
+		if (!c->head_len[dir])
+			continue;
+		const struct tv_proto *p = detect(dir, c->head[dir], c->head_len[dir]);
+		if (!p && (p = detect(!dir, c->head[dir], c->head_len[dir])) != NULL)
+			flip(c);
+		if (p) {
+			c->proto = p;
+			c->state = p->open(c);
+		}
+	}
+	if (c->proto) {
+		/* replay what detection held back, client side first */
+		for (int dir = 0; dir < 2; dir++) {
+			if (c->head_len[dir] && c->proto)
+				c->proto->data(c->state, c, dir, c->head[dir], c->head_len[dir],
+					       c->head_ts[dir]);
+			c->head_len[dir] = 0;
+		}
+	} else if (c->head_len[0] == DETECT_MAX || c->head_len[1] == DETECT_MAX) {
+		c->undetectable = true; /* not a protocol we know: ignore the rest */
+	}
+}
+
+struct sink_ctx {
+	struct tv_conn *c;
+	int dir;
+};
+
+static void on_stream_data(void *ctx, const uint8_t *p, size_t n, uint64_t ts)
+{
+	struct sink_ctx *s = ctx;
+	struct tv_conn *c = s->c;
+	if (c->undetectable)
+		return;
+	if (c->proto) {
+		c->proto->data(c->state, c, s->dir, p, n, ts);
+		return;
+	}
+	size_t room = DETECT_MAX - c->head_len[s->dir], take = n < room ? n : room;
+	if (!c->head_len[s->dir])
+		c->head_ts[s->dir] = ts;
+	memcpy(c->head[s->dir] + c->head_len[s->dir], p, take);
+	c->head_len[s->dir] += take;
+	try_detect(c);
+	if (c->proto && take < n)
+		c->proto->data(c->state, c, s->dir, p + take, n - take, ts);
+}
+
+static void on_stream_gap(void *ctx, uint64_t missing, uint64_t ts)
+{
+	struct sink_ctx *s = ctx;
+	s->c->d->st.gaps++;
+	if (s->c->proto && s->c->proto->gap)
+		s->c->proto->gap(s->c->state, s->c, s->dir, missing, ts);
+}
+
+static void tcp_packet(struct tv_dissect *d, struct tv_conn *c, int dir, const struct tv_l4 *l4, uint64_t ts)
+{
+	struct sink_ctx sc = {c, dir}, oc = {c, !dir};
+	struct tv_reasm_sink sink = {on_stream_data, on_stream_gap, &sc},
+			     osink = {on_stream_data, on_stream_gap, &oc};
+	if (l4->tcp_flags & TV_TCP_ACK)
+		tv_reasm_acked(&c->dir[!dir], &d->budget, l4->ack, ts, &osink);
+	tv_reasm_add(&c->dir[dir], &d->budget, l4->tcp_flags, l4->seq, l4->payload, l4->len, ts, &sink);
+	if (l4->wire_len > l4->len) {
+		/* snapped capture: the rest of the segment is a gap */
+		c->dir[dir].next_seq += l4->wire_len - l4->len;
+		on_stream_gap(&sc, l4->wire_len - l4->len, ts);
+	}
+	if (l4->tcp_flags & TV_TCP_RST)
+		c->rst = true;
+	if (l4->tcp_flags & TV_TCP_FIN)
+		c->closed[dir] = true;
+	if (c->rst || (c->closed[0] && c->closed[1]))
+		end_conn(d, c, ts);
+}
+
+static void end_conn(struct tv_dissect *d, struct tv_conn *c, uint64_t ts)
+{
+	for (int dir = 0; dir < 2; dir++) {
+		struct sink_ctx sc = {c, dir};
+		struct tv_reasm_sink sink = {on_stream_data, on_stream_gap, &sc};
+		tv_reasm_flush(&c->dir[dir], &d->budget, ts, &sink);
+		d->st.gap_bytes += c->dir[dir].gap_bytes;
+		d->st.conflicts += c->dir[dir].conflicts;
+		d->st.truncated_streams += c->dir[dir].truncated;
+		tv_reasm_free(&c->dir[dir], &d->budget);
+	}
+	if (!c->proto && !c->undetectable && (c->head_len[0] || c->head_len[1]))
+		try_detect(c);
+	if (c->proto)
+		c->proto->close(c->state, c, ts);
+	unlink_conn(d, c);
+	free(c);
+}
+
+/* Ends connections idle for longer than idle_ns of packet time. */
+static void sweep(struct tv_dissect *d, uint64_t now)
+{
+	for (uint32_t b = 0; b < (1u << TABLE_BITS); b++) {
+		struct tv_conn *c = d->table[b];
+		while (c) {
+			struct tv_conn *next = c->next;
+			if (now > c->last_ts + d->o.idle_ns)
+				end_conn(d, c, c->last_ts);
+			c = next;
+		}
+	}
+}
+
+void tv_dissect_packet(struct tv_dissect *d, const char *node, uint16_t linktype, uint64_t ts,
+		       const uint8_t *pkt, uint32_t caplen)
+{
+	d->st.packets++;
+	struct tv_l4 l4;
+	if (!tv_l4_parse(linktype, pkt, caplen, &l4)) {
+		d->st.other++;
+		return;
+	}
+	if (ts > d->last_sweep + 1000000000ULL) {
+		if (d->last_sweep)
+			sweep(d, ts);
+		d->last_sweep = ts;
+	}
+	int dir = 0;
+	struct tv_conn *c = find_conn(d, &l4.key, &dir);
+	if (l4.key.proto == 17) {
+		d->st.udp++;
+		if (!c && !(c = new_conn(d, node, &l4, ts, &dir)))
+			return;
+		c->last_ts = ts;
+		if (!c->proto && !c->undetectable) {
+			c->proto = &tv_proto_dns_udp;
+			c->state = c->proto->open(c);
+		}
+		if (c->proto)
+			c->proto->data(c->state, c, dir, l4.payload, l4.len, ts);
+		return;
+	}
+	d->st.tcp++;
+	if (!c) {
+		if (l4.tcp_flags & TV_TCP_RST)
+			return; /* a reset of a connection we never saw */
+		if (!(c = new_conn(d, node, &l4, ts, &dir)))
+			return;
+	}
+	c->last_ts = ts;
+	tcp_packet(d, c, dir, &l4, ts);
+}
+
+int tv_dissect_open(struct tv_dissect **out, const struct tv_dissect_opts *o)
+{
+	struct tv_dissect *d = calloc(1, sizeof(*d));
+	if (!d)
+		return -1;
+	d->o = *o;
+	if (!d->o.stream_cap)
+		d->o.stream_cap = 4u << 20;
+	if (!d->o.total_cap)
+		d->o.total_cap = 256u << 20;
+	if (!d->o.body_cap)
+		d->o.body_cap = 1u << 20;
+	if (!d->o.idle_ns)
+		d->o.idle_ns = 120ULL * 1000000000ULL;
+	d->budget.cap = d->o.total_cap;
+	d->budget.stream_cap = d->o.stream_cap;
+	*out = d;
+	return 0;
+}
+
+void tv_dissect_finish(struct tv_dissect *d)
+{
+	for (uint32_t b = 0; b < (1u << TABLE_BITS); b++)
+		while (d->table[b])
+			end_conn(d, d->table[b], d->table[b]->last_ts);
+}
+
+void tv_dissect_stats(const struct tv_dissect *d, struct tv_dissect_stats *st)
+{
+	*st = d->st;
+}
+
+void tv_dissect_free(struct tv_dissect *d)
+{
+	if (!d)
+		return;
+	tv_dissect_finish(d);
+	free(d);
+}

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* dissect: packets in, API entries out (one JSON object per request/response
+ * pair, docs/API.md).
+ *
+ * The engine decodes each packet to TCP/UDP (l4.c), keeps a table of
+ * connections, reassembles each TCP direction (tcp_reasm.c), detects the
+ * protocol from the first bytes, not the port, and hands the byte streams to
+ * that protocol's parser (proto_*.c), which pairs requests with responses and
+ * calls tv_dissect_emit(). Memory is bounded: waiting TCP bytes by a
+ * per-stream and a total cap, bodies by a cap, idle connections expire. */
+#ifndef TV_DISSECT_H
+#define TV_DISSECT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "dissector/l4.h"
+#include "dissector/tcp_reasm.h"
+
+struct tv_dissect_opts {
+	size_t stream_cap; /* waiting out-of-order bytes per TCP direction (default 4 MiB) */
+	size_t total_cap;  /* all waiting bytes (default 256 MiB) */
+	size_t body_cap;   /* bytes of a body kept, after decoding (default 1 MiB) */
+	uint64_t idle_ns;  /* a connection idle this long (packet time) is closed (default 120 s) */
+	FILE *out;         /* JSON Lines */
+};
+
+struct tv_dissect_stats {
+	uint64_t packets, tcp, udp, other;
+	uint64_t connections, entries, gaps, gap_bytes, conflicts, truncated_streams;
+};
+
+struct tv_dissect;
+struct tv_conn;
+
+/* Per-protocol parser. dir 0: client to server, 1: server to client. */
+struct tv_proto {
+	const char *name;
+	void *(*open)(struct tv_conn *c);
+	void (*data)(void *st, struct tv_conn *c, int dir, const uint8_t *p, size_t n, uint64_t ts);
+	void (*gap)(void *st, struct tv_conn *c, int dir, uint64_t missing, uint64_t ts);
+	/* the connection ends: emit what is pending, then free st */
+	void (*close)(void *st, struct tv_conn *c, uint64_t ts);
+};
+
+int tv_dissect_open(struct tv_dissect **out, const struct tv_dissect_opts *o);
+/* One packet; node and linktype say where it was captured. */
+void tv_dissect_packet(struct tv_dissect *d, const char *node, uint16_t linktype, uint64_t ts,
+		       const uint8_t *pkt, uint32_t caplen);
+/* Ends every connection (pending requests are emitted as failed). */
+void tv_dissect_finish(struct tv_dissect *d);
+void tv_dissect_stats(const struct tv_dissect *d, struct tv_dissect_stats *st);
+void tv_dissect_free(struct tv_dissect *d);
+
+/* ---- for the protocol parsers ---- */
+
+struct tv_entry {
+	const char *proto, *version;
+	json_t *request, *response; /* owned by the entry; NULL when missing */
+	uint64_t request_ts, response_ts;
+	uint64_t request_size, response_size;
+	const char *error; /* NULL: none; non-NULL sets failed */
+	bool failed;
+};
+
+/* Writes one entry for connection c and releases its JSON objects. */
+void tv_dissect_emit(struct tv_conn *c, struct tv_entry *e);
+size_t tv_dissect_body_cap(const struct tv_conn *c);
+/* Switches a connection to another protocol (HTTP/1 Upgrade). */
+void tv_dissect_switch(struct tv_conn *c, const struct tv_proto *p, void *state);
+
+extern const struct tv_proto tv_proto_http1, tv_proto_redis, tv_proto_dns_tcp;
+
+/* Content detection: a score > 0 when bytes (the first a direction sent)
+ * look like the protocol from that side (dir as above). */
+bool tv_http1_detect(int dir, const uint8_t *p, size_t n);
+bool tv_redis_detect(int dir, const uint8_t *p, size_t n);
+bool tv_dns_tcp_detect(int dir, const uint8_t *p, size_t n);
+
+/* DNS over UDP: a whole message in one datagram. @return true when it parsed. */
+struct tv_dns_table;
+bool tv_dns_udp(struct tv_dissect *d, const char *node, const struct tv_l4 *l4, uint64_t ts);
+
+/* Base64 of a byte string (caller frees). */
+char *tv_base64(const uint8_t *p, size_t n);
+/* Bytes as a JSON string when they are UTF-8, else {"base64": "..."}. */
+json_t *tv_json_bytes(const uint8_t *p, size_t n);
+
+#endif

@@ -1,0 +1,487 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* proto_http1: HTTP/1.0 and 1.1 on Debian's http-parser, one parser per
+ * direction. Requests queue in order (pipelining, keep-alive); each final
+ * response is paired with the oldest unanswered request; 1xx responses
+ * (100-continue) are not final. A response that completes before its
+ * request's body did waits for it. HEAD responses have no body; 204/304 and
+ * chunked and close-delimited bodies are handled by the parser (the last at
+ * the connection's end). Bodies are kept up to the body cap, after gzip or
+ * deflate decoding (zlib). A gap in a direction ends parsing there: what is in
+ * flight is emitted with an error. Upgrade (h2c, WebSocket): the upgraded
+ * request is emitted, the rest of the connection is not parsed here. */
+#include <ctype.h>
+#include <http_parser.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <zlib.h>
+
+#include "archive/common/buf.h"
+#include "dissector/dissect.h"
+
+#define HEADER_CAP (256u << 10)
+#define MAX_QUEUE 256
+
+struct message {
+	json_t *headers; /* [{name, value}] */
+	struct tv_buf url, status, field, value, body;
+	uint64_t first_ts, last_ts;
+	size_t header_bytes, body_bytes;
+	bool body_truncated, in_value, complete;
+	unsigned method, status_code, major, minor;
+	char encoding[32], mime[128];
+};
+
+struct side {
+	http_parser p;
+	struct message *cur; /* being parsed */
+	bool broken;
+	uint64_t ts; /* of the bytes being parsed */
+	size_t wire; /* bytes consumed for cur */
+};
+
+struct http_state {
+	struct tv_conn *c;
+	struct side side[2];
+	struct message *queue[MAX_QUEUE]; /* complete requests, oldest first */
+	size_t nq;
+	struct message *early; /* a final response that came before its request completed */
+	bool upgraded;
+	size_t body_cap;
+};
+
+static http_parser_settings settings;
+
+static struct message *message_new(size_t body_cap)
+{
+	struct message *m = calloc(1, sizeof(*m));
+	if (!m)
+		return NULL;
+	m->headers = json_array();
+	tv_buf_init(&m->url, 64u << 10);
+	tv_buf_init(&m->status, 1024);
+	tv_buf_init(&m->field, 8192);
+	tv_buf_init(&m->value, 64u << 10);
+	tv_buf_init(&m->body, body_cap);
+	return m;
+}
+
+static void message_free(struct message *m)
+{
+	if (!m)
+		return;
+	json_decref(m->headers);
+	tv_buf_cleanup(&m->url);
+	tv_buf_cleanup(&m->status);
+	tv_buf_cleanup(&m->field);
+	tv_buf_cleanup(&m->value);
+	tv_buf_cleanup(&m->body);
+	free(m);
+}
+
+/* ---- parser callbacks ---- */
+
+static struct side *side_of(http_parser *p)
+{
+	return (struct side *)p;
+}
+
+static struct http_state *state_of(http_parser *p)
+{
+	return p->data;
+}
+
+static int on_begin(http_parser *p)
+{
+	struct side *sd = side_of(p);
+	message_free(sd->cur);
+	sd->cur = message_new(state_of(p)->body_cap);
+	if (!sd->cur)
+		return -1;
+	sd->cur->first_ts = sd->ts;
+	return 0;
+}
+
+static int on_url(http_parser *p, const char *at, size_t n)
+{
+	tv_buf_append(&side_of(p)->cur->url, at, n); /* over the cap: kept truncated */
+	return 0;
+}
+
+static int on_status(http_parser *p, const char *at, size_t n)
+{
+	tv_buf_append(&side_of(p)->cur->status, at, n);
+	return 0;
+}
+
+static void finish_header(struct message *m)
+{
+	if (!m->field.len)
+		return;
+	json_t *name = tv_json_bytes(m->field.data, m->field.len),
+	       *value = tv_json_bytes(m->value.data, m->value.len);
+	if (json_is_string(name) && json_is_string(value)) {
+		const char *n = json_string_value(name), *v = json_string_value(value);
+		if (!strcasecmp(n, "content-encoding"))
+			snprintf(m->encoding, sizeof(m->encoding), "%s", v);
+		else if (!strcasecmp(n, "content-type"))
+			snprintf(m->mime, sizeof(m->mime), "%s", v);
+	}
+	json_array_append_new(m->headers, json_pack("{s:o, s:o}", "name", name, "value", value));
+	m->header_bytes += m->field.len + m->value.len + 4;
+	tv_buf_reset(&m->field);
+	tv_buf_reset(&m->value);
+}
+
+static int on_field(http_parser *p, const char *at, size_t n)
+{
+	struct message *m = side_of(p)->cur;
+	if (m->in_value) {
+		finish_header(m);
+		m->in_value = false;
+	}
+	tv_buf_append(&m->field, at, n);
+	return m->header_bytes > HEADER_CAP ? -1 : 0;
+}
+
+static int on_value(http_parser *p, const char *at, size_t n)
+{
+	struct message *m = side_of(p)->cur;
+	m->in_value = true;
+	tv_buf_append(&m->value, at, n);
+	return 0;
+}
+
+static int on_headers_complete(http_parser *p)
+{
+	struct side *sd = side_of(p);
+	struct http_state *s = state_of(p);
+	struct message *m = sd->cur;
+	finish_header(m);
+	m->major = p->http_major;
+	m->minor = p->http_minor;
+	if (p->type == HTTP_REQUEST)
+		m->method = p->method;
+	else {
+		m->status_code = p->status_code;
+		/* the response to a HEAD has no body whatever its headers say */
+		struct message *req = s->nq ? s->queue[0] : s->side[0].cur;
+		if (m->status_code >= 200 && req && req->method == HTTP_HEAD)
+			return 1;
+	}
+	return 0;
+}
+
+static int on_body(http_parser *p, const char *at, size_t n)
+{
+	struct message *m = side_of(p)->cur;
+	m->body_bytes += n;
+	if (tv_buf_append(&m->body, at, n))
+		m->body_truncated = true;
+	return 0;
+}
+
+static void emit_pair(struct http_state *s, struct message *req, struct message *resp, const char *error);
+static void answer(struct http_state *s, struct message *resp);
+
+static int on_complete(http_parser *p)
+{
+	struct side *sd = side_of(p);
+	struct http_state *s = state_of(p);
+	struct message *m = sd->cur;
+	sd->cur = NULL;
+	m->complete = true;
+	m->last_ts = sd->ts;
+	if (p->type == HTTP_REQUEST) {
+		if (s->early) {
+			struct message *resp = s->early;
+			s->early = NULL;
+			emit_pair(s, m, resp, NULL);
+		} else if (s->nq < MAX_QUEUE) {
+			s->queue[s->nq++] = m;
+		} else {
+			emit_pair(s, m, NULL, "too many requests without responses");
+		}
+	} else if (m->status_code >= 100 && m->status_code < 200 && m->status_code != 101) {
+		message_free(m); /* 100 Continue, 103 Early Hints: the final response follows */
+	} else {
+		answer(s, m);
+	}
+	return 0;
+}
+
+static void answer(struct http_state *s, struct message *resp)
+{
+	if (s->nq) {
+		struct message *req = s->queue[0];
+		memmove(&s->queue[0], &s->queue[1], (s->nq - 1) * sizeof(s->queue[0]));
+		s->nq--;
+		emit_pair(s, req, resp, NULL);
+	} else if (s->side[0].cur && !s->early) {
+		s->early = resp; /* answered before the request body ended */
+	} else {
+		emit_pair(s, NULL, resp, "response without a request");
+	}
+}
+
+/* ---- JSON ---- */
+
+static void version_text(const struct message *m, char *out, size_t n)
+{
+	snprintf(out, n, "HTTP/%u.%u", m->major, m->minor);
+}
+
+static json_t *header_value(json_t *headers, const char *name)
+{
+	size_t i;
+	json_t *h;
+	json_array_foreach (headers, i, h) {
+		const char *n = json_string_value(json_object_get(h, "name"));
+		if (n && !strcasecmp(n, name))
+			return json_object_get(h, "value");
+	}
+	return NULL;
+}
+
+/* gzip/deflate → out (capped). @return 0 or -1 (then out holds what decoded). */
+static int inflate_body(const struct tv_buf *in, bool gzip, struct tv_buf *out)
+{
+	z_stream z = {0};
+	if (inflateInit2(&z, gzip ? 16 + MAX_WBITS : MAX_WBITS) != Z_OK)
+		return -1;
+	z.next_in = in->data;
+	z.avail_in = (uInt)in->len;
+	uint8_t chunk[16384];
+	int rc;
+	do {
+		z.next_out = chunk;
+		z.avail_out = sizeof(chunk);
+		rc = inflate(&z, Z_NO_FLUSH);
+		if (rc == Z_DATA_ERROR && !gzip && z.total_out == 0) {
+			/* "deflate" sent as raw deflate without the zlib header */
+			inflateEnd(&z);
+			memset(&z, 0, sizeof(z));
+			if (inflateInit2(&z, -MAX_WBITS) != Z_OK)
+				return -1;
+			z.next_in = in->data;
+			z.avail_in = (uInt)in->len;
+			continue;
+		}
+		if (tv_buf_append(out, chunk, sizeof(chunk) - z.avail_out))
+			break;
+	} while (rc == Z_OK);
+	inflateEnd(&z);
+	return rc == Z_STREAM_END ? 0 : -1;
+}
+
+static bool textual(const char *mime)
+{
+	return !mime[0] || !strncasecmp(mime, "text/", 5) || strstr(mime, "json") || strstr(mime, "xml") ||
+	       strstr(mime, "javascript") || strstr(mime, "x-www-form-urlencoded");
+}
+
+/* HAR's content / postData shape for m's body. */
+static json_t *content_json(const struct message *m, size_t cap, bool request)
+{
+	struct tv_buf decoded;
+	tv_buf_init(&decoded, cap);
+	const struct tv_buf *body = &m->body;
+	bool decode_error = false;
+	if (m->encoding[0] && (!strcasecmp(m->encoding, "gzip") || !strcasecmp(m->encoding, "deflate"))) {
+		decode_error = inflate_body(&m->body, !strcasecmp(m->encoding, "gzip"), &decoded) != 0;
+		body = &decoded;
+	}
+	json_t *j =
+		json_pack("{s:I, s:s}", "size", (json_int_t)(body == &decoded ? decoded.len : m->body_bytes),
+			  "mimeType", m->mime);
+	json_t *text = textual(m->mime) ? json_stringn((const char *)body->data, body->len) : NULL;
+	if (text) {
+		json_object_set_new(j, "text", text);
+	} else if (body->len) {
+		char *b64 = tv_base64(body->data, body->len);
+		json_object_set_new(j, "text", json_string(b64 ? b64 : ""));
+		json_object_set_new(j, "encoding", json_string("base64"));
+		free(b64);
+	}
+	if (m->body_truncated || (body == &decoded && decoded.len == cap))
+		json_object_set_new(j, "truncated", json_true());
+	if (decode_error)
+		json_object_set_new(j, "decodeError", json_string(m->encoding));
+	if (m->encoding[0])
+		json_object_set_new(j, "compression", json_integer((json_int_t)m->body_bytes));
+	(void)request;
+	tv_buf_cleanup(&decoded);
+	return j;
+}
+
+static json_t *request_json(struct http_state *s, struct message *m)
+{
+	char ver[16];
+	version_text(m, ver, sizeof(ver));
+	json_t *path = tv_json_bytes(m->url.data, m->url.len);
+	const char *p = json_is_string(path) ? json_string_value(path) : "";
+	json_t *host = header_value(m->headers, "host");
+	char *url = NULL;
+	if (p[0] == '/' && host && asprintf(&url, "http://%s%s", json_string_value(host), p) < 0)
+		url = NULL;
+	json_t *j =
+		json_pack("{s:s, s:s, s:O, s:s, s:O, s:I, s:I}", "method", http_method_str(m->method), "url",
+			  url ? url : p, "path", path, "httpVersion", ver, "headers", m->headers,
+			  "headersSize", (json_int_t)m->header_bytes, "bodySize", (json_int_t)m->body_bytes);
+	free(url);
+	json_decref(path);
+	if (m->body_bytes)
+		json_object_set_new(j, "postData", content_json(m, s->body_cap, true));
+	if (!m->complete)
+		json_object_set_new(j, "incomplete", json_true());
+	return j;
+}
+
+static json_t *response_json(struct http_state *s, struct message *m)
+{
+	char ver[16];
+	version_text(m, ver, sizeof(ver));
+	json_t *text = tv_json_bytes(m->status.data, m->status.len);
+	json_t *j = json_pack("{s:i, s:o, s:s, s:O, s:o, s:I, s:I}", "status", m->status_code, "statusText",
+			      text, "httpVersion", ver, "headers", m->headers, "content",
+			      content_json(m, s->body_cap, false), "headersSize", (json_int_t)m->header_bytes,
+			      "bodySize", (json_int_t)m->body_bytes);
+	if (!m->complete)
+		json_object_set_new(j, "incomplete", json_true());
+	return j;
+}
+
+static void emit_pair(struct http_state *s, struct message *req, struct message *resp, const char *error)
+{
+	struct tv_entry e = {.proto = "http", .version = "1.1", .error = error};
+	char ver[8];
+	struct message *any = req ? req : resp;
+	snprintf(ver, sizeof(ver), "%u.%u", any->major, any->minor);
+	e.version = ver;
+	if (req) {
+		e.request = request_json(s, req);
+		e.request_ts = req->first_ts;
+		e.request_size = req->header_bytes + req->body_bytes;
+	}
+	if (resp) {
+		e.response = response_json(s, resp);
+		e.response_ts = resp->first_ts;
+		e.response_size = resp->header_bytes + resp->body_bytes;
+		if (resp->status_code >= 400)
+			e.failed = true;
+	}
+	if (!error && !resp)
+		e.error = "no response";
+	tv_dissect_emit(s->c, &e);
+	message_free(req);
+	message_free(resp);
+}
+
+/* ---- the protocol ---- */
+
+static void *http_open(struct tv_conn *c)
+{
+	struct http_state *s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->c = c;
+	s->body_cap = tv_dissect_body_cap(c);
+	http_parser_init(&s->side[0].p, HTTP_REQUEST);
+	http_parser_init(&s->side[1].p, HTTP_RESPONSE);
+	s->side[0].p.data = s->side[1].p.data = s;
+	settings = (http_parser_settings){.on_message_begin = on_begin,
+					  .on_url = on_url,
+					  .on_status = on_status,
+					  .on_header_field = on_field,
+					  .on_header_value = on_value,
+					  .on_headers_complete = on_headers_complete,
+					  .on_body = on_body,
+					  .on_message_complete = on_complete};
+	return s;
+}
+
+static void break_side(struct http_state *s, int dir, const char *why)
+{
+	struct side *sd = &s->side[dir];
+	sd->broken = true;
+	if (!sd->cur)
+		return;
+	struct message *m = sd->cur;
+	sd->cur = NULL;
+	if (dir == 0)
+		emit_pair(s, m, NULL, why);
+	else if (s->nq)
+		answer(s, m); /* a partial response still answers its request */
+	else
+		emit_pair(s, NULL, m, why);
+}
+
+static void http_data(void *st, struct tv_conn *c, int dir, const uint8_t *p, size_t n, uint64_t ts)
+{
+	(void)c;
+	struct http_state *s = st;
+	if (!s || s->upgraded || s->side[dir].broken)
+		return;
+	struct side *sd = &s->side[dir];
+	sd->ts = ts;
+	size_t done = http_parser_execute(&sd->p, &settings, (const char *)p, n);
+	if (sd->p.upgrade) {
+		s->upgraded = true; /* the bytes after the upgrade are another protocol */
+		return;
+	}
+	if (HTTP_PARSER_ERRNO(&sd->p) != HPE_OK || done != n)
+		break_side(s, dir, http_errno_description(HTTP_PARSER_ERRNO(&sd->p)));
+}
+
+static void http_gap(void *st, struct tv_conn *c, int dir, uint64_t missing, uint64_t ts)
+{
+	(void)c, (void)missing, (void)ts;
+	struct http_state *s = st;
+	if (s && !s->side[dir].broken)
+		break_side(s, dir, "gap in the capture");
+}
+
+static void http_close(void *st, struct tv_conn *c, uint64_t ts)
+{
+	(void)c;
+	struct http_state *s = st;
+	if (!s)
+		return;
+	for (int dir = 0; dir < 2; dir++) {
+		struct side *sd = &s->side[dir];
+		if (!sd->broken && !s->upgraded) {
+			sd->ts = ts;
+			http_parser_execute(&sd->p, &settings, NULL, 0); /* EOF ends close-delimited bodies */
+		}
+		if (sd->cur && !sd->cur->field.len && !sd->cur->url.len && !sd->cur->status.len &&
+		    !json_array_size(sd->cur->headers)) {
+			message_free(sd->cur);
+			sd->cur = NULL;
+		}
+		if (sd->cur)
+			break_side(s, dir, "connection closed mid-message");
+	}
+	if (s->early) {
+		emit_pair(s, NULL, s->early, "response without a complete request");
+		s->early = NULL;
+	}
+	for (size_t i = 0; i < s->nq; i++)
+		emit_pair(s, s->queue[i], NULL, NULL);
+	free(s);
+}
+
+bool tv_http1_detect(int dir, const uint8_t *p, size_t n)
+{
+	if (dir == 1)
+		return n >= 8 && memcmp(p, "HTTP/1.", 7) == 0;
+	static const char *const methods[] = {"GET ",     "POST ",  "PUT ",     "DELETE ", "HEAD ",
+					      "OPTIONS ", "PATCH ", "CONNECT ", "TRACE "};
+	for (size_t i = 0; i < sizeof(methods) / sizeof(*methods); i++) {
+		size_t l = strlen(methods[i]);
+		if (n >= l + 1 && memcmp(p, methods[i], l) == 0)
+			return p[l] == '/' || p[l] == '*' || isalpha(p[l]);
+	}
+	return false;
+}
+
+const struct tv_proto tv_proto_http1 = {"http", http_open, http_data, http_gap, http_close};

@@ -7,9 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "archive/common/buf.h"
 #include "archive/common/timeutil.h"
 
-#define DETECT_MAX 64 /* bytes kept per direction until a protocol is recognised */
+#define HOLD_MAX (256u << 10) /* bytes held per direction until a protocol is recognised */
 #define TABLE_BITS 16
 
 struct tv_conn {
@@ -27,8 +28,7 @@ struct tv_conn {
 	const struct tv_proto *proto;
 	void *state;
 	bool undetectable;
-	uint8_t head[2][DETECT_MAX];
-	size_t head_len[2];
+	struct tv_buf head[2]; /* what each side sent before detection */
 	uint64_t head_ts[2];
 };
 
@@ -184,6 +184,8 @@ static struct tv_conn *new_conn(struct tv_dissect *d, const char *node, const st
 		c->client.dport = l4->key.sport;
 	}
 	*dir = from_client ? 0 : 1;
+	tv_buf_init(&c->head[0], HOLD_MAX);
+	tv_buf_init(&c->head[1], HOLD_MAX);
 	snprintf(c->node, sizeof(c->node), "%s", node ? node : "");
 	c->first_ts = c->last_ts = ts;
 	name_stream(c);
@@ -208,13 +210,9 @@ static void flip(struct tv_conn *c)
 	struct tv_reasm_dir t = c->dir[0];
 	c->dir[0] = c->dir[1];
 	c->dir[1] = t;
-	uint8_t h[DETECT_MAX];
-	memcpy(h, c->head[0], DETECT_MAX);
-	memcpy(c->head[0], c->head[1], DETECT_MAX);
-	memcpy(c->head[1], h, DETECT_MAX);
-	size_t l = c->head_len[0];
-	c->head_len[0] = c->head_len[1];
-	c->head_len[1] = l;
+	struct tv_buf h = c->head[0];
+	c->head[0] = c->head[1];
+	c->head[1] = h;
 	uint64_t ts = c->head_ts[0];
 	c->head_ts[0] = c->head_ts[1];
 	c->head_ts[1] = ts;
@@ -253,10 +251,10 @@ static const struct tv_proto *detect(int dir, const uint8_t *p, size_t n)
 static void try_detect(struct tv_conn *c)
 {
 	for (int dir = 0; dir < 2 && !c->proto; dir++) {
-		if (!c->head_len[dir])
+		if (!c->head[dir].len)
 			continue;
-		const struct tv_proto *p = detect(dir, c->head[dir], c->head_len[dir]);
-		if (!p && (p = detect(!dir, c->head[dir], c->head_len[dir])) != NULL)
+		const struct tv_proto *p = detect(dir, c->head[dir].data, c->head[dir].len);
+		if (!p && (p = detect(!dir, c->head[dir].data, c->head[dir].len)) != NULL)
 			flip(c);
 		if (p) {
 			c->proto = p;
@@ -266,13 +264,13 @@ static void try_detect(struct tv_conn *c)
 	if (c->proto) {
 		/* replay what detection held back, client side first */
 		for (int dir = 0; dir < 2; dir++) {
-			if (c->head_len[dir] && c->proto)
-				c->proto->data(c->state, c, dir, c->head[dir], c->head_len[dir],
+			if (c->head[dir].len && c->proto)
+				c->proto->data(c->state, c, dir, c->head[dir].data, c->head[dir].len,
 					       c->head_ts[dir]);
-			c->head_len[dir] = 0;
+			tv_buf_cleanup(&c->head[dir]);
 		}
-	} else if (c->head_len[0] == DETECT_MAX || c->head_len[1] == DETECT_MAX) {
-		c->undetectable = true; /* not a protocol we know: ignore the rest */
+	} else if (c->head[0].len >= 16 && c->head[1].len >= 16) {
+		c->undetectable = true; /* both sides spoke, neither like a protocol we know */
 	}
 }
 
@@ -291,14 +289,13 @@ static void on_stream_data(void *ctx, const uint8_t *p, size_t n, uint64_t ts)
 		c->proto->data(c->state, c, s->dir, p, n, ts);
 		return;
 	}
-	size_t room = DETECT_MAX - c->head_len[s->dir], take = n < room ? n : room;
-	if (!c->head_len[s->dir])
+	if (!c->head[s->dir].len)
 		c->head_ts[s->dir] = ts;
-	memcpy(c->head[s->dir] + c->head_len[s->dir], p, take);
-	c->head_len[s->dir] += take;
+	if (tv_buf_append(&c->head[s->dir], p, n)) {
+		c->undetectable = true; /* a lot of bytes, none like a protocol we know */
+		return;
+	}
 	try_detect(c);
-	if (c->proto && take < n)
-		c->proto->data(c->state, c, s->dir, p + take, n - take, ts);
 }
 
 static void on_stream_gap(void *ctx, uint64_t missing, uint64_t ts)
@@ -341,8 +338,10 @@ static void end_conn(struct tv_dissect *d, struct tv_conn *c, uint64_t ts)
 		d->st.truncated_streams += c->dir[dir].truncated;
 		tv_reasm_free(&c->dir[dir], &d->budget);
 	}
-	if (!c->proto && !c->undetectable && (c->head_len[0] || c->head_len[1]))
+	if (!c->proto && !c->undetectable && (c->head[0].len || c->head[1].len))
 		try_detect(c);
+	tv_buf_cleanup(&c->head[0]);
+	tv_buf_cleanup(&c->head[1]);
 	if (c->proto)
 		c->proto->close(c->state, c, ts);
 	unlink_conn(d, c);

@@ -316,9 +316,29 @@ static void redis_close(void *st, struct tv_conn *c, uint64_t ts)
 	free(s);
 }
 
+/* A reply: a RESP type byte, then a CRLF-terminated line. */
+static bool looks_like_reply(const uint8_t *p, size_t n)
+{
+	if (n < 3 || !strchr("+-:$*_,#%~", p[0]) || !p[0])
+		return false;
+	long len = line_len(p + 1, n - 1);
+	if (len < 0)
+		return false;
+	for (long i = 0; i < len; i++)
+		if (p[1 + i] < 0x20 || p[1 + i] > 0x7e)
+			return false;
+	if (strchr(":$*%~", p[0])) {
+		long long v;
+		return parse_int(p + 1, len, &v);
+	}
+	return true;
+}
+
 bool tv_redis_detect(int dir, const uint8_t *p, size_t n)
 {
-	if (dir != 0 || n < 4 || p[0] != '*' || !isdigit(p[1]))
+	if (dir == 1)
+		return looks_like_reply(p, n); /* catches clients using inline commands */
+	if (n < 4 || p[0] != '*' || !isdigit(p[1]))
 		return false;
 	size_t i = 1;
 	while (i < n && isdigit(p[i]))

@@ -51,9 +51,12 @@ netns_pair() {
     ip -n "$b" link set veth-b up; ip -n "$b" link set lo up
 }
 
-# start_nginx NS DIR IP PORT: nginx in NS serving DIR on IP:PORT (gzip on).
+# start_nginx NS DIR IP PORT [MORE_PORTS...]: nginx in NS serving DIR on
+# IP:PORT (and the other ports), gzip on.
 start_nginx() {
-    local ns=$1 dir=$2 ip=$3 port=$4
+    local ns=$1 dir=$2 ip=$3 port=$4 more="" p
+    shift 4
+    for p in "$@"; do more+=" listen $ip:$p;"; done
     cat > "$dir/nginx.conf" <<CONF
 daemon off;
 master_process off;
@@ -66,7 +69,7 @@ http {
     client_body_temp_path $dir/tmp;
     gzip on; gzip_types text/plain application/json; gzip_min_length 100;
     server {
-        listen $ip:$port;
+        listen $ip:$port;$more
         root $dir/www;
         location /echo { client_max_body_size 10m; return 200 "ok\n"; }
     }

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# tapvault dissect on real traffic between two namespaces: curl <-> nginx
+# (keep-alive, POST with a body, Expect: 100-continue, HEAD, 404, gzip,
+# HTTP/1.0), a port nginx also serves HTTP on (detection by content), dig <->
+# dnsmasq (UDP, TCP, NXDOMAIN), redis-cli <-> redis-server (commands,
+# pipelining, an error reply). tcpdump records it; the entries are checked
+# field by field against what the clients did. Then the same capture goes
+# through a store (import, dissect --store) and gives the same entries.
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../lib/common.sh"
+TV=$(realpath "${1:?usage: $0 path/to/tapvault}")
+need_root
+need_cmd ip nginx curl tcpdump dig dnsmasq redis-server redis-cli python3
+tv_tmpdir
+cd "$TV_TMP"
+C=tvdc$$ S=tvds$$
+netns_pair "$C" "$S" 10.216.0.1 10.216.0.2
+mkdir -p www
+echo hello > www/index.html
+python3 -c "import json; print(json.dumps([{'id': i, 'name': 'item %d' % i} for i in range(3000)]))" > www/items.json
+# also on an unusual port, to show detection does not go by port
+start_nginx "$S" "$TV_TMP" 10.216.0.2 80 5432
+bg ip netns exec "$S" dnsmasq --no-daemon --no-resolv --no-hosts --listen-address=10.216.0.2 --bind-interfaces \
+    --address=/svc.test/10.9.8.7 --pid-file="$TV_TMP/dnsmasq.pid" -q 2>dnsmasq.log
+bg ip netns exec "$S" redis-server --bind 10.216.0.2 --port 6379 --save "" --appendonly no --dir "$TV_TMP" \
+    --protected-mode no >redis.log 2>&1
+wait_for 10 ip netns exec "$C" redis-cli -h 10.216.0.2 ping || fail "redis-server did not start"
+start_tcpdump "$S" veth-b cap.pcap --immediate-mode
+
+note "traffic"
+cc() { ip netns exec "$C" "$@"; }
+cc curl -sf -o /dev/null -o /dev/null http://10.216.0.2/index.html http://10.216.0.2/items.json || fail curl
+cc curl -sf -o /dev/null --compressed http://10.216.0.2/items.json || fail "curl gzip"
+cc curl -s -o /dev/null http://10.216.0.2/missing
+cc curl -sf -o /dev/null -I http://10.216.0.2/index.html || fail "curl HEAD"
+cc curl -sf -o /dev/null -H 'Expect: 100-continue' --data-binary @www/items.json http://10.216.0.2/echo || fail "curl POST"
+cc curl -sf -o /dev/null -0 http://10.216.0.2/index.html || fail "curl HTTP/1.0"
+cc curl -sf -o /dev/null http://10.216.0.2:5432/index.html || fail "curl odd port"
+[ "$(cc dig +short @10.216.0.2 a.svc.test)" = 10.9.8.7 ] || fail "dig UDP"
+[ "$(cc dig +short +tcp @10.216.0.2 b.svc.test)" = 10.9.8.7 ] || fail "dig TCP"
+cc dig @10.216.0.2 nothing.invalid >/dev/null
+cc redis-cli -h 10.216.0.2 set greeting hello >/dev/null
+cc redis-cli -h 10.216.0.2 get greeting >/dev/null
+cc redis-cli -h 10.216.0.2 incr greeting >/dev/null  # an error reply: not an integer
+printf 'SET k1 v1\r\nGET k1\r\nLPUSH l a b c\r\nLRANGE l 0 -1\r\n' | cc redis-cli -h 10.216.0.2 --pipe >/dev/null 2>&1
+sleep 0.5
+stop_pid "$TCPDUMP_PID"
+
+note "dissect the capture"
+"$TV" dissect --pcap cap.pcap -o entries.jsonl --stats || fail "dissect"
+python3 - entries.jsonl <<'PY' || fail "entries do not match the traffic"
+import json, sys
+E = [json.loads(l) for l in open(sys.argv[1])]
+by = lambda p: [e for e in E if e["protocol"]["name"] == p]
+http, dns, redis = by("http"), by("dns"), by("redis")
+def need(cond, what):
+    if not cond:
+        raise SystemExit(f"FAIL: {what}")
+for e in E:
+    for k in ("id", "index", "stream", "node", "protocol", "src", "dst", "outgoing", "request", "response",
+              "requestSize", "responseSize", "startTime", "timestamp", "elapsedTime", "failed", "error", "tls"):
+        need(k in e, f"field {k} missing in {e['id']}")
+need(len({e["id"] for e in E}) == len(E), "ids are not unique")
+paths = [(e["request"]["method"], e["request"]["path"], e["response"]["status"]) for e in http]
+print("http:", paths)
+for want in [("GET", "/index.html", 200), ("GET", "/items.json", 200), ("GET", "/missing", 404),
+             ("HEAD", "/index.html", 200), ("POST", "/echo", 200)]:
+    need(want in paths, f"no HTTP entry {want}")
+need(len(http) == 8, f"8 HTTP exchanges expected, got {len(http)}")
+ka = [e for e in http if e["request"]["path"] in ("/index.html", "/items.json") and e["index"] == 1]
+need(ka, "the keep-alive connection's second request is not index 1")
+items = json.dumps([{'id': i, 'name': 'item %d' % i} for i in range(3000)]).replace(", ", ", ")
+gz = [e for e in http if any(h["name"].lower() == "content-encoding" and h["value"] == "gzip" for h in e["response"]["headers"])]
+need(gz, "no gzip response")
+need(json.loads(gz[0]["response"]["content"]["text"])[2999]["id"] == 2999, "gzip body not decoded")
+plain = [e for e in http if e["request"]["path"] == "/items.json" and e not in gz][0]
+need(len(json.loads(plain["response"]["content"]["text"])) == 3000, "JSON body not whole")
+post = [e for e in http if e["request"]["method"] == "POST"][0]
+need(post["request"]["bodySize"] == len(open("www/items.json", "rb").read()), "POST body size")
+need(post["response"]["content"]["text"] == "ok\n", "POST response body")
+head = [e for e in http if e["request"]["method"] == "HEAD"][0]
+need(head["response"]["bodySize"] == 0, "HEAD response has a body")
+need([e for e in http if e["request"]["path"] == "/missing"][0]["failed"], "404 not failed")
+need([e for e in http if e["request"]["httpVersion"] == "HTTP/1.0"], "no HTTP/1.0 request")
+need([e for e in http if e["dst"]["port"] == 5432], "HTTP on port 5432 not detected")
+need(all(e["elapsedTime"] >= 0 and e["response"] for e in http), "an HTTP entry without response")
+q = {(e["request"]["questions"][0]["name"], e["protocol"]["version"]): e for e in dns}
+print("dns:", sorted(q))
+need(q[("a.svc.test", "udp")]["response"]["answers"][0]["data"] == "10.9.8.7", "DNS UDP answer")
+need(q[("b.svc.test", "tcp")]["response"]["answers"][0]["data"] == "10.9.8.7", "DNS TCP answer")
+nx = q[("nothing.invalid", "udp")]["response"]["rcode"]
+need(nx in ("NXDOMAIN", "REFUSED"), f"NXDOMAIN rcode {nx}")
+cmds = [(e["request"]["command"].upper(), e["request"]["args"], e["response"]["type"], e["response"]["value"]) for e in redis]
+print("redis:", cmds)
+for want in [("SET", ["greeting", "hello"], "simple", "OK"), ("GET", ["greeting"], "bulk", "hello"),
+             ("SET", ["k1", "v1"], "simple", "OK"), ("GET", ["k1"], "bulk", "v1"),
+             ("LPUSH", ["l", "a", "b", "c"], "integer", 3), ("LRANGE", ["l", "0", "-1"], "array", ["c", "b", "a"])]:
+    need(want in cmds, f"no Redis entry {want}")
+err = [c for c in cmds if c[0] == "INCR"]
+need(err and err[0][2] == "error" and "not an integer" in err[0][3], "Redis error reply")
+need([e for e in redis if e["request"]["command"].upper() == "INCR"][0]["failed"], "Redis error not failed")
+print(f"PASS: {len(http)} HTTP, {len(dns)} DNS, {len(redis)} Redis entries as expected")
+PY
+
+note "the same through a store"
+"$TV" import -q --store store --node n1 cap.pcap 2>/dev/null || fail import
+"$TV" dissect --store store --from 0 --to now -o from-store.jsonl || fail "dissect --store"
+python3 - entries.jsonl from-store.jsonl <<'PY' || fail "dissect --store differs from dissect --pcap"
+import json, sys
+strip = lambda e: {k: v for k, v in e.items() if k not in ("id", "node")}
+a = [strip(json.loads(l)) for l in open(sys.argv[1])]
+b = [strip(json.loads(l)) for l in open(sys.argv[2])]
+if a != b:
+    raise SystemExit(f"FAIL: {len(a)} vs {len(b)} entries, first difference at {next(i for i, (x, y) in enumerate(zip(a, b)) if x != y) if len(a) == len(b) else 'length'}")
+print(f"store path: the same {len(b)} entries, node n1")
+PY
+grep -q '"node":"n1"' from-store.jsonl || fail "entries from the store do not name the node"
+echo "PASS: dissect from a capture and from a store"

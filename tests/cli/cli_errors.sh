@@ -51,6 +51,18 @@ expect 3 "torn.pcap: damaged after packet [0-9]+" "$TV" import -q --store s2 --n
 grep -qE "tapvault import: [0-9]+ packets" err.txt || fail "no summary line"
 expect 0 "" "$TV" import -q --store s3 --node n good.pcap
 
+note "dissect: bad input"
+expect 2 "exactly one of --pcap FILE and --store URL" "$TV" dissect -o out.jsonl
+expect 2 "exactly one of --pcap FILE and --store URL" "$TV" dissect --pcap good.pcap --store s3 -o out.jsonl
+expect 2 "-o FILE|- is required" "$TV" dissect --pcap good.pcap
+expect 2 "--store needs --from and --to" "$TV" dissect --store s3 -o out.jsonl
+expect 2 "bad --body-cap 'lots'" "$TV" dissect --pcap good.pcap --body-cap lots -o out.jsonl
+expect 2 "only jsonl" "$TV" dissect --pcap good.pcap --format xml -o out.jsonl
+expect 1 "missing.pcap" "$TV" dissect --pcap missing.pcap -o out.jsonl
+expect 1 "junk.pcap: unknown file format" "$TV" dissect --pcap junk.pcap -o out.jsonl
+expect 0 "tapvault dissect: 3000 packets \\(0 TCP, 3000 UDP\\)" "$TV" dissect --stats --pcap good.pcap -o out.jsonl
+expect 0 "Usage" "$TV" dissect --help
+
 note "unknown or missing stores"
 expect 1 "unsupported scheme 'gopher'" "$TV" segment list --store gopher://x
 expect 1 "store 'nope': No such file" "$TV" segment list --store nope

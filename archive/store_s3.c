@@ -334,6 +334,8 @@ static int req_setup(struct s3_store *s, CURL *e, struct s3_req *r)
 		curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1024L);
 		curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, s->o.low_speed_timeout_s);
 		curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+		if (s->o.max_send_rate)
+			curl_easy_setopt(e, CURLOPT_MAX_SEND_SPEED_LARGE, (curl_off_t)s->o.max_send_rate);
 		if (s->o.ca_bundle)
 			curl_easy_setopt(e, CURLOPT_CAINFO, s->o.ca_bundle);
 		if (s->o.insecure) {
@@ -691,6 +693,7 @@ static int put_multipart(struct s3_store *s, const char *key, const struct part_
 	int rc = mp_initiate(s, key, &upload_id);
 	if (rc)
 		return rc;
+	tv_debug("multipart upload of %s started: %u parts", key, nparts);
 	char(*etags)[128] = calloc(nparts, sizeof(*etags));
 	if (!etags)
 		rc = tv_err(-ENOMEM, "out of memory");

@@ -49,6 +49,7 @@ struct tv_s3_opts {
 	unsigned parallel;            /* parts in flight per object (default 4) */
 	unsigned retries;             /* extra attempts on transient errors (0: default 4) */
 	bool content_md5;             /* also send Content-MD5 and check MD5 ETags */
+	uint64_t max_send_rate;       /* bytes/s per connection, 0: unlimited */
 	long connect_timeout_ms;      /* default 5000 */
 	long low_speed_timeout_s;     /* abort below 1 KiB/s for this long (default 30) */
 };

@@ -47,6 +47,7 @@ static const char usage[] =
 	"      --part-size SZ          multipart part size (default 16Mi, >= 5Mi)\n"
 	"      --part-parallel N       parts in flight per object (default 4)\n"
 	"      --content-md5           also send Content-MD5 (the signed SHA-256 is always checked)\n"
+	"      --max-rate SZ           bytes per second per connection (e.g. 50Mi; default unlimited)\n"
 	"\n"
 	"Exit: 0 done (or stopped), 1 --once left segments not uploaded, 2 usage or setup.\n";
 
@@ -67,6 +68,7 @@ enum {
 	O_PART_SIZE,
 	O_PART_PAR,
 	O_MD5,
+	O_MAX_RATE,
 };
 
 static const struct option opts[] = {{"buffer", required_argument, NULL, 'b'},
@@ -88,6 +90,7 @@ static const struct option opts[] = {{"buffer", required_argument, NULL, 'b'},
 				     {"part-size", required_argument, NULL, O_PART_SIZE},
 				     {"part-parallel", required_argument, NULL, O_PART_PAR},
 				     {"content-md5", no_argument, NULL, O_MD5},
+				     {"max-rate", required_argument, NULL, O_MAX_RATE},
 				     {"help", no_argument, NULL, 'h'},
 				     {NULL, 0, NULL, 0}};
 
@@ -141,6 +144,8 @@ static int parse_s3_flag(int c, const char *v, struct tv_s3_opts *s3)
 	case O_MP_THRESHOLD: return parse_sz("--multipart-threshold", v, &s3->multipart_threshold);
 	case O_PART_SIZE: return parse_sz("--part-size", v, &s3->part_size);
 	case O_PART_PAR: return parse_count("--part-parallel", v, 64, &s3->parallel);
+	case O_MD5: s3->content_md5 = true; return 0;
+	case O_MAX_RATE: return parse_sz("--max-rate", v, &s3->max_send_rate);
 	default: return tv_err(-EINVAL, "unknown option (see --help)");
 	}
 }

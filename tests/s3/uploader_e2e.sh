@@ -35,7 +35,6 @@ metric() { # URL NAME: a metric's value ("" when absent)
     curl -sf "$1" | awk -v n="$2" '$1 == n { print $2 }'
 }
 in_node_metric() { ip netns exec "$N" curl -sf http://127.0.0.1:9110/metrics | awk -v n="$2" '$1 == n { print $2 }'; }
-backlog_empty() { [ "$(metric http://127.0.0.1:$UPORT/metrics tapvault_uploader_backlog_segments)" = 0 ]; }
 start_agent() { # CAP
     bg ip netns exec "$N" "$AGENT" -n node-e2e -i vh-a -i vh-b -b "$TV_TMP/buf" --seal-interval 1s --seal-bytes 4Mi \
         --storage-size "$1" --metrics-addr 127.0.0.1:9110 --log-level info 2>>agent.log
@@ -55,7 +54,7 @@ for i in $(seq 1 6); do
     sleep 0.4
 done
 stop_agent
-wait_for 60 backlog_empty || fail "backlog did not drain: $(tail -5 uploader.log)"
+wait_for 60 all_marked buf || fail "backlog did not drain: $(tail -5 uploader.log)"
 same_as_buffer buf "$PREFIX"
 sealed=$(find buf/v1 -name '*.idx' | wc -l)
 marked=$(find buf/.uploaded -type f | wc -l)
@@ -108,7 +107,7 @@ errs=$(curl -sf http://127.0.0.1:$UPORT/metrics | awk '/errors_total\{class="tra
 
 note "store back: the backlog drains"
 "$HERE/../../scripts/rgw.sh" start-rgw "$RGW_DIR"
-wait_for 120 backlog_empty || fail "backlog did not drain after the store came back: $(tail -5 uploader.log)"
+wait_for 120 all_marked buf || fail "backlog did not drain after the store came back: $(tail -5 uploader.log)"
 # every segment still in the buffer is in the bucket, identical; all are marked
 for f in $(cd buf && find v1 -type f); do
     awscli s3 cp --quiet "s3://$RGW_BUCKET/$PREFIX/$f" got.tmp || fail "missing in bucket: $f"

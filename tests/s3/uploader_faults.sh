@@ -29,15 +29,6 @@ add_batch() {
     rm -f "b$3.pcap"
 }
 metric() { curl -sf "http://127.0.0.1:$UPORT/metrics" | awk -v n="$1" '$1 == n { print $2 }'; }
-backlog_empty() { [ "$(metric tapvault_uploader_backlog_segments)" = 0 ]; }
-# all_marked BUF: every sealed segment in BUF is marked uploaded (unlike the
-# backlog metric, this cannot be fooled by segments not yet scanned)
-all_marked() {
-    local sealed marked
-    sealed=$(find "$1/v1" -name '*.idx' 2>/dev/null | wc -l)
-    marked=$(find "$1/.uploaded" -type f 2>/dev/null | wc -l)
-    [ "$sealed" -gt 0 ] && [ "$marked" = "$sealed" ]
-}
 UPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 
 note "1: radosgw down for $OUTAGE s while segments keep arriving"

@@ -9,7 +9,7 @@
 # and HTML, some gzip) between two network namespaces (needs root).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-[ -x "$ROOT/build-release/dissector/tapvault" ] || "$ROOT/scripts/build.sh" Release >/dev/null
+"$ROOT/scripts/build.sh" Release >/dev/null # incremental: always current
 TV=$ROOT/build-release/dissector/tapvault
 . "$ROOT/tests/lib/common.sh"
 tv_tmpdir

@@ -8,7 +8,7 @@
 #   tests/bench/bench_upload.sh [MB]     (default 1024 MB of incompressible segments)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-[ -x "$ROOT/build-release/uploader/tapvault-uploader" ] || "$ROOT/scripts/build.sh" Release >/dev/null
+"$ROOT/scripts/build.sh" Release >/dev/null # incremental: always current
 TV=$ROOT/build-release/dissector/tapvault
 UP=$ROOT/build-release/uploader/tapvault-uploader
 . "$ROOT/tests/lib/common.sh"

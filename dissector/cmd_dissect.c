@@ -26,7 +26,8 @@ static const char usage[] =
 	"link type libpcap reads, or the packets of a store's window, merged and\n"
 	"deduplicated as `tapvault pcap` does.\n"
 	"\n"
-	"  --format jsonl          output format (default and only one so far)\n"
+	"  --format jsonl|har      JSON Lines of every protocol (default), or one HAR 1.2\n"
+	"                          document of the HTTP exchanges\n"
 	"  --body-cap SIZE         body bytes kept per message after decoding (default 1Mi)\n"
 	"  --stream-cap SIZE       out-of-order bytes held per TCP direction (default 4Mi)\n"
 	"  --total-cap SIZE        out-of-order bytes held in all (default 256Mi)\n"
@@ -83,9 +84,9 @@ static int parse_args(int argc, char **argv, struct dissect_args *a)
 			a->nodes[a->nnodes++] = optarg;
 			break;
 		case 'm':
-			if (strcmp(optarg, "jsonl") != 0)
-				return tv_cli_usage_error(
-					"dissect", "--format %s: only jsonl is supported so far", optarg);
+			if (strcmp(optarg, "jsonl") != 0 && strcmp(optarg, "har") != 0)
+				return tv_cli_usage_error("dissect", "--format %s: jsonl or har", optarg);
+			a->o.har = strcmp(optarg, "har") == 0;
 			break;
 		case 1: rc = parse_size_opt("--body-cap", optarg, &a->o.body_cap); break;
 		case 2: rc = parse_size_opt("--stream-cap", optarg, &a->o.stream_cap); break;
@@ -194,9 +195,10 @@ int tv_cmd_dissect(int argc, char **argv)
 		fprintf(stderr,
 			"tapvault dissect: %" PRIu64 " packets (%" PRIu64 " TCP, %" PRIu64 " UDP), %" PRIu64
 			" connections, %" PRIu64 " entries, %" PRIu64 " gaps (%" PRIu64 " bytes), %" PRIu64
-			" conflicting overlaps, %" PRIu64 " streams over the cap\n",
+			" conflicting overlaps, %" PRIu64 " streams over the cap%s\n",
 			st.packets, st.tcp, st.udp, st.connections, st.entries, st.gaps, st.gap_bytes,
-			st.conflicts, st.truncated_streams);
+			st.conflicts, st.truncated_streams,
+			st.not_in_har ? " (non-HTTP entries left out of the HAR)" : "");
 	if (rc)
 		return tv_cli_fail("dissect", "failed");
 	if (wrc)

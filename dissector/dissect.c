@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "archive/common/buf.h"
 #include "archive/common/timeutil.h"
@@ -39,6 +40,7 @@ struct tv_dissect {
 	uint64_t nconn, last_sweep;
 	struct tv_dissect_stats st;
 	uint64_t next_id;
+	bool har_open, finished;
 };
 
 extern const struct tv_proto tv_proto_dns_udp;
@@ -56,6 +58,139 @@ static json_t *endpoint(const struct tv_flow_key *k, bool source)
 static double ms_between(uint64_t a, uint64_t b)
 {
 	return b > a ? (double)(b - a) / 1e6 : 0.0;
+}
+
+/* ---- HAR 1.2 ---- */
+
+static void har_begin(struct tv_dissect *d)
+{
+	fputs("{\"log\":{\"version\":\"1.2\",\"creator\":{\"name\":\"tapvault\",\"version\":\"" TV_VERSION
+	      "\"},\"pages\":[],\"entries\":[\n",
+	      d->o.out);
+	d->har_open = true;
+}
+
+static void har_end(struct tv_dissect *d)
+{
+	fputs("\n]}}\n", d->o.out);
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Percent- and '+'-decoding of a query component (a string, "" if not UTF-8). */
+static json_t *url_decoded(const char *s, size_t n)
+{
+	char *out = malloc(n + 1);
+	size_t o = 0;
+	for (size_t i = 0; out && i < n; i++) {
+		if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
+			out[o++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+			i += 2;
+		} else {
+			out[o++] = s[i] == '+' ? ' ' : s[i];
+		}
+	}
+	json_t *j = out ? json_stringn(out, o) : NULL;
+	free(out);
+	return j ? j : json_string("");
+}
+
+static json_t *query_string(const char *path)
+{
+	json_t *arr = json_array();
+	const char *q = path ? strchr(path, '?') : NULL;
+	while (q && *q) {
+		const char *start = q + 1, *end = strchr(start, '&');
+		size_t len = end ? (size_t)(end - start) : strlen(start);
+		const char *eq = memchr(start, '=', len);
+		size_t nlen = eq ? (size_t)(eq - start) : len;
+		if (len)
+			json_array_append_new(
+				arr, json_pack("{s:o, s:o}", "name", url_decoded(start, nlen), "value",
+					       eq ? url_decoded(eq + 1, len - nlen - 1) : json_string("")));
+		q = end;
+	}
+	return arr;
+}
+
+/* Renames our extra fields to HAR's custom-field form ("_name"). */
+static void har_underscore(json_t *obj, const char *name)
+{
+	json_t *v = obj ? json_object_get(obj, name) : NULL;
+	if (!v)
+		return;
+	char custom[40];
+	snprintf(custom, sizeof(custom), "_%s", name);
+	json_object_set(obj, custom, v);
+	json_object_del(obj, name);
+}
+
+static json_t *har_request(json_t *req)
+{
+	json_t *r = json_deep_copy(req);
+	json_object_set_new(r, "cookies", json_array());
+	json_object_set_new(r, "queryString", query_string(json_string_value(json_object_get(r, "path"))));
+	har_underscore(r, "path");
+	har_underscore(r, "incomplete");
+	json_t *post = json_object_get(r, "postData");
+	if (post) {
+		json_object_del(post, "size");
+		har_underscore(post, "encoding");
+		har_underscore(post, "truncated");
+		har_underscore(post, "decodeError");
+		har_underscore(post, "compression");
+		json_object_set_new(post, "params", json_array());
+	}
+	return r;
+}
+
+static json_t *har_response(json_t *resp)
+{
+	if (!resp)
+		return json_pack("{s:i, s:s, s:s, s:[], s:[], s:{s:i, s:s}, s:s, s:i, s:i}", "status", 0,
+				 "statusText", "", "httpVersion", "", "cookies", "headers", "content", "size",
+				 0, "mimeType", "", "redirectURL", "", "headersSize", -1, "bodySize", -1);
+	json_t *r = json_deep_copy(resp);
+	json_object_set_new(r, "cookies", json_array());
+	har_underscore(json_object_get(r, "content"), "truncated");
+	har_underscore(json_object_get(r, "content"), "decodeError");
+	har_underscore(r, "incomplete");
+	json_t *loc = NULL, *h;
+	size_t i;
+	json_array_foreach (json_object_get(r, "headers"), i, h) {
+		const char *n = json_string_value(json_object_get(h, "name"));
+		if (n && !strcasecmp(n, "location"))
+			loc = json_object_get(h, "value");
+	}
+	json_object_set_new(r, "redirectURL", loc && json_is_string(loc) ? json_copy(loc) : json_string(""));
+	return r;
+}
+
+static void har_entry(struct tv_dissect *d, struct tv_conn *c, const struct tv_entry *e, const char *when)
+{
+	double wait = e->request_ts && e->response_ts ? ms_between(e->request_ts, e->response_ts) : 0;
+	char ip[INET6_ADDRSTRLEN];
+	inet_ntop(c->client.family == 4 ? AF_INET : AF_INET6, c->client.dst, ip, sizeof(ip));
+	json_t *j =
+		json_pack("{s:s, s:f, s:o, s:o, s:{}, s:{s:i, s:f, s:i}, s:s, s:s, s:s}", "startedDateTime",
+			  when, "time", wait, "request", har_request(e->request), "response",
+			  har_response(e->response), "cache", "timings", "send", 0, "wait", wait, "receive",
+			  0, "serverIPAddress", ip, "_stream", c->stream, "_node", c->node);
+	if (e->error)
+		json_object_set_new(j, "_error", json_string(e->error));
+	if (d->st.entries)
+		fputs(",\n", d->o.out);
+	json_dumpf(j, d->o.out, JSON_COMPACT | JSON_ENSURE_ASCII);
+	json_decref(j);
 }
 
 void tv_dissect_emit(struct tv_conn *c, struct tv_entry *e)
@@ -87,11 +222,18 @@ void tv_dissect_emit(struct tv_conn *c, struct tv_entry *e)
 	json_object_set_new(j, "failed", json_boolean(failed));
 	json_object_set_new(j, "error", e->error ? json_string(e->error) : json_null());
 	json_object_set_new(j, "tls", json_false());
-	json_dumpf(j, d->o.out, JSON_COMPACT | JSON_ENSURE_ASCII);
-	fputc('\n', d->o.out);
+	if (!d->o.har) {
+		json_dumpf(j, d->o.out, JSON_COMPACT | JSON_ENSURE_ASCII);
+		fputc('\n', d->o.out);
+		d->st.entries++;
+	} else if (strcmp(e->proto, "http") == 0 && json_is_object(json_object_get(j, "request"))) {
+		har_entry(d, c, e, when);
+		d->st.entries++;
+	} else {
+		d->st.not_in_har++;
+	}
 	json_decref(j);
 	e->request = e->response = NULL;
-	d->st.entries++;
 }
 
 size_t tv_dissect_body_cap(const struct tv_conn *c)
@@ -418,15 +560,22 @@ int tv_dissect_open(struct tv_dissect **out, const struct tv_dissect_opts *o)
 		d->o.idle_ns = 120ULL * 1000000000ULL;
 	d->budget.cap = d->o.total_cap;
 	d->budget.stream_cap = d->o.stream_cap;
+	if (d->o.har)
+		har_begin(d);
 	*out = d;
 	return 0;
 }
 
 void tv_dissect_finish(struct tv_dissect *d)
 {
+	if (d->finished)
+		return;
 	for (uint32_t b = 0; b < (1u << TABLE_BITS); b++)
 		while (d->table[b])
 			end_conn(d, d->table[b], d->table[b]->last_ts);
+	if (d->har_open)
+		har_end(d);
+	d->finished = true;
 }
 
 void tv_dissect_stats(const struct tv_dissect *d, struct tv_dissect_stats *st)

@@ -24,12 +24,14 @@ struct tv_dissect_opts {
 	size_t total_cap;  /* all waiting bytes (default 256 MiB) */
 	size_t body_cap;   /* bytes of a body kept, after decoding (default 1 MiB) */
 	uint64_t idle_ns;  /* a connection idle this long (packet time) is closed (default 120 s) */
-	FILE *out;         /* JSON Lines */
+	FILE *out;         /* JSON Lines, or one HAR document */
+	bool har;          /* HAR 1.2: HTTP entries only */
 };
 
 struct tv_dissect_stats {
 	uint64_t packets, tcp, udp, other;
 	uint64_t connections, entries, gaps, gap_bytes, conflicts, truncated_streams;
+	uint64_t not_in_har; /* entries of other protocols left out of a HAR */
 };
 
 struct tv_dissect;

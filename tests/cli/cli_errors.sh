@@ -57,7 +57,7 @@ expect 2 "exactly one of --pcap FILE and --store URL" "$TV" dissect --pcap good.
 expect 2 "-o FILE|- is required" "$TV" dissect --pcap good.pcap
 expect 2 "--store needs --from and --to" "$TV" dissect --store s3 -o out.jsonl
 expect 2 "bad --body-cap 'lots'" "$TV" dissect --pcap good.pcap --body-cap lots -o out.jsonl
-expect 2 "only jsonl" "$TV" dissect --pcap good.pcap --format xml -o out.jsonl
+expect 2 "--format xml: jsonl or har" "$TV" dissect --pcap good.pcap --format xml -o out.jsonl
 expect 1 "missing.pcap" "$TV" dissect --pcap missing.pcap -o out.jsonl
 expect 1 "junk.pcap: unknown file format" "$TV" dissect --pcap junk.pcap -o out.jsonl
 expect 0 "tapvault dissect: 3000 packets \\(0 TCP, 3000 UDP\\)" "$TV" dissect --stats --pcap good.pcap -o out.jsonl

@@ -104,6 +104,27 @@ need([e for e in redis if e["request"]["command"].upper() == "INCR"][0]["failed"
 print(f"PASS: {len(http)} HTTP, {len(dns)} DNS, {len(redis)} Redis entries as expected")
 PY
 
+note "HAR 1.2"
+"$TV" dissect --pcap cap.pcap --format har -o entries.har || fail "dissect --format har"
+python3 - entries.har <<'PY' || fail "HAR output"
+import json, sys
+log = json.load(open(sys.argv[1]))["log"]
+assert log["version"] == "1.2" and log["creator"]["name"] == "tapvault", log.keys()
+E = log["entries"]
+assert len(E) == 8, f"{len(E)} HAR entries, expected the 8 HTTP exchanges"
+for e in E:
+    for k in ("startedDateTime", "time", "request", "response", "cache", "timings"):
+        assert k in e, k
+    for k in ("method", "url", "httpVersion", "cookies", "headers", "queryString", "headersSize", "bodySize"):
+        assert k in e["request"], k
+    for k in ("status", "statusText", "httpVersion", "cookies", "headers", "content", "redirectURL", "headersSize", "bodySize"):
+        assert k in e["response"], k
+    assert e["request"]["url"].startswith("http://10.216.0.2"), e["request"]["url"]
+post = [e for e in E if e["request"]["method"] == "POST"][0]
+assert post["request"]["postData"]["text"].startswith("[{"), "POST body in HAR"
+print(f"HAR: {len(E)} entries, valid shape")
+PY
+
 note "the same through a store"
 "$TV" import -q --store store --node n1 cap.pcap 2>/dev/null || fail import
 "$TV" dissect --store store --from 0 --to now -o from-store.jsonl || fail "dissect --store"

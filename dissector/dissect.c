@@ -380,6 +380,8 @@ static void unlink_conn(struct tv_dissect *d, struct tv_conn *c)
 
 static const struct tv_proto *detect(int dir, const uint8_t *p, size_t n)
 {
+	if (tv_http2_detect(dir, p, n))
+		return &tv_proto_http2;
 	if (tv_http1_detect(dir, p, n))
 		return &tv_proto_http1;
 	if (tv_redis_detect(dir, p, n))

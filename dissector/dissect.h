@@ -73,11 +73,15 @@ size_t tv_dissect_body_cap(const struct tv_conn *c);
 /* Switches a connection to another protocol (HTTP/1 Upgrade). */
 void tv_dissect_switch(struct tv_conn *c, const struct tv_proto *p, void *state);
 
-extern const struct tv_proto tv_proto_http1, tv_proto_redis, tv_proto_dns_tcp;
+extern const struct tv_proto tv_proto_http1, tv_proto_http2, tv_proto_redis, tv_proto_dns_tcp;
 
 /* Content detection: a score > 0 when bytes (the first a direction sent)
  * look like the protocol from that side (dir as above). */
 bool tv_http1_detect(int dir, const uint8_t *p, size_t n);
+bool tv_http2_detect(int dir, const uint8_t *p, size_t n);
+/* HTTP/2 state for a connection that just upgraded from HTTP/1 (h2c): the
+ * upgraded request (headers, owned) is stream 1's request. */
+void *tv_http2_upgraded(struct tv_conn *c, json_t *request_headers, uint64_t ts);
 bool tv_redis_detect(int dir, const uint8_t *p, size_t n);
 bool tv_dns_tcp_detect(int dir, const uint8_t *p, size_t n);
 

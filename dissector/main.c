@@ -17,7 +17,7 @@ static const char usage[] =
 	"  verify    recompute checksums and walk the hash chains\n"
 	"  segment   list, inspect and read single segments\n"
 	"  snapshot  immutable archives of a window: create, ls, get, pcap, rm\n"
-	"  dissect   API entries (HTTP/1, DNS, Redis) as JSON Lines, from a capture or a window\n"
+	"  dissect   API entries (HTTP/1, HTTP/2, gRPC, DNS, Redis) as JSON Lines or HAR\n"
 	"\n"
 	"Global options (before COMMAND):\n"
 	"  --log-level L     error, warn, info, debug\n"

@@ -46,7 +46,11 @@ struct http_state {
 	struct message *queue[MAX_QUEUE]; /* complete requests, oldest first */
 	size_t nq;
 	struct message *early; /* a final response that came before its request completed */
-	bool upgraded;
+	bool upgraded;         /* the rest of the connection is another protocol */
+	bool client_upgrading; /* the client asked to upgrade: its next bytes wait in stash */
+	struct tv_buf stash;   /* client bytes after an Upgrade request */
+	uint64_t stash_ts;
+	struct message *h2c_request; /* answered by 101 to `Upgrade: h2c`: becomes HTTP/2 stream 1 */
 	size_t body_cap;
 };
 
@@ -183,6 +187,7 @@ static int on_body(http_parser *p, const char *at, size_t n)
 
 static void emit_pair(struct http_state *s, struct message *req, struct message *resp, const char *error);
 static void answer(struct http_state *s, struct message *resp);
+static json_t *header_value(json_t *headers, const char *name);
 
 static int on_complete(http_parser *p)
 {
@@ -204,6 +209,14 @@ static int on_complete(http_parser *p)
 		}
 	} else if (m->status_code >= 100 && m->status_code < 200 && m->status_code != 101) {
 		message_free(m); /* 100 Continue, 103 Early Hints: the final response follows */
+	} else if (m->status_code == 101 && s->nq && header_value(s->queue[0]->headers, "upgrade") &&
+		   !strcasecmp(json_string_value(header_value(s->queue[0]->headers, "upgrade")) ?: "",
+			       "h2c")) {
+		/* one transaction: the upgraded request with its HTTP/2 response on stream 1 */
+		s->h2c_request = s->queue[0];
+		memmove(&s->queue[0], &s->queue[1], (s->nq - 1) * sizeof(s->queue[0]));
+		s->nq--;
+		message_free(m);
 	} else {
 		answer(s, m);
 	}
@@ -389,6 +402,7 @@ static void *http_open(struct tv_conn *c)
 	http_parser_init(&s->side[0].p, HTTP_REQUEST);
 	http_parser_init(&s->side[1].p, HTTP_RESPONSE);
 	s->side[0].p.data = s->side[1].p.data = s;
+	tv_buf_init(&s->stash, 16u << 20);
 	settings = (http_parser_settings){.on_message_begin = on_begin,
 					  .on_url = on_url,
 					  .on_status = on_status,
@@ -416,18 +430,92 @@ static void break_side(struct http_state *s, int dir, const char *why)
 		emit_pair(s, NULL, m, why);
 }
 
+/* Builds HTTP/2-style request headers (pseudo-headers first) from an HTTP/1
+ * request, for the stream the upgrade turns it into. */
+static json_t *h2_headers_of(const struct message *m)
+{
+	json_t *h = json_array(), *host = header_value(m->headers, "host"),
+	       *path = tv_json_bytes(m->url.data, m->url.len);
+	json_array_append_new(
+		h, json_pack("{s:s, s:s}", "name", ":method", "value", http_method_str(m->method)));
+	json_array_append_new(h, json_pack("{s:s, s:s}", "name", ":scheme", "value", "http"));
+	json_array_append_new(
+		h, json_pack("{s:s, s:O}", "name", ":authority", "value", host ? host : json_string("")));
+	json_array_append_new(h, json_pack("{s:s, s:o}", "name", ":path", "value",
+					   json_is_string(path) ? path : json_string("")));
+	if (!json_is_string(path))
+		json_decref(path);
+	json_array_extend(h, m->headers);
+	return h;
+}
+
+/* 101 to `Upgrade: h2c`: hands the connection to the HTTP/2 parser, with the
+ * client bytes held since the upgrade request and the server's rest. */
+static void switch_to_h2(struct http_state *s, struct tv_conn *c, const uint8_t *rest, size_t n, uint64_t ts)
+{
+	struct message *req = s->h2c_request;
+	void *h2 = tv_http2_upgraded(c, h2_headers_of(req), req->first_ts);
+	message_free(req);
+	s->h2c_request = NULL;
+	for (size_t i = 0; i < s->nq; i++)
+		emit_pair(s, s->queue[i], NULL, "connection upgraded to HTTP/2 before the response");
+	s->nq = 0;
+	struct tv_buf stash = s->stash;
+	uint64_t stash_ts = s->stash_ts;
+	for (int dir = 0; dir < 2; dir++)
+		message_free(s->side[dir].cur);
+	message_free(s->early);
+	free(s);
+	tv_dissect_switch(c, &tv_proto_http2, h2);
+	if (stash.len)
+		tv_proto_http2.data(h2, c, 0, stash.data, stash.len, stash_ts);
+	tv_buf_cleanup(&stash);
+	if (n)
+		tv_proto_http2.data(h2, c, 1, rest, n, ts);
+}
+
 static void http_data(void *st, struct tv_conn *c, int dir, const uint8_t *p, size_t n, uint64_t ts)
 {
-	(void)c;
 	struct http_state *s = st;
 	if (!s || s->upgraded || s->side[dir].broken)
 		return;
-	struct side *sd = &s->side[dir];
+	if (dir == 0 && s->client_upgrading) {
+		if (!s->stash.len)
+			s->stash_ts = ts;
+		tv_buf_append(&s->stash, p, n);
+		return;
+	}
+	struct side *sd = dir ? &s->side[1] : &s->side[0];
 	sd->ts = ts;
 	size_t done = http_parser_execute(&sd->p, &settings, (const char *)p, n);
-	if (sd->p.upgrade) {
-		s->upgraded = true; /* the bytes after the upgrade are another protocol */
+	if (dir == 1 && s->h2c_request) {
+		switch_to_h2(s, c, p + done, n - done, ts);
 		return;
+	}
+	if (sd->p.upgrade && dir == 0) {
+		/* wait for the server's answer: 101 switches, anything else keeps HTTP/1 */
+		s->client_upgrading = true;
+		s->stash_ts = ts;
+		tv_buf_append(&s->stash, p + done, n - done);
+		return;
+	}
+	if (sd->p.upgrade) {
+		s->upgraded = true; /* 101 to another protocol (WebSocket...): not parsed here */
+		return;
+	}
+	if (dir == 1 && s->client_upgrading && !s->side[1].cur) {
+		/* the upgrade was declined: the held client bytes are HTTP/1 after all */
+		struct tv_buf stash = s->stash;
+		tv_buf_init(&s->stash, 16u << 20);
+		s->client_upgrading = false;
+		http_parser_init(&s->side[0].p, HTTP_REQUEST);
+		s->side[0].p.data = s;
+		struct side *client = &s->side[0];
+		client->ts = s->stash_ts;
+		if (stash.len && http_parser_execute(&client->p, &settings, (const char *)stash.data,
+						     stash.len) != stash.len)
+			break_side(s, 0, http_errno_description(HTTP_PARSER_ERRNO(&client->p)));
+		tv_buf_cleanup(&stash);
 	}
 	if (HTTP_PARSER_ERRNO(&sd->p) != HPE_OK || done != n)
 		break_side(s, dir, http_errno_description(HTTP_PARSER_ERRNO(&sd->p)));
@@ -467,6 +555,9 @@ static void http_close(void *st, struct tv_conn *c, uint64_t ts)
 	}
 	for (size_t i = 0; i < s->nq; i++)
 		emit_pair(s, s->queue[i], NULL, NULL);
+	if (s->h2c_request)
+		emit_pair(s, s->h2c_request, NULL, "upgraded to HTTP/2, nothing followed");
+	tv_buf_cleanup(&s->stash);
 	free(s);
 }
 

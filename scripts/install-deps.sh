@@ -9,7 +9,7 @@ packages=(
     build-essential cmake pkg-config clang clang-format libclang-rt-14-dev
     # libraries (DESIGN.md "Dependencies")
     libpcap-dev libzstd-dev zstd libyaml-dev libssl-dev libarchive-dev libjansson-dev
-    libcurl4-openssl-dev libxml2-dev libhttp-parser-dev zlib1g-dev
+    libcurl4-openssl-dev libxml2-dev libhttp-parser-dev zlib1g-dev libnghttp2-dev
     # unit tests
     libcmocka-dev libcap-ng-dev
     # reference tools and real peers used by the integration tests and benchmarks
@@ -17,7 +17,7 @@ packages=(
     # the S3-compatible server of the store tests (scripts/rgw.sh) and the reference S3 client
     ceph-mon ceph-osd radosgw uuid-runtime awscli
     # peers of the dissection tests
-    redis-server redis-tools
+    redis-server redis-tools nghttp2-client nghttp2-server nghttp2-proxy python3-grpcio
 )
 
 missing=()

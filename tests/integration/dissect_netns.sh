@@ -12,7 +12,10 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
 TV=$(realpath "${1:?usage: $0 path/to/tapvault}")
 need_root
-need_cmd ip nginx curl tcpdump dig dnsmasq redis-server redis-cli python3
+need_cmd ip nginx curl tcpdump dig dnsmasq redis-server redis-cli python3 nghttpd nghttpx
+# Debian's python3 (with python3-grpcio), not whatever python3 comes first in PATH
+PY3=/usr/bin/python3
+$PY3 -c 'import grpc' 2>/dev/null || fail "python3-grpcio missing: run scripts/install-deps.sh"
 tv_tmpdir
 cd "$TV_TMP"
 C=tvdc$$ S=tvds$$
@@ -27,6 +30,41 @@ bg ip netns exec "$S" dnsmasq --no-daemon --no-resolv --no-hosts --listen-addres
 bg ip netns exec "$S" redis-server --bind 10.216.0.2 --port 6379 --save "" --appendonly no --dir "$TV_TMP" \
     --protected-mode no >redis.log 2>&1
 wait_for 10 ip netns exec "$C" redis-cli -h 10.216.0.2 ping || fail "redis-server did not start"
+bg ip netns exec "$S" nghttpd --no-tls -a 10.216.0.2 -d "$TV_TMP/www" 8080 >nghttpd.log 2>&1
+# nghttpd does not take `Upgrade: h2c`; nghttpx in front of nginx does
+: >nghttpx.conf
+bg ip netns exec "$S" nghttpx --frontend='10.216.0.2,8081;no-tls' --backend='10.216.0.2,80' --workers=1 \
+    --conf="$TV_TMP/nghttpx.conf" --errorlog-file="$TV_TMP/nghttpx.log"
+cat > grpc_server.py <<'PY'
+import grpc, sys
+from concurrent import futures
+def reverse(req, ctx):
+    return req[::-1]
+def fail(req, ctx):
+    ctx.abort(grpc.StatusCode.NOT_FOUND, "no such thing")
+h = grpc.method_handlers_generic_handler("demo.Echo", {
+    "Reverse": grpc.unary_unary_rpc_method_handler(reverse),
+    "Fail": grpc.unary_unary_rpc_method_handler(fail)})
+s = grpc.server(futures.ThreadPoolExecutor(2))
+s.add_generic_rpc_handlers((h,))
+s.add_insecure_port("10.216.0.2:50051")
+s.start()
+s.wait_for_termination()
+PY
+cat > grpc_client.py <<'PY'
+import grpc
+ch = grpc.insecure_channel("10.216.0.2:50051")
+assert ch.unary_unary("/demo.Echo/Reverse")(b"hello grpc", timeout=10) == b"cprg olleh"
+try:
+    ch.unary_unary("/demo.Echo/Fail")(b"x", timeout=10)
+    raise SystemExit("Fail did not fail")
+except grpc.RpcError as e:
+    assert e.code() == grpc.StatusCode.NOT_FOUND, e
+PY
+bg ip netns exec "$S" env -u http_proxy -u https_proxy $PY3 grpc_server.py >grpc.log 2>&1
+wait_for 10 ip netns exec "$C" bash -c "exec 3<>/dev/tcp/10.216.0.2/8080" || fail "nghttpd did not start"
+wait_for 10 ip netns exec "$C" bash -c "exec 3<>/dev/tcp/10.216.0.2/8081" || fail "nghttpx did not start"
+wait_for 20 ip netns exec "$C" bash -c "exec 3<>/dev/tcp/10.216.0.2/50051" || fail "gRPC server did not start: $(cat grpc.log)"
 start_tcpdump "$S" veth-b cap.pcap --immediate-mode
 
 note "traffic"
@@ -45,6 +83,9 @@ cc redis-cli -h 10.216.0.2 set greeting hello >/dev/null
 cc redis-cli -h 10.216.0.2 get greeting >/dev/null
 cc redis-cli -h 10.216.0.2 incr greeting >/dev/null  # an error reply: not an integer
 printf 'SET k1 v1\r\nGET k1\r\nLPUSH l a b c\r\nLRANGE l 0 -1\r\n' | cc redis-cli -h 10.216.0.2 --pipe >/dev/null 2>&1
+cc curl -sf -o /dev/null --http2-prior-knowledge http://10.216.0.2:8080/index.html || fail "curl h2c prior knowledge"
+cc curl -sf -o /dev/null --http2 http://10.216.0.2:8081/items.json || fail "curl h2c Upgrade"
+cc env -u http_proxy -u https_proxy $PY3 grpc_client.py || fail "gRPC client"
 sleep 0.5
 stop_pid "$TCPDUMP_PID"
 
@@ -54,7 +95,9 @@ python3 - entries.jsonl <<'PY' || fail "entries do not match the traffic"
 import json, sys
 E = [json.loads(l) for l in open(sys.argv[1])]
 by = lambda p: [e for e in E if e["protocol"]["name"] == p]
-http, dns, redis = by("http"), by("dns"), by("redis")
+h2 = [e for e in by("http") if e["protocol"]["version"] == "2"]
+http = [e for e in by("http") if e["protocol"]["version"] != "2"]
+dns, redis, grpcs = by("dns"), by("redis"), by("grpc")
 def need(cond, what):
     if not cond:
         raise SystemExit(f"FAIL: {what}")
@@ -101,7 +144,22 @@ for want in [("SET", ["greeting", "hello"], "simple", "OK"), ("GET", ["greeting"
 err = [c for c in cmds if c[0] == "INCR"]
 need(err and err[0][2] == "error" and "not an integer" in err[0][3], "Redis error reply")
 need([e for e in redis if e["request"]["command"].upper() == "INCR"][0]["failed"], "Redis error not failed")
-print(f"PASS: {len(http)} HTTP, {len(dns)} DNS, {len(redis)} Redis entries as expected")
+h2p = {e["request"]["path"]: e for e in h2}
+print("http/2:", sorted(h2p))
+need(len(h2) == 2, f"2 HTTP/2 exchanges expected, got {len(h2)}")
+need(h2p["/index.html"]["response"]["status"] == 200 and h2p["/index.html"]["response"]["content"]["text"] == "hello\n", "h2c prior knowledge")
+up = h2p["/items.json"]
+need(up["response"]["status"] == 200 and len(json.loads(up["response"]["content"]["text"])) == 3000, "h2c Upgrade: one transaction with the HTTP/2 response")
+need(up["request"]["method"] == "GET" and not up["failed"], "h2c Upgrade request")
+g = {e["request"]["grpcMethod"]: e for e in grpcs}
+print("grpc:", sorted(g))
+need(g["Reverse"]["request"]["service"] == "demo.Echo", "gRPC service")
+need(g["Reverse"]["response"]["grpcStatus"] == 0 and not g["Reverse"]["failed"], "gRPC OK status")
+import base64
+need(base64.b64decode(g["Reverse"]["request"]["messages"][0]["base64"]) == b"hello grpc", "gRPC request message")
+need(base64.b64decode(g["Reverse"]["response"]["messages"][0]["base64"]) == b"cprg olleh", "gRPC response message")
+need(g["Fail"]["response"]["grpcStatus"] == 5 and g["Fail"]["response"]["grpcMessage"] == "no such thing" and g["Fail"]["failed"], "gRPC error status")
+print(f"PASS: {len(http)} HTTP/1, {len(h2)} HTTP/2, {len(grpcs)} gRPC, {len(dns)} DNS, {len(redis)} Redis entries as expected")
 PY
 
 note "HAR 1.2"
@@ -111,7 +169,7 @@ import json, sys
 log = json.load(open(sys.argv[1]))["log"]
 assert log["version"] == "1.2" and log["creator"]["name"] == "tapvault", log.keys()
 E = log["entries"]
-assert len(E) == 8, f"{len(E)} HAR entries, expected the 8 HTTP exchanges"
+assert len(E) == 10, f"{len(E)} HAR entries, expected the 10 HTTP/1 and HTTP/2 exchanges"
 for e in E:
     for k in ("startedDateTime", "time", "request", "response", "cache", "timings"):
         assert k in e, k

@@ -290,7 +290,8 @@ static void on_header_block(struct h2state *s, int dir, uint64_t ts)
 	struct h2side *sd = &s->side[dir];
 	json_t *headers = json_array();
 	size_t bytes = 0;
-	if (decode_block(s, dir, sd->block.data, sd->block.len, headers, &bytes)) {
+	static const uint8_t empty[1];
+	if (decode_block(s, dir, sd->block.len ? sd->block.data : empty, sd->block.len, headers, &bytes)) {
 		json_decref(headers);
 		sd->broken = true; /* HPACK state lost: nothing after this can be decoded */
 		return;
@@ -418,8 +419,10 @@ static void h2_data(void *state, struct tv_conn *c, int dir, const uint8_t *p, s
 		on_frame(s, dir, f[3], f[4], tv_be32(f + 5) & 0x7fffffff, f + 9, len, ts);
 		off += 9 + len;
 	}
-	memmove(sd->in.data, sd->in.data + off, sd->in.len - off);
-	sd->in.len -= off;
+	if (off) {
+		memmove(sd->in.data, sd->in.data + off, sd->in.len - off);
+		sd->in.len -= off;
+	}
 }
 
 static void *h2_open(struct tv_conn *c)

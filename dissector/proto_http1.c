@@ -45,10 +45,12 @@ struct http_state {
 	struct side side[2];
 	struct message *queue[MAX_QUEUE]; /* complete requests, oldest first */
 	size_t nq;
-	struct message *early; /* a final response that came before its request completed */
-	bool upgraded;         /* the rest of the connection is another protocol */
-	bool client_upgrading; /* the client asked to upgrade: its next bytes wait in stash */
-	struct tv_buf stash;   /* client bytes after an Upgrade request */
+	struct message *early;              /* a final response that came before its request completed */
+	struct message *orphans[MAX_QUEUE]; /* responses delivered before any request: */
+	size_t norphans;                    /* captured out of order, or their request lost */
+	bool upgraded;                      /* the rest of the connection is another protocol */
+	bool client_upgrading;              /* the client asked to upgrade: its next bytes wait in stash */
+	struct tv_buf stash;                /* client bytes after an Upgrade request */
 	uint64_t stash_ts;
 	struct message *h2c_request; /* answered by 101 to `Upgrade: h2c`: becomes HTTP/2 stream 1 */
 	size_t body_cap;
@@ -202,6 +204,11 @@ static int on_complete(http_parser *p)
 			struct message *resp = s->early;
 			s->early = NULL;
 			emit_pair(s, m, resp, NULL);
+		} else if (s->norphans) {
+			struct message *resp = s->orphans[0];
+			memmove(&s->orphans[0], &s->orphans[1], (s->norphans - 1) * sizeof(s->orphans[0]));
+			s->norphans--;
+			emit_pair(s, m, resp, NULL);
 		} else if (s->nq < MAX_QUEUE) {
 			s->queue[s->nq++] = m;
 		} else {
@@ -232,6 +239,8 @@ static void answer(struct http_state *s, struct message *resp)
 		emit_pair(s, req, resp, NULL);
 	} else if (s->side[0].cur && !s->early) {
 		s->early = resp; /* answered before the request body ended */
+	} else if (s->norphans < MAX_QUEUE) {
+		s->orphans[s->norphans++] = resp; /* its request may still be on the way */
 	} else {
 		emit_pair(s, NULL, resp, "response without a request");
 	}
@@ -465,6 +474,8 @@ static void switch_to_h2(struct http_state *s, struct tv_conn *c, const uint8_t 
 	for (int dir = 0; dir < 2; dir++)
 		message_free(s->side[dir].cur);
 	message_free(s->early);
+	for (size_t i = 0; i < s->norphans; i++)
+		emit_pair(s, NULL, s->orphans[i], "response without a request");
 	free(s);
 	tv_dissect_switch(c, &tv_proto_http2, h2);
 	if (stash.len)
@@ -557,6 +568,8 @@ static void http_close(void *st, struct tv_conn *c, uint64_t ts)
 		emit_pair(s, s->queue[i], NULL, NULL);
 	if (s->h2c_request)
 		emit_pair(s, s->h2c_request, NULL, "upgraded to HTTP/2, nothing followed");
+	for (size_t i = 0; i < s->norphans; i++)
+		emit_pair(s, NULL, s->orphans[i], "response without a request");
 	tv_buf_cleanup(&s->stash);
 	free(s);
 }

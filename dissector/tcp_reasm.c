@@ -25,6 +25,7 @@ static void deliver(struct tv_reasm_dir *d, const uint8_t *p, size_t n, uint64_t
 {
 	if (!n)
 		return;
+	d->hole_acked_ts = 0; /* progress: any hole now is a new one */
 	d->next_seq += (uint32_t)n;
 	d->delivered += n;
 	sink->data(sink->ctx, p, n, ts);
@@ -141,12 +142,22 @@ void tv_reasm_add(struct tv_reasm_dir *d, struct tv_reasm_budget *b, uint8_t fla
 void tv_reasm_acked(struct tv_reasm_dir *d, struct tv_reasm_budget *b, uint32_t ack, uint64_t ts,
 		    const struct tv_reasm_sink *sink)
 {
-	/* Only a hole with data waiting behind it is a capture loss; an ACK for
-	 * bytes not yet seen at all may just have been captured first. */
-	while (d->started && d->waiting && seq_diff(ack, d->waiting->seq) > 0) {
+	/* Only a hole with data waiting behind it can be a capture loss, and only
+	 * once it outlives the reorder window: an ACK for bytes not yet seen may
+	 * just have been captured before them. */
+	if (!d->started || !d->waiting || seq_diff(ack, d->waiting->seq) <= 0)
+		return;
+	if (!d->hole_acked_ts) {
+		d->hole_acked_ts = ts ? ts : 1;
+		return;
+	}
+	if (ts - d->hole_acked_ts < TV_REASM_REORDER_NS)
+		return;
+	while (d->waiting && seq_diff(ack, d->waiting->seq) > 0) {
 		skip_gap(d, d->waiting->seq, ts, sink);
 		drain(d, b, ts, sink);
 	}
+	d->hole_acked_ts = 0;
 }
 
 void tv_reasm_flush(struct tv_reasm_dir *d, struct tv_reasm_budget *b, uint64_t ts,

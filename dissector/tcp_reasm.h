@@ -7,8 +7,10 @@
  * that differ from a buffered copy are counted as conflicts). Segments that
  * arrive early wait in a sorted list until the hole before them fills. A hole
  * is never guessed over: it is reported as a gap (its length) and the stream
- * continues after it when (a) the peer acknowledged bytes past it, so they
- * were sent but not captured, (b) the waiting bytes exceed the stream's cap,
+ * continues after it when (a) the peer acknowledged bytes past it for longer
+ * than the reorder window (TV_REASM_REORDER_NS of packet time, so segments
+ * merely captured out of order still fill it), so they were sent but not
+ * captured, (b) the waiting bytes exceed the stream's cap,
  * or (c) the stream ends. Sequence numbers wrap (serial arithmetic). A stream
  * seen first mid-connection starts at its first segment. */
 #ifndef TV_TCP_REASM_H
@@ -26,6 +28,8 @@ struct tv_reasm_sink {
 
 struct tv_reasm_seg; /* a waiting segment */
 
+#define TV_REASM_REORDER_NS (200ULL * 1000000ULL)
+
 struct tv_reasm_dir {
 	bool started; /* next_seq is known */
 	bool syn;     /* started from a SYN (not mid-stream) */
@@ -34,7 +38,8 @@ struct tv_reasm_dir {
 	struct tv_reasm_seg *waiting; /* sorted by seq */
 	size_t waiting_bytes;
 	uint64_t delivered, gap_bytes, conflicts;
-	bool truncated; /* the cap was hit at least once */
+	uint64_t hole_acked_ts; /* when the peer first acknowledged past the hole (0: not) */
+	bool truncated;         /* the cap was hit at least once */
 };
 
 /* Memory shared by all streams of a dissection: a total cap. */

@@ -11,7 +11,8 @@
 #   4. tcpdump's capture is also imported as a second "node" with
 #      `tapvault import`, showing the path for existing captures;
 #   5. `tapvault ls`, `verify` and a cluster-wide `pcap` window over both
-#      nodes (the same packets seen twice are kept once).
+#      nodes (the same packets seen twice are kept once);
+#   6. `tapvault dissect` turns that window into API entries (HTTP, DNS).
 # Alongside the agent, tapvault-uploader ships every sealed segment from the
 # buffer to the archive store, which steps 4-5 then read:
 #   scripts/demo.sh                          archive: file:///var/tmp/tapvault-demo/archive
@@ -114,6 +115,18 @@ echo "demo: verifying every object and the hash chains (tapvault verify):"
 from=$(sed -n 2p "$OUT/segments.txt" | cut -f2); to=$(sed -n 3p "$OUT/segments.txt" | cut -f2)
 echo "demo: the window $from .. $to across both nodes, merged and deduplicated (tapvault pcap):"
 "$TV" pcap --stats --store "$ARCHIVE" --from "$from" --to "$to" -o "$OUT/window.pcapng"
+echo "demo: the API calls in that window (tapvault dissect, JSON Lines, one entry per request/response):"
+"$TV" dissect --stats --store "$ARCHIVE" --from "$from" --to "$to" --node demo-node -o "$OUT/api.jsonl"
+python3 - "$OUT/api.jsonl" <<'PY'
+import collections, json, sys
+entries = [json.loads(l) for l in open(sys.argv[1])]
+print("  entries by protocol:", dict(collections.Counter(e["protocol"]["name"] for e in entries)))
+for e in entries[:4]:
+    r, s = e["request"] or {}, e["response"] or {}
+    what = f'{r.get("method")} {r.get("path")} -> {s.get("status")}' if e["protocol"]["name"] == "http" else \
+        f'{r["questions"][0]["name"]} {r["questions"][0]["type"]} -> {s.get("rcode")} {[a["data"] for a in s.get("answers", [])]}'
+    print(f'  {e["startTime"]} {e["src"]["ip"]}:{e["src"]["port"]} > {e["dst"]["ip"]}:{e["dst"]["port"]} {e["protocol"]["name"]}: {what} ({e["elapsedTime"]:.3f} ms)')
+PY
 cap=$(stat -c %s "$OUT/tcpdump-vh-a.pcap")
 agent_bytes=$(du -sb "$OUT/buffer/v1/nodes/demo-node" | cut -f1)
 echo "demo: OK - tcpdump wrote $cap bytes for one interface; the agent stored both interfaces in $agent_bytes bytes"

@@ -112,11 +112,30 @@ static void test_midstream_and_acked_gap(void **state)
 	assert_string_equal(f.o.data, "first");
 	tv_reasm_acked(&f.d, &f.b, 7008, 2, &f.sink); /* peer has not got past the hole: wait */
 	assert_int_equal(f.o.gaps, 0);
-	tv_reasm_acked(&f.d, &f.b, 7015, 2, &f.sink); /* peer acknowledged past it: lost in capture */
+	tv_reasm_acked(&f.d, &f.b, 7015, 10, &f.sink); /* past it: maybe only captured out of order */
+	tv_reasm_acked(&f.d, &f.b, 7015, 10 + TV_REASM_REORDER_NS / 2, &f.sink);
+	assert_int_equal(f.o.gaps, 0);
+	tv_reasm_acked(&f.d, &f.b, 7015, 10 + TV_REASM_REORDER_NS,
+		       &f.sink); /* still missing: lost in capture */
 	assert_string_equal(f.o.data, "first#third");
 	assert_int_equal(f.o.gap_bytes, 5);
 	add(&f, TV_TCP_ACK, 7005, "secon"); /* the lost bytes turning up late are old news */
 	assert_string_equal(f.o.data, "first#third");
+}
+
+static void test_reorder_after_ack(void **state)
+{
+	(void)state;
+	struct fx f;
+	fx_init(&f, 1 << 20);
+	add(&f, TV_TCP_SYN, 0, "");
+	add(&f, TV_TCP_ACK, 1, "aa");
+	add(&f, TV_TCP_ACK, 5, "cc");
+	tv_reasm_acked(&f.d, &f.b, 7, 10, &f.sink); /* the ACK was captured before the segment */
+	tv_reasm_acked(&f.d, &f.b, 7, 20, &f.sink);
+	tv_reasm_add(&f.d, &f.b, TV_TCP_ACK, 3, (const uint8_t *)"bb", 2, 30, &f.sink);
+	assert_string_equal(f.o.data, "aabbcc");
+	assert_int_equal(f.o.gaps, 0);
 }
 
 static void test_cap_and_flush(void **state)
@@ -150,6 +169,7 @@ int main(void)
 		cmocka_unit_test(test_wrap),
 		cmocka_unit_test(test_midstream_and_acked_gap),
 		cmocka_unit_test(test_cap_and_flush),
+		cmocka_unit_test(test_reorder_after_ack),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

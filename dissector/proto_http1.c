@@ -431,12 +431,17 @@ static void break_side(struct http_state *s, int dir, const char *why)
 		return;
 	struct message *m = sd->cur;
 	sd->cur = NULL;
-	if (dir == 0)
+	if (dir == 0) {
 		emit_pair(s, m, NULL, why);
-	else if (s->nq)
-		answer(s, m); /* a partial response still answers its request */
-	else
+	} else if (s->nq) {
+		/* a partial response still answers its request, marked */
+		struct message *req = s->queue[0];
+		memmove(&s->queue[0], &s->queue[1], (s->nq - 1) * sizeof(s->queue[0]));
+		s->nq--;
+		emit_pair(s, req, m, why);
+	} else {
 		emit_pair(s, NULL, m, why);
+	}
 }
 
 /* Builds HTTP/2-style request headers (pseudo-headers first) from an HTTP/1

@@ -72,6 +72,7 @@ http {
         listen $ip:$port;$more
         root $dir/www;
         location /echo { client_max_body_size 10m; return 200 "ok\n"; }
+        location /boom { return 500 "boom\n"; }
     }
 }
 CONF

@@ -6,7 +6,9 @@
 # best round counts.
 #   tests/bench/bench_dissect.sh [CAPTURE.pcap]
 # Without a capture, records ~5 s of curl <-> nginx keep-alive traffic (JSON
-# and HTML, some gzip) between two network namespaces (needs root).
+# and HTML, some gzip) between two network namespaces (needs root). Then the
+# capture is repeated (shifted in time) into a multi-GB file (BIG_GB, default
+# 2) and tapvault dissect's peak RSS on it is measured (target <= 256 MiB).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 "$ROOT/scripts/build.sh" Release >/dev/null # incremental: always current
@@ -52,3 +54,19 @@ print(f"tapvault dissect: {b / t / 1e6:8.1f} MB/s  {entries} entries (request+re
 print(f"tshark -Y http -T json: {b / s / 1e6:8.1f} MB/s  {msgs} HTTP messages")
 print(f"tapvault dissect is {s / t:.1f}x faster than tshark")
 PY
+
+gb=${BIG_GB:-2}
+copies=$(( (gb * 1000000000 + bytes - 1) / bytes ))
+echo "building a ${gb} GB input: $copies copies of the capture, each shifted 10 s later"
+parts=()
+span=$(capinfos -u "$CAP" | awk '/Capture duration/ {print int($3) + 10}')
+for i in $(seq 0 $((copies - 1))); do
+    editcap -t $((i * span)) "$CAP" "$TV_TMP/part$i.pcap"
+    parts+=("$TV_TMP/part$i.pcap")
+done
+mergecap -a -w "$TV_TMP/big.pcap" "${parts[@]}"
+rm -f "${parts[@]}"
+big=$(stat -c %s "$TV_TMP/big.pcap")
+/usr/bin/time -o "$TV_TMP/time.txt" -f '%M %e' "$TV" dissect --pcap "$TV_TMP/big.pcap" -o /dev/null 2>/dev/null
+read -r rss secs < "$TV_TMP/time.txt"
+echo "multi-GB input: $((big / 1000000)) MB dissected in ${secs} s, peak RSS $((rss / 1024)) MiB (target <= 256 MiB)"

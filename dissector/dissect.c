@@ -41,6 +41,7 @@ struct tv_dissect {
 	struct tv_dissect_stats st;
 	uint64_t next_id;
 	bool har_open, finished;
+	struct tv_buf line; /* one serialized entry: a single fwrite instead of jansson's many */
 };
 
 extern const struct tv_proto tv_proto_dns_udp;
@@ -58,6 +59,19 @@ static json_t *endpoint(const struct tv_flow_key *k, bool source)
 static double ms_between(uint64_t a, uint64_t b)
 {
 	return b > a ? (double)(b - a) / 1e6 : 0.0;
+}
+
+static int append_json(const char *buf, size_t size, void *ctx)
+{
+	return tv_buf_append(ctx, buf, size) ? -1 : 0;
+}
+
+/* Serializes j into one buffer and writes it with a single fwrite. */
+static void write_json(struct tv_dissect *d, json_t *j)
+{
+	tv_buf_reset(&d->line);
+	if (json_dump_callback(j, append_json, &d->line, JSON_COMPACT | JSON_ENSURE_ASCII) == 0)
+		fwrite(d->line.data, 1, d->line.len, d->o.out);
 }
 
 /* ---- HAR 1.2 ---- */
@@ -189,7 +203,7 @@ static void har_entry(struct tv_dissect *d, struct tv_conn *c, const struct tv_e
 		json_object_set_new(j, "_error", json_string(e->error));
 	if (d->st.entries)
 		fputs(",\n", d->o.out);
-	json_dumpf(j, d->o.out, JSON_COMPACT | JSON_ENSURE_ASCII);
+	write_json(d, j);
 	json_decref(j);
 }
 
@@ -223,7 +237,7 @@ void tv_dissect_emit(struct tv_conn *c, struct tv_entry *e)
 	json_object_set_new(j, "error", e->error ? json_string(e->error) : json_null());
 	json_object_set_new(j, "tls", json_false());
 	if (!d->o.har) {
-		json_dumpf(j, d->o.out, JSON_COMPACT | JSON_ENSURE_ASCII);
+		write_json(d, j);
 		fputc('\n', d->o.out);
 		d->st.entries++;
 	} else if (strcmp(e->proto, "http") == 0 && json_is_object(json_object_get(j, "request"))) {
@@ -560,6 +574,7 @@ int tv_dissect_open(struct tv_dissect **out, const struct tv_dissect_opts *o)
 		d->o.body_cap = 1u << 20;
 	if (!d->o.idle_ns)
 		d->o.idle_ns = 120ULL * 1000000000ULL;
+	tv_buf_init(&d->line, 0);
 	d->budget.cap = d->o.total_cap;
 	d->budget.stream_cap = d->o.stream_cap;
 	if (d->o.har)
@@ -590,5 +605,6 @@ void tv_dissect_free(struct tv_dissect *d)
 	if (!d)
 		return;
 	tv_dissect_finish(d);
+	tv_buf_cleanup(&d->line);
 	free(d);
 }

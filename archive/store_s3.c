@@ -128,16 +128,6 @@ static void amz_date(char out[17])
 	strftime(out, 17, "%Y%m%dT%H%M%SZ", &tm);
 }
 
-static void digest(const EVP_MD *md, const void *data, size_t n, uint8_t *out, unsigned *outlen)
-{
-	EVP_Digest(data, n, out, outlen, md, NULL);
-}
-
-static void base64(const uint8_t *in, size_t n, char *out)
-{
-	EVP_EncodeBlock((unsigned char *)out, in, (int)n);
-}
-
 /* "/bucket/key" (path style) or "/key"; unencoded, as SigV4 wants it. */
 static int request_path(const struct s3_store *s, const struct s3_req *r, struct tv_buf *path)
 {
@@ -184,7 +174,7 @@ static int sign_headers(struct s3_store *s, struct s3_req *r, const char *host, 
 	uint8_t sha[32], md5[16];
 	unsigned n;
 	char sha_hex[65], md5_b64[32], date[17];
-	digest(EVP_sha256(), r->body ? r->body : (const uint8_t *)"", r->body_len, sha, &n);
+	tv_sha256(r->body ? r->body : (const uint8_t *)"", r->body_len, sha);
 	tv_hex(sha, 32, sha_hex);
 	amz_date(date);
 
@@ -196,8 +186,8 @@ static int sign_headers(struct s3_store *s, struct s3_req *r, const char *host, 
 	if (s->c.session_token)
 		h[nh++] = (struct tv_sigv4_param){"x-amz-security-token", s->c.session_token};
 	if (r->body && s->o.content_md5) {
-		digest(EVP_md5(), r->body, r->body_len, md5, &n);
-		base64(md5, 16, md5_b64);
+		EVP_Digest(r->body, r->body_len, md5, &n, EVP_md5(), NULL);
+		EVP_EncodeBlock((unsigned char *)md5_b64, md5, 16);
 		tv_hex(md5, 16, r->md5_hex);
 		h[nh++] = (struct tv_sigv4_param){"content-md5", md5_b64};
 	}
@@ -553,6 +543,15 @@ static int head_full(struct s3_store *s, const char *key, struct tv_store_entry 
 	return rc;
 }
 
+/* HEAD-then-PUT create-if-absent: -EEXIST when key is there (racy; documented). */
+static int ensure_absent(struct s3_store *s, const char *key)
+{
+	int rc = head_full(s, key, NULL);
+	if (rc == 0)
+		return tv_err(-EEXIST, "%s: %s: already exists", s->base.url, key);
+	return rc == -ENOENT ? 0 : rc;
+}
+
 static int put_single(struct s3_store *s, const char *key, const void *data, size_t len, int flags)
 {
 	struct s3_req r;
@@ -676,21 +675,17 @@ static int mp_batch(struct s3_store *s, const char *key, const char *upload_id, 
 
 static int put_multipart(struct s3_store *s, const char *key, const struct part_source *src, int flags)
 {
-	if (flags & TV_PUT_CREATE_ONLY) {
-		/* documented: multipart create-if-absent is HEAD-then-complete (racy) */
-		int rc = head_full(s, key, NULL);
-		if (rc == 0)
-			return tv_err(-EEXIST, "%s: %s: already exists", s->base.url, key);
-		if (rc != -ENOENT)
-			return rc;
-	}
+	/* documented: multipart create-if-absent is HEAD-then-complete */
+	int rc = flags & TV_PUT_CREATE_ONLY ? ensure_absent(s, key) : 0;
+	if (rc)
+		return rc;
 	uint64_t nparts64 = (src->size + s->o.part_size - 1) / s->o.part_size;
 	if (nparts64 > MAX_PARTS)
 		return tv_err(-EFBIG, "%s: %s: %" PRIu64 " parts of %" PRIu64 " bytes exceed S3's 10000",
 			      s->base.url, key, nparts64, s->o.part_size);
 	unsigned nparts = (unsigned)nparts64;
 	char *upload_id = NULL;
-	int rc = mp_initiate(s, key, &upload_id);
+	rc = mp_initiate(s, key, &upload_id);
 	if (rc)
 		return rc;
 	tv_debug("multipart upload of %s started: %u parts", key, nparts);
@@ -725,14 +720,10 @@ static int s3_put(struct tv_store *st, const char *key, const void *data, size_t
 		struct part_source src = {data, len};
 		return put_multipart(s, k, &src, flags);
 	}
-	if ((flags & TV_PUT_CREATE_ONLY) && s->o.create_mode == TV_S3_CREATE_HEAD_THEN_PUT) {
-		int rc = head_full(s, k, NULL);
-		if (rc == 0)
-			return tv_err(-EEXIST, "%s: %s: already exists", st->url, key);
-		if (rc != -ENOENT)
-			return rc;
-	}
-	return put_single(s, k, data, len, flags);
+	int rc = (flags & TV_PUT_CREATE_ONLY) && s->o.create_mode == TV_S3_CREATE_HEAD_THEN_PUT
+			 ? ensure_absent(s, k)
+			 : 0;
+	return rc ? rc : put_single(s, k, data, len, flags);
 }
 
 /* The file is mapped, not read: requests send straight from the page cache

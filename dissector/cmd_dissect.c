@@ -11,6 +11,7 @@
 
 #include "archive/common/err.h"
 #include "archive/common/timeutil.h"
+#include "archive/common/units.h"
 #include "archive/pcapng.h"
 #include "dissector/cli.h"
 #include "dissector/dissect.h"
@@ -44,19 +45,12 @@ struct dissect_args {
 	struct tv_dissect_opts o;
 };
 
-/* "4096", "64Ki", "4Mi", "1Gi". */
 static int parse_size_opt(const char *flag, const char *v, size_t *out)
 {
-	char *end;
-	unsigned long long n = strtoull(v, &end, 10);
-	unsigned shift = !strcmp(end, "Ki")   ? 10
-			 : !strcmp(end, "Mi") ? 20
-			 : !strcmp(end, "Gi") ? 30
-			 : *end               ? 99
-					      : 0;
-	if (end == v || n == 0 || shift == 99 || n > (1ULL << 40) >> shift)
+	uint64_t n;
+	if (tv_parse_size(v, &n) || n == 0 || n > SIZE_MAX)
 		return tv_cli_usage_error("dissect", "bad %s '%s' (a size like 4Mi)", flag, v);
-	*out = (size_t)(n << shift);
+	*out = (size_t)n;
 	return 0;
 }
 

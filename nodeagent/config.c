@@ -70,39 +70,6 @@ static const struct cfg_entry *find(const char *key)
 	return NULL;
 }
 
-int tv_parse_size(const char *text, uint64_t *out)
-{
-	static const struct {
-		const char *suffix;
-		uint64_t mult;
-	} units[] = {{"", 1},
-		     {"k", 1000},
-		     {"K", 1000},
-		     {"M", 1000000},
-		     {"G", 1000000000},
-		     {"T", 1000000000000},
-		     {"Ki", 1ULL << 10},
-		     {"Mi", 1ULL << 20},
-		     {"Gi", 1ULL << 30},
-		     {"Ti", 1ULL << 40}};
-	if (!isdigit((unsigned char)text[0]))
-		return -EINVAL;
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(text, &end, 10);
-	if (errno)
-		return -EINVAL;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcmp(end, units[i].suffix) == 0) {
-			if (v > UINT64_MAX / units[i].mult)
-				return -EINVAL;
-			*out = v * units[i].mult;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
 static int parse_bool(const char *s, bool *out)
 {
 	if (!strcmp(s, "true") || !strcmp(s, "yes") || !strcmp(s, "on") || !strcmp(s, "1"))

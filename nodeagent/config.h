@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "archive/common/units.h" /* tv_parse_size, for the config's sizes */
+
 #define TV_CFG_LIST_MAX 32
 
 struct tv_strlist {
@@ -61,8 +63,5 @@ int tv_agent_config_validate(const struct tv_agent_config *c);
 
 /* Writes the effective configuration as YAML. */
 void tv_agent_config_print(const struct tv_agent_config *c, FILE *out);
-
-/* Parses "1Gi", "500Mi", "64k", "1G", "1048576". @return 0 or -EINVAL. */
-int tv_parse_size(const char *text, uint64_t *out);
 
 #endif

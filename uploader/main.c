@@ -11,8 +11,8 @@
 #include "archive/common/err.h"
 #include "archive/common/log.h"
 #include "archive/common/timeutil.h"
+#include "archive/common/units.h"
 #include "archive/store_s3.h"
-#include "nodeagent/config.h"
 #include "uploader/uploader.h"
 
 static const char usage[] =

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -90,7 +91,7 @@ void tv_hex(const uint8_t *bytes, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-static int hex_digit(char c)
+int tv_hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -106,10 +107,18 @@ int tv_unhex(const char *hex, uint8_t *out, size_t n)
 	if (strlen(hex) != 2 * n)
 		return -EINVAL;
 	for (size_t i = 0; i < n; i++) {
-		int hi = hex_digit(hex[2 * i]), lo = hex_digit(hex[2 * i + 1]);
+		int hi = tv_hex_digit(hex[2 * i]), lo = tv_hex_digit(hex[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return -EINVAL;
 		out[i] = (uint8_t)(hi << 4 | lo);
 	}
 	return 0;
+}
+
+char *tv_base64(const void *data, size_t n)
+{
+	char *out = malloc((n + 2) / 3 * 4 + 1);
+	if (out)
+		EVP_EncodeBlock((unsigned char *)out, data, (int)n);
+	return out;
 }

@@ -29,5 +29,9 @@ int tv_sha256_file(const char *path, uint8_t out[TV_SHA256_LEN]);
 void tv_hex(const uint8_t *bytes, size_t n, char *out /* 2n+1 */);
 /* @return 0, or -EINVAL if hex is not exactly 2n hex digits. */
 int tv_unhex(const char *hex, uint8_t *out, size_t n);
+/* The value of one hex digit, or -1. */
+int tv_hex_digit(char c);
+/* Base64 (RFC 4648, padded) of n bytes; caller frees. NULL on ENOMEM. */
+char *tv_base64(const void *data, size_t n);
 
 #endif

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "archive/common/buf.h"
+#include "archive/common/sha256.h"
 #include "archive/common/timeutil.h"
 
 #define HOLD_MAX (256u << 10) /* bytes held per direction until a protocol is recognised */
@@ -89,25 +90,14 @@ static void har_end(struct tv_dissect *d)
 	fputs("\n]}}\n", d->o.out);
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent- and '+'-decoding of a query component (a string, "" if not UTF-8). */
 static json_t *url_decoded(const char *s, size_t n)
 {
 	char *out = malloc(n + 1);
 	size_t o = 0;
 	for (size_t i = 0; out && i < n; i++) {
-		if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-			out[o++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+		if (s[i] == '%' && i + 2 < n && tv_hex_digit(s[i + 1]) >= 0 && tv_hex_digit(s[i + 2]) >= 0) {
+			out[o++] = (char)(tv_hex_digit(s[i + 1]) * 16 + tv_hex_digit(s[i + 2]));
 			i += 2;
 		} else {
 			out[o++] = s[i] == '+' ? ' ' : s[i];
@@ -178,13 +168,7 @@ static json_t *har_response(json_t *resp)
 	har_underscore(json_object_get(r, "content"), "truncated");
 	har_underscore(json_object_get(r, "content"), "decodeError");
 	har_underscore(r, "incomplete");
-	json_t *loc = NULL, *h;
-	size_t i;
-	json_array_foreach (json_object_get(r, "headers"), i, h) {
-		const char *n = json_string_value(json_object_get(h, "name"));
-		if (n && !strcasecmp(n, "location"))
-			loc = json_object_get(h, "value");
-	}
+	json_t *loc = tv_header(json_object_get(r, "headers"), "location");
 	json_object_set_new(r, "redirectURL", loc && json_is_string(loc) ? json_copy(loc) : json_string(""));
 	return r;
 }
@@ -261,22 +245,29 @@ void tv_dissect_switch(struct tv_conn *c, const struct tv_proto *p, void *state)
 	c->state = state;
 }
 
-char *tv_base64(const uint8_t *p, size_t n)
+json_t *tv_header(json_t *headers, const char *name)
 {
-	static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	char *out = malloc((n + 2) / 3 * 4 + 1), *o = out;
-	if (!out)
-		return NULL;
-	for (size_t i = 0; i < n; i += 3) {
-		uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0) |
-			     (i + 2 < n ? p[i + 2] : 0);
-		*o++ = tbl[v >> 18 & 63];
-		*o++ = tbl[v >> 12 & 63];
-		*o++ = i + 1 < n ? tbl[v >> 6 & 63] : '=';
-		*o++ = i + 2 < n ? tbl[v & 63] : '=';
+	size_t i;
+	json_t *h;
+	json_array_foreach (headers, i, h) {
+		const char *n = json_string_value(json_object_get(h, "name"));
+		if (n && !strcasecmp(n, name))
+			return json_object_get(h, "value");
 	}
-	*o = '\0';
-	return out;
+	return NULL;
+}
+
+void tv_content_set_text(json_t *content, const uint8_t *p, size_t n, bool as_text)
+{
+	json_t *text = as_text && n ? json_stringn((const char *)p, n) : NULL; /* NULL unless UTF-8 */
+	if (text) {
+		json_object_set_new(content, "text", text);
+	} else if (n) {
+		char *b64 = tv_base64(p, n);
+		json_object_set_new(content, "text", json_string(b64 ? b64 : ""));
+		json_object_set_new(content, "encoding", json_string("base64"));
+		free(b64);
+	}
 }
 
 json_t *tv_json_bytes(const uint8_t *p, size_t n)

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "archive/common/sha256.h" /* tv_base64 */
 #include "dissector/l4.h"
 #include "dissector/tcp_reasm.h"
 
@@ -85,12 +86,12 @@ void *tv_http2_upgraded(struct tv_conn *c, json_t *request_headers, uint64_t ts)
 bool tv_redis_detect(int dir, const uint8_t *p, size_t n);
 bool tv_dns_tcp_detect(int dir, const uint8_t *p, size_t n);
 
-/* DNS over UDP: a whole message in one datagram. @return true when it parsed. */
-struct tv_dns_table;
-bool tv_dns_udp(struct tv_dissect *d, const char *node, const struct tv_l4 *l4, uint64_t ts);
-
-/* Base64 of a byte string (caller frees). */
-char *tv_base64(const uint8_t *p, size_t n);
+/* The value (a JSON string) of the first header named name (any case) in a
+ * [{name, value}] array, or NULL. */
+json_t *tv_header(json_t *headers, const char *name);
+/* Sets HAR's content.text to the body: as text when as_text and it is UTF-8,
+ * else base64 with encoding "base64". Nothing for an empty body. */
+void tv_content_set_text(json_t *content, const uint8_t *p, size_t n, bool as_text);
 /* Bytes as a JSON string when they are UTF-8, else {"base64": "..."}. */
 json_t *tv_json_bytes(const uint8_t *p, size_t n);
 

@@ -189,7 +189,6 @@ static int on_body(http_parser *p, const char *at, size_t n)
 
 static void emit_pair(struct http_state *s, struct message *req, struct message *resp, const char *error);
 static void answer(struct http_state *s, struct message *resp);
-static json_t *header_value(json_t *headers, const char *name);
 
 static int on_complete(http_parser *p)
 {
@@ -216,9 +215,8 @@ static int on_complete(http_parser *p)
 		}
 	} else if (m->status_code >= 100 && m->status_code < 200 && m->status_code != 101) {
 		message_free(m); /* 100 Continue, 103 Early Hints: the final response follows */
-	} else if (m->status_code == 101 && s->nq && header_value(s->queue[0]->headers, "upgrade") &&
-		   !strcasecmp(json_string_value(header_value(s->queue[0]->headers, "upgrade")) ?: "",
-			       "h2c")) {
+	} else if (m->status_code == 101 && s->nq && tv_header(s->queue[0]->headers, "upgrade") &&
+		   !strcasecmp(json_string_value(tv_header(s->queue[0]->headers, "upgrade")) ?: "", "h2c")) {
 		/* one transaction: the upgraded request with its HTTP/2 response on stream 1 */
 		s->h2c_request = s->queue[0];
 		memmove(&s->queue[0], &s->queue[1], (s->nq - 1) * sizeof(s->queue[0]));
@@ -251,18 +249,6 @@ static void answer(struct http_state *s, struct message *resp)
 static void version_text(const struct message *m, char *out, size_t n)
 {
 	snprintf(out, n, "HTTP/%u.%u", m->major, m->minor);
-}
-
-static json_t *header_value(json_t *headers, const char *name)
-{
-	size_t i;
-	json_t *h;
-	json_array_foreach (headers, i, h) {
-		const char *n = json_string_value(json_object_get(h, "name"));
-		if (n && !strcasecmp(n, name))
-			return json_object_get(h, "value");
-	}
-	return NULL;
 }
 
 /* gzip/deflate → out (capped). @return 0 or -1 (then out holds what decoded). */
@@ -303,7 +289,7 @@ static bool textual(const char *mime)
 }
 
 /* HAR's content / postData shape for m's body. */
-static json_t *content_json(const struct message *m, size_t cap, bool request)
+static json_t *content_json(const struct message *m, size_t cap)
 {
 	struct tv_buf decoded;
 	tv_buf_init(&decoded, cap);
@@ -316,22 +302,13 @@ static json_t *content_json(const struct message *m, size_t cap, bool request)
 	json_t *j =
 		json_pack("{s:I, s:s}", "size", (json_int_t)(body == &decoded ? decoded.len : m->body_bytes),
 			  "mimeType", m->mime);
-	json_t *text = textual(m->mime) ? json_stringn((const char *)body->data, body->len) : NULL;
-	if (text) {
-		json_object_set_new(j, "text", text);
-	} else if (body->len) {
-		char *b64 = tv_base64(body->data, body->len);
-		json_object_set_new(j, "text", json_string(b64 ? b64 : ""));
-		json_object_set_new(j, "encoding", json_string("base64"));
-		free(b64);
-	}
+	tv_content_set_text(j, body->data, body->len, textual(m->mime));
 	if (m->body_truncated || (body == &decoded && decoded.len == cap))
 		json_object_set_new(j, "truncated", json_true());
 	if (decode_error)
 		json_object_set_new(j, "decodeError", json_string(m->encoding));
 	if (m->encoding[0])
 		json_object_set_new(j, "compression", json_integer((json_int_t)m->body_bytes));
-	(void)request;
 	tv_buf_cleanup(&decoded);
 	return j;
 }
@@ -342,7 +319,7 @@ static json_t *request_json(struct http_state *s, struct message *m)
 	version_text(m, ver, sizeof(ver));
 	json_t *path = tv_json_bytes(m->url.data, m->url.len);
 	const char *p = json_is_string(path) ? json_string_value(path) : "";
-	json_t *host = header_value(m->headers, "host");
+	json_t *host = tv_header(m->headers, "host");
 	char *url = NULL;
 	if (p[0] == '/' && host && asprintf(&url, "http://%s%s", json_string_value(host), p) < 0)
 		url = NULL;
@@ -353,7 +330,7 @@ static json_t *request_json(struct http_state *s, struct message *m)
 	free(url);
 	json_decref(path);
 	if (m->body_bytes)
-		json_object_set_new(j, "postData", content_json(m, s->body_cap, true));
+		json_object_set_new(j, "postData", content_json(m, s->body_cap));
 	if (!m->complete)
 		json_object_set_new(j, "incomplete", json_true());
 	return j;
@@ -364,10 +341,10 @@ static json_t *response_json(struct http_state *s, struct message *m)
 	char ver[16];
 	version_text(m, ver, sizeof(ver));
 	json_t *text = tv_json_bytes(m->status.data, m->status.len);
-	json_t *j = json_pack("{s:i, s:o, s:s, s:O, s:o, s:I, s:I}", "status", m->status_code, "statusText",
-			      text, "httpVersion", ver, "headers", m->headers, "content",
-			      content_json(m, s->body_cap, false), "headersSize", (json_int_t)m->header_bytes,
-			      "bodySize", (json_int_t)m->body_bytes);
+	json_t *j =
+		json_pack("{s:i, s:o, s:s, s:O, s:o, s:I, s:I}", "status", m->status_code, "statusText", text,
+			  "httpVersion", ver, "headers", m->headers, "content", content_json(m, s->body_cap),
+			  "headersSize", (json_int_t)m->header_bytes, "bodySize", (json_int_t)m->body_bytes);
 	if (!m->complete)
 		json_object_set_new(j, "incomplete", json_true());
 	return j;
@@ -448,7 +425,7 @@ static void break_side(struct http_state *s, int dir, const char *why)
  * request, for the stream the upgrade turns it into. */
 static json_t *h2_headers_of(const struct message *m)
 {
-	json_t *h = json_array(), *host = header_value(m->headers, "host"),
+	json_t *h = json_array(), *host = tv_header(m->headers, "host"),
 	       *path = tv_json_bytes(m->url.data, m->url.len);
 	json_array_append_new(
 		h, json_pack("{s:s, s:s}", "name", ":method", "value", http_method_str(m->method)));

@@ -100,14 +100,7 @@ static struct h2stream *stream_get(struct h2state *s, uint32_t id, bool create)
 
 static const char *header(json_t *headers, const char *name)
 {
-	size_t i;
-	json_t *h;
-	json_array_foreach (headers, i, h) {
-		const char *n = json_string_value(json_object_get(h, "name"));
-		if (n && !strcasecmp(n, name))
-			return json_string_value(json_object_get(h, "value"));
-	}
-	return NULL;
+	return json_string_value(tv_header(headers, name));
 }
 
 static bool is_grpc(const struct h2stream *st)
@@ -142,15 +135,7 @@ static json_t *grpc_messages(const struct tv_buf *b, bool truncated)
 static json_t *body_json(const struct half *h, const char *ct)
 {
 	json_t *j = json_pack("{s:I, s:s}", "size", (json_int_t)h->body_bytes, "mimeType", ct ? ct : "");
-	json_t *text = h->body.len ? json_stringn((const char *)h->body.data, h->body.len) : NULL;
-	if (text)
-		json_object_set_new(j, "text", text);
-	else if (h->body.len) {
-		char *b64 = tv_base64(h->body.data, h->body.len);
-		json_object_set_new(j, "text", json_string(b64 ? b64 : ""));
-		json_object_set_new(j, "encoding", json_string("base64"));
-		free(b64);
-	}
+	tv_content_set_text(j, h->body.data, h->body.len, true);
 	if (h->body_bytes > h->body.len)
 		json_object_set_new(j, "truncated", json_true());
 	return j;

@@ -78,8 +78,7 @@ stop_pid "$TD"
 echo "demo: agent metrics:"
 ip netns exec "$N" curl -sf http://127.0.0.1:9100/metrics | grep -E '^tapvault_(packets_total|kernel_drops_total|segments_sealed_total|compression_ratio)'
 kill -TERM "$AGENT_PID"; wait "$AGENT_PID"
-backlog() { curl -sf http://127.0.0.1:9101/metrics | awk '$1 == "tapvault_uploader_backlog_segments" {print $2}'; }
-wait_for 60 test "$(backlog)" = 0 || { echo "demo: the uploader did not drain its backlog"; tail "$OUT/uploader.log"; exit 1; }
+wait_for 60 all_marked "$OUT/buffer" || { echo "demo: the uploader did not drain its backlog"; tail "$OUT/uploader.log"; exit 1; }
 echo "demo: uploader metrics (everything sealed is in $ARCHIVE):"
 curl -sf http://127.0.0.1:9101/metrics | grep -E '^tapvault_uploader_(segments_uploaded_total|bytes_uploaded_total|backlog_segments|retries_total)'
 kill -TERM "$UPLOADER_PID"; wait "$UPLOADER_PID"

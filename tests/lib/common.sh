@@ -26,6 +26,21 @@ tv_tmpdir() { TV_TMP=$(mktemp -d /tmp/tv-test.XXXXXX); }
 need_root() { [ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces)"; }
 need_cmd() { local c; for c in "$@"; do command -v "$c" >/dev/null || fail "missing $c: run scripts/install-deps.sh"; done; }
 
+# metric_value NAME: the value of metric NAME in Prometheus text on stdin.
+metric_value() { awk -v n="$1" '$1 == n { print $2 }'; }
+
+# free_port: a TCP port nobody listens on at 127.0.0.1 right now.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# all_marked BUF: every sealed segment in buffer BUF is marked uploaded. Unlike
+# the uploader's backlog metric, this cannot pass before a new segment is scanned.
+all_marked() {
+    local sealed marked
+    sealed=$(find "$1/v1" -name '*.idx' 2>/dev/null | wc -l)
+    marked=$(find "$1/.uploaded" -type f 2>/dev/null | wc -l)
+    [ "$sealed" -gt 0 ] && [ "$marked" = "$sealed" ]
+}
+
 # bg CMD...: start in the background, remember the PID in $BG_PID.
 bg() { "$@" & BG_PID=$!; TV_PIDS+=("$BG_PID"); }
 

@@ -2,15 +2,6 @@
 # Helpers for tests that run under tests/s3/with_rgw.sh (AWS_* and RGW_* set).
 # The AWS CLI serves as the independent reader of what the uploader stored.
 
-# all_marked BUF: every sealed segment in BUF is marked uploaded. Unlike the
-# uploader's backlog metric, this cannot pass before a new segment is scanned.
-all_marked() {
-    local sealed marked
-    sealed=$(find "$1/v1" -name '*.idx' 2>/dev/null | wc -l)
-    marked=$(find "$1/.uploaded" -type f 2>/dev/null | wc -l)
-    [ "$sealed" -gt 0 ] && [ "$marked" = "$sealed" ]
-}
-
 need_rgw() { [ -n "${RGW_DIR:-}" ] || fail "run through tests/s3/with_rgw.sh"; }
 
 # awscli ARGS...: Debian's AWS CLI against the test RGW.

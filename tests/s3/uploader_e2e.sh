@@ -31,10 +31,8 @@ start_nginx "$A" "$TV_TMP" 10.215.0.2 80
 bg ip netns exec "$A" iperf3 -s -B 10.215.0.2 -p 5201 >iperf-server.log 2>&1
 wait_for 10 ip netns exec "$B" bash -c "exec 3<>/dev/tcp/10.215.0.2/5201" || fail "iperf3 server"
 
-metric() { # URL NAME: a metric's value ("" when absent)
-    curl -sf "$1" | awk -v n="$2" '$1 == n { print $2 }'
-}
-in_node_metric() { ip netns exec "$N" curl -sf http://127.0.0.1:9110/metrics | awk -v n="$2" '$1 == n { print $2 }'; }
+uploader_metric() { curl -sf "http://127.0.0.1:$UPORT/metrics" | metric_value "$1"; }
+agent_metric() { ip netns exec "$N" curl -sf http://127.0.0.1:9110/metrics | metric_value "$1"; }
 start_agent() { # CAP
     bg ip netns exec "$N" "$AGENT" -n node-e2e -i vh-a -i vh-b -b "$TV_TMP/buf" --seal-interval 1s --seal-bytes 4Mi \
         --storage-size "$1" --metrics-addr 127.0.0.1:9110 --log-level info 2>>agent.log
@@ -43,7 +41,7 @@ start_agent() { # CAP
 }
 stop_agent() { kill -TERM "$AGENT_PID"; wait "$AGENT_PID" || fail "agent exited non-zero: $(tail -3 agent.log)"; }
 
-UPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+UPORT=$(free_port)
 note "phase 1: agent + live uploader"
 start_agent 256Mi
 bg "$UPLOADER" --buffer "$TV_TMP/buf" --store "$STORE" --metrics-addr 127.0.0.1:$UPORT --rescan 2s \
@@ -94,15 +92,15 @@ while kill -0 $IPERF 2>/dev/null; do sample; sleep 0.1; done
 wait $IPERF || fail "iperf3: $(tail -3 iperf.log)"
 sleep 1.5
 sample
-lost=$(in_node_metric x tapvault_segments_lost_total)
+lost=$(agent_metric tapvault_segments_lost_total)
 stop_agent
 sample
 echo "buffer peak $peak bytes, cap $CAP; segments lost before upload: $lost"
 [ "$peak" -le "$CAP" ] || fail "buffer reached $peak bytes, above its cap of $CAP"
 [ "${lost:-0}" -gt 0 ] || fail "expected the agent to drop segments before upload (lost=$lost)"
 grep -q "before upload" agent.log || fail "the agent did not log the lost segments"
-[ "$(metric http://127.0.0.1:$UPORT/metrics tapvault_uploader_backlog_segments)" -gt 0 ] || fail "no backlog while the store is down"
-errs=$(curl -sf http://127.0.0.1:$UPORT/metrics | awk '/errors_total\{class="transient"\}/ {print $2}')
+[ "$(uploader_metric tapvault_uploader_backlog_segments)" -gt 0 ] || fail "no backlog while the store is down"
+errs=$(uploader_metric 'tapvault_uploader_errors_total{class="transient"}')
 [ "${errs:-0}" -gt 0 ] || fail "the uploader counted no transient errors while the store was down"
 
 note "store back: the backlog drains"

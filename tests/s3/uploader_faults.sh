@@ -28,8 +28,8 @@ add_batch() {
     "$TV" import -q --store "$1" --node "$2" --seal-bytes "${SEAL:-268435456}" "b$3.pcap" 2>>import.log || fail "import batch $3"
     rm -f "b$3.pcap"
 }
-metric() { curl -sf "http://127.0.0.1:$UPORT/metrics" | awk -v n="$1" '$1 == n { print $2 }'; }
-UPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+metric() { curl -sf "http://127.0.0.1:$UPORT/metrics" | metric_value "$1"; }
+UPORT=$(free_port)
 
 note "1: radosgw down for $OUTAGE s while segments keep arriving"
 P1=outage-$$
@@ -47,7 +47,7 @@ while [ $((SECONDS - down_at)) -lt "$OUTAGE" ]; do
     sleep 1
 done
 pending=$(metric tapvault_uploader_backlog_segments)
-errors=$(curl -sf "http://127.0.0.1:$UPORT/metrics" | awk '/errors_total\{class="transient"\}/ {print $2}')
+errors=$(metric 'tapvault_uploader_errors_total{class="transient"}')
 note "store down $OUTAGE s: backlog $pending segments, $errors transient errors counted"
 [ "$pending" -ge $((OUTAGE / 2)) ] || fail "expected a backlog while the store was down, have $pending"
 "$HERE/../../scripts/rgw.sh" start-rgw "$RGW_DIR"

@@ -3,8 +3,10 @@
 #include "dissector/output_pcap.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "archive/common/err.h"
@@ -23,10 +25,21 @@ int tv_pcap_format_parse(const char *name, enum tv_pcap_format *out)
 	return 0;
 }
 
+static const char *shown_name(const struct tv_pcap_out *o)
+{
+	return o->tmp_path ? o->tmp_path : o->path ? o->path : "stdout";
+}
+
+static bool is_special_file(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && !S_ISREG(st.st_mode);
+}
+
 static int flush_buf(struct tv_pcap_out *o)
 {
 	if (o->buf.len && fwrite(o->buf.data, 1, o->buf.len, o->f) != o->buf.len)
-		return tv_err(-EIO, "write %s: %s", o->path ? o->tmp_path : "stdout", strerror(errno));
+		return tv_err(-EIO, "write %s: %s", shown_name(o), strerror(errno));
 	tv_buf_reset(&o->buf);
 	return 0;
 }
@@ -70,6 +83,14 @@ int tv_pcap_out_open(struct tv_pcap_out *o, const char *path, enum tv_pcap_forma
 	tv_buf_init(&o->buf, 64 << 20);
 	if (strcmp(path, "-") == 0) {
 		o->f = stdout;
+	} else if (is_special_file(path)) {
+		if (!(o->path = strdup(path)))
+			return tv_err(-ENOMEM, "out of memory");
+		if (!(o->f = fopen(path, "wb"))) {
+			int rc = tv_err(-errno, "open %s: %s", path, strerror(errno));
+			tv_pcap_out_abort(o);
+			return rc;
+		}
 	} else {
 		size_t n = strlen(path) + 32;
 		o->path = strdup(path);
@@ -114,8 +135,12 @@ int tv_pcap_out_commit(struct tv_pcap_out *o)
 {
 	int rc = flush_buf(o);
 	if (!rc && fflush(o->f) != 0)
-		rc = tv_err(-errno, "write %s: %s", o->path ? o->tmp_path : "stdout", strerror(errno));
-	if (o->path) {
+		rc = tv_err(-errno, "write %s: %s", shown_name(o), strerror(errno));
+	if (o->path && !o->tmp_path) {
+		if (fclose(o->f) != 0 && !rc)
+			rc = tv_err(-errno, "close %s: %s", o->path, strerror(errno));
+		o->f = NULL;
+	} else if (o->path) {
 		if (!rc && fsync(fileno(o->f)) != 0)
 			rc = tv_err(-errno, "fsync %s: %s", o->tmp_path, strerror(errno));
 		if (fclose(o->f) != 0 && !rc)

@@ -19,7 +19,7 @@ enum tv_pcap_format {
 struct tv_pcap_out {
 	FILE *f;
 	char *path;     /* final path; NULL for stdout */
-	char *tmp_path; /* what is being written */
+	char *tmp_path; /* what is being written; NULL when written in place */
 	enum tv_pcap_format format;
 	uint16_t linktype; /* classic pcap: the one link type allowed */
 	struct tv_buf buf;
@@ -35,7 +35,9 @@ int tv_pcap_format_parse(const char *name, enum tv_pcap_format *out);
 int tv_pcap_out_open(struct tv_pcap_out *o, const char *path, enum tv_pcap_format format,
 		     const struct tv_iface *ifaces, const char *const *descriptions, uint32_t niface);
 int tv_pcap_out_write(struct tv_pcap_out *o, const struct tv_packet *p);
-/* Flushes, closes and renames into place. */
+/* Flushes, closes and renames into place. A path that exists and is not a
+ * regular file (/dev/null, a FIFO, a terminal) is written in place: renaming
+ * over it would replace the device with a file. */
 int tv_pcap_out_commit(struct tv_pcap_out *o);
 /* Closes and removes the temp file (no-op after commit). */
 void tv_pcap_out_abort(struct tv_pcap_out *o);

@@ -121,8 +121,24 @@ int tv_read_file(const char *path, struct tv_buf *out)
 	return rc;
 }
 
+/* /dev/null, a FIFO, a terminal: renaming over one would replace it with a
+ * file, so it is written as it is. */
+static int write_in_place(const char *path, const void *data, size_t n)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return tv_err(-errno, "open %s: %s", path, strerror(errno));
+	int rc = tv_write_all(fd, data, n, path);
+	if (close(fd) != 0 && !rc)
+		rc = tv_err(-errno, "close %s: %s", path, strerror(errno));
+	return rc;
+}
+
 int tv_write_file_atomic(const char *path, const void *data, size_t n)
 {
+	struct stat st;
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return write_in_place(path, data, n);
 	char tmp[4200];
 	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

@@ -22,7 +22,9 @@ int tv_pread_all(int fd, void *data, size_t n, uint64_t off, const char *path_fo
 int tv_fsync_parent(const char *path);
 /* Reads a whole file into out (appending), bounded by out->limit. */
 int tv_read_file(const char *path, struct tv_buf *out);
-/* Writes data to path atomically: temp file beside it, fsync, rename, fsync dir. */
+/* Writes data to path atomically: temp file beside it, fsync, rename, fsync dir.
+ * A path that exists and is not a regular file (/dev/null, a FIFO) is written
+ * in place. */
 int tv_write_file_atomic(const char *path, const void *data, size_t n);
 /* Copies src to fd from the current offset; used to publish local files. */
 int tv_copy_fd(int src_fd, int dst_fd, const char *src_path, const char *dst_path);

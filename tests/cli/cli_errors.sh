@@ -97,4 +97,13 @@ expect 1 "No such file" "$TV" segment info --store s5 "v1/nodes/n/2023/11/14/22/
 note "unwritable output leaves nothing behind"
 expect 1 "create /nonexistent-dir/out.pcapng.tmp" "$TV" segment cat --store s3 -o /nonexistent-dir/out.pcapng "$seg"
 ls ./*.tmp.* 2>/dev/null && fail "temp file left behind"
+note "a FIFO or device as output is written in place, never renamed over"
+mkfifo out.fifo
+cat out.fifo > fifo.pcapng &
+reader=$!
+"$TV" segment cat --store s3 -o out.fifo "$seg" || fail "segment cat to a FIFO failed"
+[ -p out.fifo ] || { kill "$reader"; fail "the FIFO was replaced by a regular file"; }
+wait "$reader"
+got=$(capinfos -TMc fifo.pcapng | tail -1 | cut -f2)
+[ "$got" = "$total" ] || fail "read $got packets through the FIFO, expected $total"
 echo "PASS: cli error cases"

@@ -11,6 +11,7 @@
 #include "archive/common/buf.h"
 #include "archive/common/sha256.h"
 #include "archive/common/timeutil.h"
+#include "dissector/json_writer.h"
 
 #define HOLD_MAX (256u << 10) /* bytes held per direction until a protocol is recognised */
 #define TABLE_BITS 16
@@ -62,16 +63,11 @@ static double ms_between(uint64_t a, uint64_t b)
 	return b > a ? (double)(b - a) / 1e6 : 0.0;
 }
 
-static int append_json(const char *buf, size_t size, void *ctx)
-{
-	return tv_buf_append(ctx, buf, size) ? -1 : 0;
-}
-
 /* Serializes j into one buffer and writes it with a single fwrite. */
 static void write_json(struct tv_dissect *d, json_t *j)
 {
 	tv_buf_reset(&d->line);
-	if (json_dump_callback(j, append_json, &d->line, JSON_COMPACT | JSON_ENSURE_ASCII) == 0)
+	if (tv_json_append(&d->line, j) == 0)
 		fwrite(d->line.data, 1, d->line.len, d->o.out);
 }
 
@@ -259,7 +255,7 @@ json_t *tv_header(json_t *headers, const char *name)
 
 void tv_content_set_text(json_t *content, const uint8_t *p, size_t n, bool as_text)
 {
-	json_t *text = as_text && n ? json_stringn((const char *)p, n) : NULL; /* NULL unless UTF-8 */
+	json_t *text = as_text && n ? tv_json_utf8(p, n) : NULL;
 	if (text) {
 		json_object_set_new(content, "text", text);
 	} else if (n) {
@@ -272,7 +268,7 @@ void tv_content_set_text(json_t *content, const uint8_t *p, size_t n, bool as_te
 
 json_t *tv_json_bytes(const uint8_t *p, size_t n)
 {
-	json_t *s = json_stringn((const char *)p, n); /* NULL unless valid UTF-8 */
+	json_t *s = tv_json_utf8(p, n);
 	if (s)
 		return s;
 	char *b64 = tv_base64(p, n);

@@ -9,6 +9,7 @@
 # and HTML, some gzip) between two network namespaces (needs root). Then the
 # capture is repeated (shifted in time) into a multi-GB file (BIG_GB, default
 # 2) and tapvault dissect's peak RSS on it is measured (target <= 256 MiB).
+# SAVE_CAPTURE=PATH keeps the recorded capture.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 "$ROOT/scripts/build.sh" Release >/dev/null # incremental: always current
@@ -35,6 +36,8 @@ if [ -z "$CAP" ]; then
     done
     sleep 0.5; stop_pid "$TCPDUMP_PID"
 fi
+# SAVE_CAPTURE=PATH keeps the recorded capture for profiling and reruns.
+[ -n "${SAVE_CAPTURE:-}" ] && [ -z "${1:-}" ] && cp "$CAP" "$SAVE_CAPTURE"
 bytes=$(stat -c %s "$CAP")
 echo "input: $CAP ($((bytes / 1000000)) MB, $(capinfos -TMc "$CAP" | tail -1 | cut -f2) packets)"
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "archive/common/err.h"
 #include "archive/common/timeutil.h"
@@ -176,6 +177,7 @@ int tv_cmd_dissect(int argc, char **argv)
 	 * instead of returning it to the kernel and faulting it back in */
 	mallopt(M_MMAP_THRESHOLD, 32 << 20);
 	mallopt(M_TRIM_THRESHOLD, 64 << 20);
+	a.o.writer_thread = sysconf(_SC_NPROCESSORS_ONLN) > 1;
 	struct tv_dissect *d;
 	if (tv_dissect_open(&d, &a.o)) {
 		if (!to_stdout)
@@ -188,7 +190,7 @@ int tv_cmd_dissect(int argc, char **argv)
 	struct tv_dissect_stats st;
 	tv_dissect_stats(d, &st);
 	tv_dissect_free(d);
-	int wrc = fflush(out) != 0 || ferror(out);
+	int wrc = fflush(out) != 0 || ferror(out) || st.write_failed;
 	if (!to_stdout && fclose(out) != 0)
 		wrc = 1;
 	if (a.stats || tv_cli_interactive())

@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <inttypes.h>
+#include <libdeflate.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -11,6 +12,7 @@
 #include "archive/common/buf.h"
 #include "archive/common/sha256.h"
 #include "archive/common/timeutil.h"
+#include "dissector/entry_writer.h"
 #include "dissector/json_writer.h"
 
 #define HOLD_MAX (256u << 10) /* bytes held per direction until a protocol is recognised */
@@ -43,7 +45,8 @@ struct tv_dissect {
 	struct tv_dissect_stats st;
 	uint64_t next_id;
 	bool har_open, finished;
-	struct tv_buf line; /* one serialized entry: a single fwrite instead of jansson's many */
+	struct tv_entry_writer *writer;
+	struct libdeflate_decompressor *decompressor; /* shared by all connections */
 };
 
 extern const struct tv_proto tv_proto_dns_udp;
@@ -63,27 +66,21 @@ static double ms_between(uint64_t a, uint64_t b)
 	return b > a ? (double)(b - a) / 1e6 : 0.0;
 }
 
-/* Serializes j into one buffer and writes it with a single fwrite. */
-static void write_json(struct tv_dissect *d, json_t *j)
-{
-	tv_buf_reset(&d->line);
-	if (tv_json_append(&d->line, j) == 0)
-		fwrite(d->line.data, 1, d->line.len, d->o.out);
-}
-
 /* ---- HAR 1.2 ---- */
 
 static void har_begin(struct tv_dissect *d)
 {
-	fputs("{\"log\":{\"version\":\"1.2\",\"creator\":{\"name\":\"tapvault\",\"version\":\"" TV_VERSION
-	      "\"},\"pages\":[],\"entries\":[\n",
-	      d->o.out);
+	tv_entry_writer_put(
+		d->writer,
+		"{\"log\":{\"version\":\"1.2\",\"creator\":{\"name\":\"tapvault\",\"version\":\"" TV_VERSION
+		"\"},\"pages\":[],\"entries\":[\n",
+		NULL, NULL);
 	d->har_open = true;
 }
 
 static void har_end(struct tv_dissect *d)
 {
-	fputs("\n]}}\n", d->o.out);
+	tv_entry_writer_put(d->writer, "\n]}}\n", NULL, NULL);
 }
 
 /* Percent- and '+'-decoding of a query component (a string, "" if not UTF-8). */
@@ -181,10 +178,7 @@ static void har_entry(struct tv_dissect *d, struct tv_conn *c, const struct tv_e
 			  0, "serverIPAddress", ip, "_stream", c->stream, "_node", c->node);
 	if (e->error)
 		json_object_set_new(j, "_error", json_string(e->error));
-	if (d->st.entries)
-		fputs(",\n", d->o.out);
-	write_json(d, j);
-	json_decref(j);
+	tv_entry_writer_put(d->writer, d->st.entries ? ",\n" : NULL, j, NULL);
 }
 
 void tv_dissect_emit(struct tv_conn *c, struct tv_entry *e)
@@ -217,8 +211,7 @@ void tv_dissect_emit(struct tv_conn *c, struct tv_entry *e)
 	json_object_set_new(j, "error", e->error ? json_string(e->error) : json_null());
 	json_object_set_new(j, "tls", json_false());
 	if (!d->o.har) {
-		write_json(d, j);
-		fputc('\n', d->o.out);
+		tv_entry_writer_put(d->writer, NULL, json_incref(j), "\n");
 		d->st.entries++;
 	} else if (strcmp(e->proto, "http") == 0 && json_is_object(json_object_get(j, "request"))) {
 		har_entry(d, c, e, when);
@@ -233,6 +226,13 @@ void tv_dissect_emit(struct tv_conn *c, struct tv_entry *e)
 size_t tv_dissect_body_cap(const struct tv_conn *c)
 {
 	return c->d->o.body_cap;
+}
+
+struct libdeflate_decompressor *tv_dissect_decompressor(struct tv_conn *c)
+{
+	if (!c->d->decompressor)
+		c->d->decompressor = libdeflate_alloc_decompressor();
+	return c->d->decompressor;
 }
 
 void tv_dissect_switch(struct tv_conn *c, const struct tv_proto *p, void *state)
@@ -561,7 +561,10 @@ int tv_dissect_open(struct tv_dissect **out, const struct tv_dissect_opts *o)
 		d->o.body_cap = 1u << 20;
 	if (!d->o.idle_ns)
 		d->o.idle_ns = 120ULL * 1000000000ULL;
-	tv_buf_init(&d->line, 0);
+	if (tv_entry_writer_open(&d->writer, d->o.out, d->o.writer_thread)) {
+		free(d);
+		return -1;
+	}
 	d->budget.cap = d->o.total_cap;
 	d->budget.stream_cap = d->o.stream_cap;
 	if (d->o.har)
@@ -579,6 +582,9 @@ void tv_dissect_finish(struct tv_dissect *d)
 			end_conn(d, d->table[b], d->table[b]->last_ts);
 	if (d->har_open)
 		har_end(d);
+	if (tv_entry_writer_close(d->writer))
+		d->st.write_failed = true;
+	d->writer = NULL;
 	d->finished = true;
 }
 
@@ -592,6 +598,7 @@ void tv_dissect_free(struct tv_dissect *d)
 	if (!d)
 		return;
 	tv_dissect_finish(d);
-	tv_buf_cleanup(&d->line);
+	if (d->decompressor)
+		libdeflate_free_decompressor(d->decompressor);
 	free(d);
 }

@@ -21,22 +21,25 @@
 #include "dissector/tcp_reasm.h"
 
 struct tv_dissect_opts {
-	size_t stream_cap; /* waiting out-of-order bytes per TCP direction (default 4 MiB) */
-	size_t total_cap;  /* all waiting bytes (default 256 MiB) */
-	size_t body_cap;   /* bytes of a body kept, after decoding (default 1 MiB) */
-	uint64_t idle_ns;  /* a connection idle this long (packet time) is closed (default 120 s) */
-	FILE *out;         /* JSON Lines, or one HAR document */
-	bool har;          /* HAR 1.2: HTTP entries only */
+	size_t stream_cap;  /* waiting out-of-order bytes per TCP direction (default 4 MiB) */
+	size_t total_cap;   /* all waiting bytes (default 256 MiB) */
+	size_t body_cap;    /* bytes of a body kept, after decoding (default 1 MiB) */
+	uint64_t idle_ns;   /* a connection idle this long (packet time) is closed (default 120 s) */
+	FILE *out;          /* JSON Lines, or one HAR document */
+	bool har;           /* HAR 1.2: HTTP entries only */
+	bool writer_thread; /* serialize and write entries on a second thread */
 };
 
 struct tv_dissect_stats {
 	uint64_t packets, tcp, udp, other;
 	uint64_t connections, entries, gaps, gap_bytes, conflicts, truncated_streams;
 	uint64_t not_in_har; /* entries of other protocols left out of a HAR */
+	bool write_failed;   /* an entry could not be serialized or written */
 };
 
 struct tv_dissect;
 struct tv_conn;
+struct libdeflate_decompressor;
 
 /* Per-protocol parser. dir 0: client to server, 1: server to client. */
 struct tv_proto {
@@ -71,6 +74,8 @@ struct tv_entry {
 /* Writes one entry for connection c and releases its JSON objects. */
 void tv_dissect_emit(struct tv_conn *c, struct tv_entry *e);
 size_t tv_dissect_body_cap(const struct tv_conn *c);
+/* A libdeflate decompressor for whole bodies, or NULL (out of memory). */
+struct libdeflate_decompressor *tv_dissect_decompressor(struct tv_conn *c);
 /* Switches a connection to another protocol (HTTP/1 Upgrade). */
 void tv_dissect_switch(struct tv_conn *c, const struct tv_proto *p, void *state);
 

@@ -16,7 +16,7 @@
 /* 0: the byte goes out as is; otherwise the character after the backslash
  * ('u' for the \u00XX form). Control characters, '"' and '\\' only. */
 static const char escape_of[256] = {
-	['\b'] = 'b', ['\t'] = 't', ['\n'] = 'n', ['\f'] = 'f', ['\r'] = 'r', ['"'] = '"', ['\\'] = '\\',
+	['\b'] = 'b', ['\t'] = 't', ['\n'] = 'n', ['\f'] = 'f', ['\r'] = 'r', ['"'] = '"',  ['\\'] = '\\',
 	[0x00] = 'u', [0x01] = 'u', [0x02] = 'u', [0x03] = 'u', [0x04] = 'u', [0x05] = 'u', [0x06] = 'u',
 	[0x07] = 'u', [0x0b] = 'u', [0x0e] = 'u', [0x0f] = 'u', [0x10] = 'u', [0x11] = 'u', [0x12] = 'u',
 	[0x13] = 'u', [0x14] = 'u', [0x15] = 'u', [0x16] = 'u', [0x17] = 'u', [0x18] = 'u', [0x19] = 'u',
@@ -30,7 +30,8 @@ static inline uint64_t bytes_to_escape(uint64_t w)
 {
 	const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
 	uint64_t quote = w ^ (ones * '"'), backslash = w ^ (ones * '\\');
-	return (((w - ones * 0x20) & ~w) | ((quote - ones) & ~quote) | ((backslash - ones) & ~backslash)) & high;
+	return (((w - ones * 0x20) & ~w) | ((quote - ones) & ~quote) | ((backslash - ones) & ~backslash)) &
+	       high;
 }
 
 static uint8_t *put_escaped(uint8_t *o, uint8_t c)
@@ -60,8 +61,8 @@ int tv_json_append_string(struct tv_buf *b, const char *s, size_t n)
 	uint8_t *o = b->data + b->len;
 	*o++ = '"';
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	/* eight bytes at a time: store the word, keep the bytes before the first
-	 * one that needs escaping */
+	/* eight bytes at a time; output stores may run up to 8 bytes past what
+	 * counts, which the reserve above allows for */
 	while (end - p >= 8) {
 		uint64_t w;
 		memcpy(&w, p, 8);
@@ -71,19 +72,27 @@ int tv_json_append_string(struct tv_buf *b, const char *s, size_t n)
 			p += 8, o += 8;
 			continue;
 		}
-		/* a word with escapes: each byte without a branch to mispredict
-		 * (JSON bodies have a '"' every few bytes); o[1] is scratch when
-		 * the byte is plain, the next store overwrites it */
-		for (const uint8_t *word_end = p + 8; p < word_end; p++) {
-			uint8_t c = *p, e = (uint8_t)escape_of[c];
-			if (e == 'u') {
-				o = put_escaped(o, c);
+		/* a word with escapes: copy up to each flagged byte, escape it
+		 * (a flag above a true hit can be a borrow's false positive: the
+		 * table decides), and go on after the word */
+		unsigned from = 0; /* the word's first byte not yet out */
+		while (hits) {
+			unsigned at = (unsigned)__builtin_ctzll(hits) / 8;
+			hits &= hits - 1;
+			if (!escape_of[p[at]])
 				continue;
-			}
-			o[0] = e ? '\\' : c;
-			o[1] = e;
-			o += 1 + (e != 0);
+			uint64_t rest = w >> (8 * from); /* from < 8 here */
+			memcpy(o, &rest, 8);             /* at - from bytes count; the rest is overwritten */
+			o += at - from;
+			o = put_escaped(o, p[at]);
+			from = at + 1;
 		}
+		if (from < 8) {
+			uint64_t rest = w >> (8 * from);
+			memcpy(o, &rest, 8);
+			o += 8 - from;
+		}
+		p += 8;
 	}
 #endif
 	for (; p < end; p++) {
@@ -164,22 +173,14 @@ static int append_value(struct tv_buf *b, const json_t *j, int depth)
 	if (depth > MAX_DEPTH)
 		return -EINVAL;
 	switch (json_typeof(j)) {
-	case JSON_OBJECT:
-		return append_object(b, j, depth);
-	case JSON_ARRAY:
-		return append_array(b, j, depth);
-	case JSON_STRING:
-		return tv_json_append_string(b, json_string_value(j), json_string_length(j));
-	case JSON_INTEGER:
-		return append_integer(b, json_integer_value(j));
-	case JSON_REAL:
-		return append_real(b, json_real_value(j));
-	case JSON_TRUE:
-		return tv_buf_append(b, "true", 4);
-	case JSON_FALSE:
-		return tv_buf_append(b, "false", 5);
-	case JSON_NULL:
-		return tv_buf_append(b, "null", 4);
+	case JSON_OBJECT: return append_object(b, j, depth);
+	case JSON_ARRAY: return append_array(b, j, depth);
+	case JSON_STRING: return tv_json_append_string(b, json_string_value(j), json_string_length(j));
+	case JSON_INTEGER: return append_integer(b, json_integer_value(j));
+	case JSON_REAL: return append_real(b, json_real_value(j));
+	case JSON_TRUE: return tv_buf_append(b, "true", 4);
+	case JSON_FALSE: return tv_buf_append(b, "false", 5);
+	case JSON_NULL: return tv_buf_append(b, "null", 4);
 	}
 	return -EINVAL;
 }

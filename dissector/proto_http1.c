@@ -11,6 +11,9 @@
  * request is emitted, the rest of the connection is not parsed here. */
 #include <ctype.h>
 #include <http_parser.h>
+#include <libdeflate.h>
+#include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -175,6 +178,11 @@ static int on_headers_complete(http_parser *p)
 		if (m->status_code >= 200 && req && req->method == HTTP_HEAD)
 			return 1;
 	}
+	/* one allocation for a body of known length instead of doublings */
+	if (p->content_length > 0 && p->content_length != ULLONG_MAX)
+		tv_buf_reserve(&m->body, p->content_length < tv_buf_limit(&m->body)
+						 ? (size_t)p->content_length
+						 : tv_buf_limit(&m->body));
 	return 0;
 }
 
@@ -182,8 +190,10 @@ static int on_body(http_parser *p, const char *at, size_t n)
 {
 	struct message *m = side_of(p)->cur;
 	m->body_bytes += n;
-	if (tv_buf_append(&m->body, at, n))
+	size_t room = tv_buf_limit(&m->body) - m->body.len;
+	if (n > room)
 		m->body_truncated = true;
+	tv_buf_append(&m->body, at, n < room ? n : room); /* what fits of a body over the cap */
 	return 0;
 }
 
@@ -251,7 +261,17 @@ static void version_text(const struct message *m, char *out, size_t n)
 	snprintf(out, n, "HTTP/%u.%u", m->major, m->minor);
 }
 
-/* gzip/deflate → out (capped). @return 0 or -1 (then out holds what decoded). */
+/* Room to add to out for the next inflate call: a first guess, then double,
+ * never past out's limit (0 at the limit). */
+static size_t inflate_room(const struct tv_buf *out, size_t first)
+{
+	size_t left = tv_buf_limit(out) - out->len, grow = out->len ? out->len : first;
+	return grow < left ? grow : left;
+}
+
+/* gzip/deflate → out, straight into its memory. out's limit caps the
+ * output: a bomb stops there (not an error; the caller marks the body
+ * truncated). @return 0, or -1 for damaged data (out holds what decoded). */
 static int inflate_body(const struct tv_buf *in, bool gzip, struct tv_buf *out)
 {
 	z_stream z = {0};
@@ -259,12 +279,25 @@ static int inflate_body(const struct tv_buf *in, bool gzip, struct tv_buf *out)
 		return -1;
 	z.next_in = in->data;
 	z.avail_in = (uInt)in->len;
-	uint8_t chunk[16384];
-	int rc;
+	int rc = Z_OK;
 	do {
-		z.next_out = chunk;
-		z.avail_out = sizeof(chunk);
+		size_t room = out->cap - out->len;
+		if (!room) {
+			size_t grow = inflate_room(out, 4 * in->len + 4096);
+			if (!grow)
+				break; /* at the cap */
+			if (tv_buf_reserve(out, grow) != 0) {
+				rc = Z_MEM_ERROR;
+				break;
+			}
+			room = out->cap - out->len;
+		}
+		if (room > UINT32_MAX)
+			room = UINT32_MAX;
+		z.next_out = out->data + out->len;
+		z.avail_out = (uInt)room;
 		rc = inflate(&z, Z_NO_FLUSH);
+		out->len += room - z.avail_out;
 		if (rc == Z_DATA_ERROR && !gzip && z.total_out == 0) {
 			/* "deflate" sent as raw deflate without the zlib header */
 			inflateEnd(&z);
@@ -273,13 +306,13 @@ static int inflate_body(const struct tv_buf *in, bool gzip, struct tv_buf *out)
 				return -1;
 			z.next_in = in->data;
 			z.avail_in = (uInt)in->len;
+			out->len = 0;
+			rc = Z_OK;
 			continue;
 		}
-		if (tv_buf_append(out, chunk, sizeof(chunk) - z.avail_out))
-			break;
 	} while (rc == Z_OK);
 	inflateEnd(&z);
-	return rc == Z_STREAM_END ? 0 : -1;
+	return rc == Z_STREAM_END || (rc == Z_OK && out->len == tv_buf_limit(out)) ? 0 : -1;
 }
 
 static bool textual(const char *mime)
@@ -288,15 +321,40 @@ static bool textual(const char *mime)
 	       strstr(mime, "javascript") || strstr(mime, "x-www-form-urlencoded");
 }
 
-/* HAR's content / postData shape for m's body. */
-static json_t *content_json(const struct message *m, size_t cap)
+/* The fast path for a whole gzip body: libdeflate into a buffer of the size
+ * its trailer states. Anything else (a body cut short, a size over the cap
+ * or a lying trailer, more than one member, damage) is left to zlib, which
+ * keeps what decodes. @return true when out holds the whole body. */
+static bool gunzip_whole(struct libdeflate_decompressor *z, const struct tv_buf *in, struct tv_buf *out)
 {
+	if (!z || in->len < 18)
+		return false;
+	size_t stated = tv_le32(in->data + in->len - 4);
+	/* deflate expands at most ~1032:1, so a larger claim is a lie */
+	if (stated > tv_buf_limit(out) || stated / 1032 > in->len || tv_buf_reserve(out, stated + 1) != 0)
+		return false;
+	size_t used = 0, made = 0;
+	enum libdeflate_result r =
+		libdeflate_gzip_decompress_ex(z, in->data, in->len, out->data, stated, &used, &made);
+	if (r != LIBDEFLATE_SUCCESS || used != in->len || made != stated)
+		return false;
+	out->len = made;
+	return true;
+}
+
+/* HAR's content / postData shape for m's body. */
+static json_t *content_json(struct http_state *s, const struct message *m)
+{
+	size_t cap = s->body_cap;
 	struct tv_buf decoded;
 	tv_buf_init(&decoded, cap);
 	const struct tv_buf *body = &m->body;
 	bool decode_error = false;
-	if (m->encoding[0] && (!strcasecmp(m->encoding, "gzip") || !strcasecmp(m->encoding, "deflate"))) {
-		decode_error = inflate_body(&m->body, !strcasecmp(m->encoding, "gzip"), &decoded) != 0;
+	bool gzip = !strcasecmp(m->encoding, "gzip");
+	if (m->encoding[0] && (gzip || !strcasecmp(m->encoding, "deflate"))) {
+		if (!gzip || m->body_truncated ||
+		    !gunzip_whole(tv_dissect_decompressor(s->c), &m->body, &decoded))
+			decode_error = inflate_body(&m->body, gzip, &decoded) != 0;
 		body = &decoded;
 	}
 	json_t *j =
@@ -330,7 +388,7 @@ static json_t *request_json(struct http_state *s, struct message *m)
 	free(url);
 	json_decref(path);
 	if (m->body_bytes)
-		json_object_set_new(j, "postData", content_json(m, s->body_cap));
+		json_object_set_new(j, "postData", content_json(s, m));
 	if (!m->complete)
 		json_object_set_new(j, "incomplete", json_true());
 	return j;
@@ -343,7 +401,7 @@ static json_t *response_json(struct http_state *s, struct message *m)
 	json_t *text = tv_json_bytes(m->status.data, m->status.len);
 	json_t *j =
 		json_pack("{s:i, s:o, s:s, s:O, s:o, s:I, s:I}", "status", m->status_code, "statusText", text,
-			  "httpVersion", ver, "headers", m->headers, "content", content_json(m, s->body_cap),
+			  "httpVersion", ver, "headers", m->headers, "content", content_json(s, m),
 			  "headersSize", (json_int_t)m->header_bytes, "bodySize", (json_int_t)m->body_bytes);
 	if (!m->complete)
 		json_object_set_new(j, "incomplete", json_true());

@@ -36,6 +36,12 @@ int tv_buf_put_u16(struct tv_buf *b, uint16_t v);
 int tv_buf_put_u32(struct tv_buf *b, uint32_t v);
 int tv_buf_put_u64(struct tv_buf *b, uint64_t v);
 
+/* The most b may hold. */
+static inline size_t tv_buf_limit(const struct tv_buf *b)
+{
+	return b->limit ? b->limit : TV_BUF_DEFAULT_LIMIT;
+}
+
 static inline void tv_buf_reset(struct tv_buf *b)
 {
 	b->len = 0;

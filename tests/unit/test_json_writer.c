@@ -59,16 +59,11 @@ static json_t *random_tree(unsigned *seed, int depth)
 	for (size_t i = 0; i < n; i++)
 		s[i] = (char)(rand_r(seed) % 128); /* ASCII incl. controls and NUL: valid UTF-8 */
 	switch (kind) {
-	case 0:
-		return json_integer((json_int_t)rand_r(seed) - RAND_MAX / 2);
-	case 1:
-		return json_real((double)rand_r(seed) / ((double)rand_r(seed) + 1.0));
-	case 2:
-		return json_stringn(s, n);
-	case 3:
-		return json_boolean(rand_r(seed) & 1);
-	case 4:
-		return json_null();
+	case 0: return json_integer((json_int_t)rand_r(seed) - RAND_MAX / 2);
+	case 1: return json_real((double)rand_r(seed) / ((double)rand_r(seed) + 1.0));
+	case 2: return json_stringn(s, n);
+	case 3: return json_boolean(rand_r(seed) & 1);
+	case 4: return json_null();
 	case 5: {
 		json_t *a = json_array();
 		for (int i = rand_r(seed) % 5; i > 0; i--)
@@ -130,13 +125,13 @@ static void test_utf8(void **state)
 		{"\xed\xa0\x80", false},     /* surrogate */
 		{"\xf4\x90\x80\x80", false}, /* past U+10FFFF */
 		{"\xf5\x80\x80\x80", false},
-		{"ab\x80", false},             /* lone continuation */
-		{"abcdefgh\xe2\x82", false},   /* truncated after a word of ASCII */
+		{"ab\x80", false},           /* lone continuation */
+		{"abcdefgh\xe2\x82", false}, /* truncated after a word of ASCII */
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		assert_int_equal(tv_utf8_valid((const uint8_t *)cases[i].s, strlen(cases[i].s)), cases[i].ok);
 	/* agrees with jansson's own check on random bytes biased to UTF-8 shapes */
-	static const uint8_t alphabet[] = {'a', 'z', 0x00, 0x7f, 0x80, 0xbf, 0xc2, 0xdf, 0xe0, 0xed,
+	static const uint8_t alphabet[] = {'a',  'z',  0x00, 0x7f, 0x80, 0xbf, 0xc2, 0xdf, 0xe0, 0xed,
 					   0xef, 0xf0, 0xf4, 0xf5, 0xa0, 0x9f, 0x90, 0x8f, 0xc0, 0xff};
 	unsigned seed = 11;
 	for (int i = 0; i < 200000; i++) {

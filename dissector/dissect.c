@@ -21,19 +21,25 @@
 struct tv_conn {
 	struct tv_conn *next; /* hash chain */
 	struct tv_dissect *d;
-	struct tv_flow_key client; /* client -> server as first seen */
+	/* Two views of the directions. "Wire" directions are fixed by the first
+	 * packet (0: its sender): reassembly state is kept by them, so it never
+	 * moves while bytes are being delivered. "Role" directions (0: client)
+	 * are what parsers see; detection may swap them (flip) at any time. */
+	struct tv_flow_key wire;   /* the first packet's key */
+	struct tv_flow_key client; /* client -> server */
+	bool flipped;              /* the client is the wire key's destination */
 	bool udp;
 	char node[64];
 	char stream[160];
 	uint64_t first_ts, last_ts;
 	uint64_t entries;
-	struct tv_reasm_dir dir[2];
-	bool rst, closed[2];
+	struct tv_reasm_dir reasm[2]; /* by wire direction */
+	bool rst, closed[2];          /* by wire direction */
 	/* detection */
 	const struct tv_proto *proto;
 	void *state;
 	bool undetectable;
-	struct tv_buf head[2]; /* what each side sent before detection */
+	struct tv_buf head[2]; /* what each side (by role) sent before detection */
 	uint64_t head_ts[2];
 };
 
@@ -48,8 +54,6 @@ struct tv_dissect {
 	struct tv_entry_writer *writer;
 	struct libdeflate_decompressor *decompressor; /* shared by all connections */
 };
-
-extern const struct tv_proto tv_proto_dns_udp;
 
 /* ---- entries ---- */
 
@@ -296,8 +300,8 @@ static struct tv_conn *find_conn(struct tv_dissect *d, const struct tv_flow_key 
 	struct tv_flow_key canon;
 	tv_flow_key_canonical(k, &canon);
 	for (struct tv_conn *c = d->table[bucket(&canon)]; c; c = c->next) {
-		if (tv_flow_key_same_conversation(&c->client, k)) {
-			*dir = memcmp(c->client.src, k->src, 16) == 0 && c->client.sport == k->sport ? 0 : 1;
+		if (tv_flow_key_same_conversation(&c->wire, k)) {
+			*dir = memcmp(c->wire.src, k->src, 16) == 0 && c->wire.sport == k->sport ? 0 : 1;
 			return c;
 		}
 	}
@@ -319,14 +323,15 @@ static struct tv_conn *new_conn(struct tv_dissect *d, const char *node, const st
 			   (l4->tcp_flags & (TV_TCP_SYN | TV_TCP_ACK)) == (TV_TCP_SYN | TV_TCP_ACK);
 	if (!from_client && !from_server)
 		from_client = l4->key.sport >= l4->key.dport;
-	c->client = l4->key;
+	c->wire = c->client = l4->key;
 	if (!from_client) {
 		memcpy(c->client.src, l4->key.dst, 16);
 		memcpy(c->client.dst, l4->key.src, 16);
 		c->client.sport = l4->key.dport;
 		c->client.dport = l4->key.sport;
+		c->flipped = true;
 	}
-	*dir = from_client ? 0 : 1;
+	*dir = 0; /* the wire direction of the packet that opened it */
 	tv_buf_init(&c->head[0], HOLD_MAX);
 	tv_buf_init(&c->head[1], HOLD_MAX);
 	snprintf(c->node, sizeof(c->node), "%s", node ? node : "");
@@ -350,9 +355,7 @@ static void flip(struct tv_conn *c)
 	memcpy(c->client.dst, k.src, 16);
 	c->client.sport = k.dport;
 	c->client.dport = k.sport;
-	struct tv_reasm_dir t = c->dir[0];
-	c->dir[0] = c->dir[1];
-	c->dir[1] = t;
+	c->flipped = !c->flipped;
 	struct tv_buf h = c->head[0];
 	c->head[0] = c->head[1];
 	c->head[1] = h;
@@ -421,22 +424,28 @@ static void try_detect(struct tv_conn *c)
 
 struct sink_ctx {
 	struct tv_conn *c;
-	int dir;
+	int dir; /* wire direction */
 };
+
+static int role_of(const struct tv_conn *c, int wire_dir)
+{
+	return wire_dir ^ c->flipped;
+}
 
 static void on_stream_data(void *ctx, const uint8_t *p, size_t n, uint64_t ts)
 {
 	struct sink_ctx *s = ctx;
 	struct tv_conn *c = s->c;
+	int dir = role_of(c, s->dir);
 	if (c->undetectable)
 		return;
 	if (c->proto) {
-		c->proto->data(c->state, c, s->dir, p, n, ts);
+		c->proto->data(c->state, c, dir, p, n, ts);
 		return;
 	}
-	if (!c->head[s->dir].len)
-		c->head_ts[s->dir] = ts;
-	if (tv_buf_append(&c->head[s->dir], p, n)) {
+	if (!c->head[dir].len)
+		c->head_ts[dir] = ts;
+	if (tv_buf_append(&c->head[dir], p, n)) {
 		c->undetectable = true; /* a lot of bytes, none like a protocol we know */
 		return;
 	}
@@ -448,20 +457,21 @@ static void on_stream_gap(void *ctx, uint64_t missing, uint64_t ts)
 	struct sink_ctx *s = ctx;
 	s->c->d->st.gaps++;
 	if (s->c->proto && s->c->proto->gap)
-		s->c->proto->gap(s->c->state, s->c, s->dir, missing, ts);
+		s->c->proto->gap(s->c->state, s->c, role_of(s->c, s->dir), missing, ts);
 }
 
+/* dir: the packet's wire direction. */
 static void tcp_packet(struct tv_dissect *d, struct tv_conn *c, int dir, const struct tv_l4 *l4, uint64_t ts)
 {
 	struct sink_ctx sc = {c, dir}, oc = {c, !dir};
 	struct tv_reasm_sink sink = {on_stream_data, on_stream_gap, &sc},
 			     osink = {on_stream_data, on_stream_gap, &oc};
 	if (l4->tcp_flags & TV_TCP_ACK)
-		tv_reasm_acked(&c->dir[!dir], &d->budget, l4->ack, ts, &osink);
-	tv_reasm_add(&c->dir[dir], &d->budget, l4->tcp_flags, l4->seq, l4->payload, l4->len, ts, &sink);
+		tv_reasm_acked(&c->reasm[!dir], &d->budget, l4->ack, ts, &osink);
+	tv_reasm_add(&c->reasm[dir], &d->budget, l4->tcp_flags, l4->seq, l4->payload, l4->len, ts, &sink);
 	if (l4->wire_len > l4->len) {
 		/* snapped capture: the rest of the segment is a gap */
-		c->dir[dir].next_seq += l4->wire_len - l4->len;
+		c->reasm[dir].next_seq += l4->wire_len - l4->len;
 		on_stream_gap(&sc, l4->wire_len - l4->len, ts);
 	}
 	if (l4->tcp_flags & TV_TCP_RST)
@@ -477,11 +487,11 @@ static void end_conn(struct tv_dissect *d, struct tv_conn *c, uint64_t ts)
 	for (int dir = 0; dir < 2; dir++) {
 		struct sink_ctx sc = {c, dir};
 		struct tv_reasm_sink sink = {on_stream_data, on_stream_gap, &sc};
-		tv_reasm_flush(&c->dir[dir], &d->budget, ts, &sink);
-		d->st.gap_bytes += c->dir[dir].gap_bytes;
-		d->st.conflicts += c->dir[dir].conflicts;
-		d->st.truncated_streams += c->dir[dir].truncated;
-		tv_reasm_free(&c->dir[dir], &d->budget);
+		tv_reasm_flush(&c->reasm[dir], &d->budget, ts, &sink);
+		d->st.gap_bytes += c->reasm[dir].gap_bytes;
+		d->st.conflicts += c->reasm[dir].conflicts;
+		d->st.truncated_streams += c->reasm[dir].truncated;
+		tv_reasm_free(&c->reasm[dir], &d->budget);
 	}
 	if (!c->proto && !c->undetectable && (c->head[0].len || c->head[1].len))
 		try_detect(c);
@@ -505,6 +515,15 @@ static void sweep(struct tv_dissect *d, uint64_t now)
 			c = next;
 		}
 	}
+}
+
+/* A SYN (without ACK) that does not fit the stream it arrives on opens a new
+ * connection on the same addresses and ports; a repeated SYN fits. */
+static bool reuses_ports(const struct tv_conn *c, int dir, const struct tv_l4 *l4)
+{
+	const struct tv_reasm_dir *r = &c->reasm[dir];
+	return (l4->tcp_flags & (TV_TCP_SYN | TV_TCP_ACK)) == TV_TCP_SYN && r->started &&
+	       !(r->syn && l4->seq == r->isn) && l4->seq + 1 != r->next_seq;
 }
 
 void tv_dissect_packet(struct tv_dissect *d, const char *node, uint16_t linktype, uint64_t ts,
@@ -533,10 +552,14 @@ void tv_dissect_packet(struct tv_dissect *d, const char *node, uint16_t linktype
 			c->state = c->proto->open(c);
 		}
 		if (c->proto)
-			c->proto->data(c->state, c, dir, l4.payload, l4.len, ts);
+			c->proto->data(c->state, c, role_of(c, dir), l4.payload, l4.len, ts);
 		return;
 	}
 	d->st.tcp++;
+	if (c && reuses_ports(c, dir, &l4)) {
+		end_conn(d, c, c->last_ts);
+		c = NULL;
+	}
 	if (!c) {
 		if (l4.tcp_flags & TV_TCP_RST)
 			return; /* a reset of a connection we never saw */
@@ -545,6 +568,39 @@ void tv_dissect_packet(struct tv_dissect *d, const char *node, uint16_t linktype
 	}
 	c->last_ts = ts;
 	tcp_packet(d, c, dir, &l4, ts);
+}
+
+struct tv_conn *tv_dissect_stream_open(struct tv_dissect *d, const struct tv_proto *proto, bool udp)
+{
+	struct tv_l4 l4 = {.tcp_flags = TV_TCP_SYN};
+	l4.key.family = 4;
+	l4.key.proto = udp ? 17 : 6;
+	memcpy(l4.key.src, (uint8_t[]){10, 0, 0, 1}, 4);
+	memcpy(l4.key.dst, (uint8_t[]){10, 0, 0, 2}, 4);
+	l4.key.sport = (uint16_t)(1024 + d->st.connections % 60000);
+	l4.key.dport = 80;
+	int dir;
+	struct tv_conn *c = new_conn(d, "test", &l4, 0, &dir);
+	if (!c)
+		return NULL;
+	c->proto = proto;
+	c->state = proto->open(c);
+	return c;
+}
+
+void tv_dissect_stream_data(struct tv_conn *c, int dir, const uint8_t *p, size_t n, uint64_t ts)
+{
+	c->last_ts = ts;
+	if (c->proto)
+		c->proto->data(c->state, c, dir, p, n, ts);
+}
+
+void tv_dissect_stream_gap(struct tv_conn *c, int dir, uint64_t missing, uint64_t ts)
+{
+	c->last_ts = ts;
+	c->d->st.gaps++;
+	if (c->proto && c->proto->gap)
+		c->proto->gap(c->state, c, dir, missing, ts);
 }
 
 int tv_dissect_open(struct tv_dissect **out, const struct tv_dissect_opts *o)

@@ -79,7 +79,8 @@ struct libdeflate_decompressor *tv_dissect_decompressor(struct tv_conn *c);
 /* Switches a connection to another protocol (HTTP/1 Upgrade). */
 void tv_dissect_switch(struct tv_conn *c, const struct tv_proto *p, void *state);
 
-extern const struct tv_proto tv_proto_http1, tv_proto_http2, tv_proto_redis, tv_proto_dns_tcp;
+extern const struct tv_proto tv_proto_http1, tv_proto_http2, tv_proto_redis, tv_proto_dns_tcp,
+	tv_proto_dns_udp;
 
 /* Content detection: a score > 0 when bytes (the first a direction sent)
  * look like the protocol from that side (dir as above). */
@@ -99,5 +100,13 @@ json_t *tv_header(json_t *headers, const char *name);
 void tv_content_set_text(json_t *content, const uint8_t *p, size_t n, bool as_text);
 /* Bytes as a JSON string when they are UTF-8, else {"base64": "..."}. */
 json_t *tv_json_bytes(const uint8_t *p, size_t n);
+
+/* ---- for tests and fuzzing: a connection fed with stream bytes directly ----
+ * No packets, no reassembly, no detection: proto parses what each direction
+ * "delivered" (for UDP, each call is one datagram). The connection belongs to
+ * d (10.0.0.1 -> 10.0.0.2:80, a new client port each) and ends with it. */
+struct tv_conn *tv_dissect_stream_open(struct tv_dissect *d, const struct tv_proto *proto, bool udp);
+void tv_dissect_stream_data(struct tv_conn *c, int dir, const uint8_t *p, size_t n, uint64_t ts);
+void tv_dissect_stream_gap(struct tv_conn *c, int dir, uint64_t missing, uint64_t ts);
 
 #endif

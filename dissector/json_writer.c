@@ -192,6 +192,8 @@ int tv_json_append(struct tv_buf *b, const json_t *j)
 
 bool tv_utf8_valid(const uint8_t *p, size_t n)
 {
+	if (!n)
+		return true; /* p may be NULL */
 	const uint8_t *end = p + n;
 	while (p < end) {
 		if (end - p >= 8) {
@@ -235,5 +237,7 @@ bool tv_utf8_valid(const uint8_t *p, size_t n)
 
 json_t *tv_json_utf8(const uint8_t *p, size_t n)
 {
+	if (!n)
+		return json_string(""); /* p may be NULL (an empty buffer) */
 	return tv_utf8_valid(p, n) ? json_stringn_nocheck((const char *)p, n) : NULL;
 }

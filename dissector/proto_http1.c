@@ -189,6 +189,8 @@ static int on_headers_complete(http_parser *p)
 static int on_body(http_parser *p, const char *at, size_t n)
 {
 	struct message *m = side_of(p)->cur;
+	if (!m)
+		return 0; /* cannot happen with a message begun; kept safe anyway */
 	m->body_bytes += n;
 	size_t room = tv_buf_limit(&m->body) - m->body.len;
 	if (n > room)
@@ -488,8 +490,8 @@ static json_t *h2_headers_of(const struct message *m)
 	json_array_append_new(
 		h, json_pack("{s:s, s:s}", "name", ":method", "value", http_method_str(m->method)));
 	json_array_append_new(h, json_pack("{s:s, s:s}", "name", ":scheme", "value", "http"));
-	json_array_append_new(
-		h, json_pack("{s:s, s:O}", "name", ":authority", "value", host ? host : json_string("")));
+	json_array_append_new(h, json_pack("{s:s, s:o}", "name", ":authority", "value",
+					   host ? json_incref(host) : json_string("")));
 	json_array_append_new(h, json_pack("{s:s, s:o}", "name", ":path", "value",
 					   json_is_string(path) ? path : json_string("")));
 	if (!json_is_string(path))
@@ -528,7 +530,8 @@ static void switch_to_h2(struct http_state *s, struct tv_conn *c, const uint8_t 
 static void http_data(void *st, struct tv_conn *c, int dir, const uint8_t *p, size_t n, uint64_t ts)
 {
 	struct http_state *s = st;
-	if (!s || s->upgraded || s->side[dir].broken)
+	/* no bytes: nothing to parse (to http-parser, an empty buffer means EOF) */
+	if (!s || !n || s->upgraded || s->side[dir].broken)
 		return;
 	if (dir == 0 && s->client_upgrading) {
 		if (!s->stash.len)

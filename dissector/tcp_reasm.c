@@ -108,10 +108,16 @@ void tv_reasm_add(struct tv_reasm_dir *d, struct tv_reasm_budget *b, uint8_t fla
 		  const uint8_t *p, size_t n, uint64_t ts, const struct tv_reasm_sink *sink)
 {
 	if (flags & TV_TCP_SYN) {
-		if (!d->started || !d->syn) {
+		if (!d->started) {
 			d->started = d->syn = true;
+			d->isn = seq;
 			d->next_seq = seq + 1;
+		} else if (seq + 1 == d->next_seq) {
+			d->syn = true; /* the SYN of a stream first seen mid-way, captured late */
+			d->isn = seq;
 		}
+		/* A SYN elsewhere in a started stream is a new connection on the same
+		 * ports (the engine starts a new one) or junk: never a silent jump. */
 		seq++; /* SYN takes one sequence number; data after it is rare but legal */
 	}
 	if (!d->started) {

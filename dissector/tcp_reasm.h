@@ -34,6 +34,7 @@ struct tv_reasm_dir {
 	bool started; /* next_seq is known */
 	bool syn;     /* started from a SYN (not mid-stream) */
 	bool fin;     /* FIN seen (at fin_seq) */
+	uint32_t isn; /* the SYN's sequence number, when syn */
 	uint32_t next_seq, fin_seq;
 	struct tv_reasm_seg *waiting; /* sorted by seq */
 	size_t waiting_bytes;

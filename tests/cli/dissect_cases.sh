@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# `tapvault dissect` on captures built here, for cases real peers do not make
+# on demand.
+# Encoded HTTP/1 bodies (one keep-alive connection, real TCP segmentation):
+# gzip decoded whole, deflate with and without its zlib header, a gzip bomb
+# stopped at the body cap (truncated, not an error), a gzip whose trailer lies
+# about its size, a damaged gzip (decodeError, what decoded is kept), a body
+# over the cap before decoding.
+# Ports reused: a second connection (new SYN, new sequence numbers) on the
+# addresses and ports of one that never closed is a connection of its own.
+set -u
+. "$(dirname "$0")/../lib/common.sh"
+TV=$(realpath "${1:?usage: $0 path/to/tapvault}")
+tv_tmpdir
+cd "$TV_TMP"
+
+python3 - <<'PY'
+import gzip, json, random, struct, zlib
+
+rng = random.Random(5)
+text = json.dumps([{"id": i, "name": "item %d" % i} for i in range(3000)]).encode()
+def deflate_raw(b):
+    c = zlib.compressobj(6, zlib.DEFLATED, -15)
+    return c.compress(b) + c.flush()
+lying = bytearray(gzip.compress(text)); lying[-4:] = struct.pack("<I", 5)
+damaged = bytearray(gzip.compress(text)); damaged[len(damaged) // 2] ^= 0xFF
+cases = [  # (path, Content-Encoding, body as sent)
+    ("/gzip", "gzip", gzip.compress(text)),
+    ("/deflate", "deflate", zlib.compress(text)),
+    ("/rawdeflate", "deflate", deflate_raw(text)),
+    ("/bomb", "gzip", gzip.compress(b"\0" * (20 << 20))),
+    ("/lying", "gzip", bytes(lying)),
+    ("/damaged", "gzip", bytes(damaged)),
+    ("/overcap", "gzip", gzip.compress(rng.randbytes(3 << 20), compresslevel=1)),
+]
+open("text.json", "wb").write(text)
+
+pkts, ts = [], 1_700_000_000_000_000_000
+seq = {0: 1000, 1: 500000}
+def send(d, data):
+    global ts
+    src, dst, sp, dp = ((1, 2, 40000, 80) if d == 0 else (2, 1, 80, 40000))
+    for off in range(0, max(len(data), 1), 1448):
+        chunk = data[off:off + 1448]
+        tcp = struct.pack(">HHIIBBHHH", sp, dp, seq[d] & 0xFFFFFFFF, seq[1 - d] & 0xFFFFFFFF,
+                          5 << 4, 0x18, 65535, 0, 0) + chunk
+        ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 0, 0, 64, 6, 0,
+                         bytes([10, 0, 0, src]), bytes([10, 0, 0, dst])) + tcp
+        pkts.append((ts, b"\x02\0\0\0\0\x02\x02\0\0\0\0\x01\x08\x00" + ip))
+        seq[d] += len(chunk)
+        ts += 10_000
+for path, enc, body in cases:
+    send(0, b"GET %s HTTP/1.1\r\nHost: t\r\n\r\n" % path.encode())
+    send(1, b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: %s\r\n"
+            b"Content-Length: %d\r\n\r\n" % (enc.encode(), len(body)) + body)
+with open("bodies.pcap", "wb") as f:
+    f.write(struct.pack("<IHHiIII", 0xA1B23C4D, 2, 4, 0, 0, 262144, 1))
+    for t, frame in pkts:
+        f.write(struct.pack("<IIII", t // 10**9, t % 10**9, len(frame), len(frame)) + frame)
+PY
+[ -s bodies.pcap ] || fail "could not build the capture"
+
+"$TV" dissect --pcap bodies.pcap --body-cap 1Mi -o out.jsonl 2>err.txt || fail "dissect: $(cat err.txt)"
+python3 - <<'PY' || fail "bodies not decoded as expected"
+import json, sys
+text = open("text.json").read()
+got = {e["request"]["path"]: e["response"]["content"] for e in map(json.loads, open("out.jsonl"))}
+def check(path, cond, what):
+    if not cond:
+        print("FAIL %s: %s: %s" % (path, what, {k: v for k, v in got[path].items() if k != "text"}))
+        sys.exit(1)
+for path in ("/gzip", "/deflate", "/rawdeflate"):
+    c = got[path]
+    check(path, c.get("text") == text and c["size"] == len(text), "not the original text")
+    check(path, "decodeError" not in c and "truncated" not in c, "flagged")
+c = got["/bomb"]
+check("/bomb", c.get("truncated") is True and c["size"] == 1 << 20, "not stopped at the cap")
+check("/bomb", "decodeError" not in c, "a bomb is truncation, not damage")
+c = got["/lying"]
+check("/lying", c.get("decodeError") == "gzip", "a wrong length trailer passed")
+check("/lying", c.get("text") == text, "what decoded was not kept")
+c = got["/damaged"]
+check("/damaged", c.get("decodeError") == "gzip", "damage not reported")
+check("/damaged", c["size"] > 0 and c.get("text"), "what decoded was not kept")
+c = got["/overcap"]
+check("/overcap", c.get("truncated") is True, "over the cap but not truncated")
+print("bodies: gzip, deflate, raw deflate decoded; bomb truncated at 1 MiB; lying trailer and damage reported")
+PY
+
+python3 - <<'PY'
+import struct
+pkts, ts = [], 1_700_000_100_000_000_000
+def pkt(d, flags, seq, ack, data=b""):
+    global ts
+    src, dst, sp, dp = ((1, 2, 40000, 80) if d == 0 else (2, 1, 80, 40000))
+    tcp = struct.pack(">HHIIBBHHH", sp, dp, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF, 5 << 4, flags, 65535, 0, 0) + data
+    ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 0, 0, 64, 6, 0,
+                     bytes([10, 0, 0, src]), bytes([10, 0, 0, dst])) + tcp
+    pkts.append((ts, b"\x02\0\0\0\0\x02\x02\0\0\0\0\x01\x08\x00" + ip))
+    ts += 1_000_000
+SYN, ACK, PSH = 0x02, 0x10, 0x08
+for path, c, s in ((b"/first", 1000, 7000), (b"/second", 3_000_000_000, 90_000)):
+    req = b"GET %s HTTP/1.1\r\nHost: t\r\n\r\n" % path
+    resp = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+    pkt(0, SYN, c, 0)
+    pkt(1, SYN | ACK, s, c + 1)
+    pkt(0, ACK | PSH, c + 1, s + 1, req)
+    pkt(1, ACK | PSH, s + 1, c + 1 + len(req), resp)
+    pkt(0, ACK, c + 1 + len(req), s + 1 + len(resp))  # no FIN: the first one never closes
+with open("reuse.pcap", "wb") as f:
+    f.write(struct.pack("<IHHiIII", 0xA1B23C4D, 2, 4, 0, 0, 262144, 1))
+    for t, frame in pkts:
+        f.write(struct.pack("<IIII", t // 10**9, t % 10**9, len(frame), len(frame)) + frame)
+PY
+"$TV" dissect --pcap reuse.pcap -o reuse.jsonl 2>err.txt || fail "dissect: $(cat err.txt)"
+python3 - <<'PY' || fail "reused ports"
+import json, sys
+got = [(e["request"]["path"], e["response"] and e["response"]["status"], e["failed"]) for e in map(json.loads, open("reuse.jsonl"))]
+if got != [("/first", 200, False), ("/second", 200, False)]:
+    print("FAIL: reused ports gave", got)
+    sys.exit(1)
+print("ports reused: two connections, two complete entries")
+PY
+echo "PASS: encoded bodies, reused ports"

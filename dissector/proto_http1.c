@@ -56,6 +56,12 @@ struct http_state {
 	struct tv_buf stash;                /* client bytes after an Upgrade request */
 	uint64_t stash_ts;
 	struct message *h2c_request; /* answered by 101 to `Upgrade: h2c`: becomes HTTP/2 stream 1 */
+	/* A 101 delivered before the request it answers (the request's segments
+	 * were captured after the server's): the server's bytes after it wait
+	 * in server_stash until the request says what protocol they are. */
+	struct message *early_101;
+	struct tv_buf server_stash;
+	uint64_t server_stash_ts;
 	size_t body_cap;
 };
 
@@ -202,6 +208,12 @@ static int on_body(http_parser *p, const char *at, size_t n)
 static void emit_pair(struct http_state *s, struct message *req, struct message *resp, const char *error);
 static void answer(struct http_state *s, struct message *resp);
 
+static bool asks_h2c(const struct message *req)
+{
+	json_t *up = tv_header(req->headers, "upgrade");
+	return up && !strcasecmp(json_string_value(up) ?: "", "h2c");
+}
+
 static int on_complete(http_parser *p)
 {
 	struct side *sd = side_of(p);
@@ -227,13 +239,14 @@ static int on_complete(http_parser *p)
 		}
 	} else if (m->status_code >= 100 && m->status_code < 200 && m->status_code != 101) {
 		message_free(m); /* 100 Continue, 103 Early Hints: the final response follows */
-	} else if (m->status_code == 101 && s->nq && tv_header(s->queue[0]->headers, "upgrade") &&
-		   !strcasecmp(json_string_value(tv_header(s->queue[0]->headers, "upgrade")) ?: "", "h2c")) {
+	} else if (m->status_code == 101 && s->nq && asks_h2c(s->queue[0])) {
 		/* one transaction: the upgraded request with its HTTP/2 response on stream 1 */
 		s->h2c_request = s->queue[0];
 		memmove(&s->queue[0], &s->queue[1], (s->nq - 1) * sizeof(s->queue[0]));
 		s->nq--;
 		message_free(m);
+	} else if (m->status_code == 101 && !s->nq && !s->early_101) {
+		s->early_101 = m; /* its request is still on the way */
 	} else {
 		answer(s, m);
 	}
@@ -449,6 +462,7 @@ static void *http_open(struct tv_conn *c)
 	http_parser_init(&s->side[1].p, HTTP_RESPONSE);
 	s->side[0].p.data = s->side[1].p.data = s;
 	tv_buf_init(&s->stash, 16u << 20);
+	tv_buf_init(&s->server_stash, 16u << 20);
 	settings = (http_parser_settings){.on_message_begin = on_begin,
 					  .on_url = on_url,
 					  .on_status = on_status,
@@ -516,6 +530,8 @@ static void switch_to_h2(struct http_state *s, struct tv_conn *c, const uint8_t 
 	for (int dir = 0; dir < 2; dir++)
 		message_free(s->side[dir].cur);
 	message_free(s->early);
+	message_free(s->early_101);
+	tv_buf_cleanup(&s->server_stash);
 	for (size_t i = 0; i < s->norphans; i++)
 		emit_pair(s, NULL, s->orphans[i], "response without a request");
 	free(s);
@@ -525,6 +541,36 @@ static void switch_to_h2(struct http_state *s, struct tv_conn *c, const uint8_t 
 	tv_buf_cleanup(&stash);
 	if (n)
 		tv_proto_http2.data(h2, c, 1, rest, n, ts);
+}
+
+static void hold_server_bytes(struct http_state *s, const uint8_t *p, size_t n, uint64_t ts)
+{
+	if (!s->server_stash.len)
+		s->server_stash_ts = ts;
+	tv_buf_append(&s->server_stash, p, n); /* over its cap: cut, and HTTP/2 will report it */
+}
+
+/* The request an early 101 answered has arrived (it is the newest queued
+ * one): to h2c it becomes HTTP/2 stream 1, with the server's held bytes;
+ * any other upgrade ends parsing here. */
+static void answer_early_101(struct http_state *s, struct tv_conn *c, uint64_t ts)
+{
+	struct message *resp = s->early_101;
+	s->early_101 = NULL;
+	struct message *req = s->nq ? s->queue[s->nq - 1] : NULL;
+	if (!req || !asks_h2c(req)) {
+		answer(s, resp);
+		s->upgraded = true;
+		return;
+	}
+	s->nq--;
+	s->h2c_request = req;
+	message_free(resp);
+	struct tv_buf held = s->server_stash;
+	uint64_t held_ts = s->server_stash_ts;
+	tv_buf_init(&s->server_stash, 0);
+	switch_to_h2(s, c, held.data, held.len, held_ts ? held_ts : ts); /* frees s */
+	tv_buf_cleanup(&held);
 }
 
 static void http_data(void *st, struct tv_conn *c, int dir, const uint8_t *p, size_t n, uint64_t ts)
@@ -539,6 +585,10 @@ static void http_data(void *st, struct tv_conn *c, int dir, const uint8_t *p, si
 		tv_buf_append(&s->stash, p, n);
 		return;
 	}
+	if (dir == 1 && s->early_101) {
+		hold_server_bytes(s, p, n, ts);
+		return;
+	}
 	struct side *sd = dir ? &s->side[1] : &s->side[0];
 	sd->ts = ts;
 	size_t done = http_parser_execute(&sd->p, &settings, (const char *)p, n);
@@ -551,10 +601,24 @@ static void http_data(void *st, struct tv_conn *c, int dir, const uint8_t *p, si
 		s->client_upgrading = true;
 		s->stash_ts = ts;
 		tv_buf_append(&s->stash, p + done, n - done);
+		if (s->early_101)
+			answer_early_101(s, c, ts); /* the answer came first */
+		return;
+	}
+	if (sd->p.upgrade && s->early_101) {
+		hold_server_bytes(s, p + done, n - done, ts);
 		return;
 	}
 	if (sd->p.upgrade) {
 		s->upgraded = true; /* 101 to another protocol (WebSocket...): not parsed here */
+		return;
+	}
+	if (dir == 0 && s->early_101 && s->nq) {
+		/* the request the 101 answered asked for no upgrade: pair them; what
+		 * the server sent after is not HTTP/1 */
+		answer(s, s->early_101);
+		s->early_101 = NULL;
+		s->upgraded = true;
 		return;
 	}
 	if (dir == 1 && s->client_upgrading && !s->side[1].cur) {
@@ -613,7 +677,10 @@ static void http_close(void *st, struct tv_conn *c, uint64_t ts)
 		emit_pair(s, s->h2c_request, NULL, "upgraded to HTTP/2, nothing followed");
 	for (size_t i = 0; i < s->norphans; i++)
 		emit_pair(s, NULL, s->orphans[i], "response without a request");
+	if (s->early_101)
+		emit_pair(s, NULL, s->early_101, "101 Switching Protocols without a request");
 	tv_buf_cleanup(&s->stash);
+	tv_buf_cleanup(&s->server_stash);
 	free(s);
 }
 

@@ -29,7 +29,7 @@ def save(target, name, data):
 
 
 def http1():
-    body = gzip.compress(b'{"items": [1, 2, 3]}')
+    body = gzip.compress(b'{"items": [1, 2, 3]}', mtime=0)
     save("http1", "keepalive", rec(0, b"GET /a?x=1 HTTP/1.1\r\nHost: h\r\n\r\n") +
          rec(1, b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Type: text/plain\r\n\r\nhello") +
          rec(0, b"GET /b HTTP/1.1\r\nHost: h\r\nAccept-Encoding: gzip\r\n\r\n") +
@@ -50,6 +50,12 @@ def http1():
          rec(1, b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n" +
              frame(4, 0, 0, b"") + frame(1, 4, 1, b"\x88") + frame(0, 1, 1, b"hi")) +
          rec(0, PREFACE + frame(4, 0, 0, b"")))
+    # the server's 101 delivered before the request it answers (captured out of order)
+    save("http1", "h2c-early-101",
+         rec(1, b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n" +
+             frame(4, 0, 0, b"") + frame(1, 4, 1, b"\x88") + frame(0, 1, 1, b"hi")) +
+         rec(0, b"GET / HTTP/1.1\r\nHost: h\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n"
+                b"HTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n\r\n" + PREFACE + frame(4, 0, 0, b"")))
 
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"

@@ -44,6 +44,21 @@ int tv_cli_scope_each_node(const struct tv_cli_scope *s, struct tv_store *st,
 int tv_cli_fail(const char *cmd, const char *fallback);
 /* Prints "tapvault CMD: <message>" plus a hint to --help, returns TV_EXIT_USAGE. */
 int tv_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* --k8s FILE: Kubernetes objects as `kubectl get ... -o json` prints them
+ * (a List or one object), read into events objects (k8s_api.h). */
+struct json_t;
+struct tv_k8s_api_object;
+struct tv_k8s_object;
+struct tv_cli_k8s {
+	struct json_t *doc; /* owns the strings */
+	struct tv_k8s_api_object *api;
+	struct tv_k8s_object *objects; /* n, for import and names */
+	size_t n;
+};
+/* @return 0, or negative with the reason (FILE:LINE:COL for bad JSON) in tv_errmsg. */
+int tv_cli_load_k8s(const char *path, struct tv_cli_k8s *k);
+void tv_cli_free_k8s(struct tv_cli_k8s *k);
+
 /* True when stderr is a terminal (progress lines are shown only then). */
 bool tv_cli_interactive(void);
 

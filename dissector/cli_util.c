@@ -1,13 +1,53 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cli_util: see cli.h. */
+#include <errno.h>
+#include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "archive/common/err.h"
 #include "archive/common/timeutil.h"
+#include "archive/k8s_api.h"
 #include "dissector/catalog.h"
 #include "dissector/cli.h"
+
+void tv_cli_free_k8s(struct tv_cli_k8s *k)
+{
+	for (size_t i = 0; i < k->n; i++)
+		tv_k8s_api_object_cleanup(&k->api[i]);
+	free(k->api);
+	free(k->objects);
+	json_decref(k->doc);
+	memset(k, 0, sizeof(*k));
+}
+
+int tv_cli_load_k8s(const char *path, struct tv_cli_k8s *k)
+{
+	memset(k, 0, sizeof(*k));
+	json_error_t e;
+	if (!(k->doc = json_load_file(path, 0, &e)))
+		return tv_err(-EINVAL, "%s:%d:%d: %s", path, e.line, e.column, e.text);
+	int n = tv_k8s_from_api_document(k->doc, &k->api);
+	if (n < 0) {
+		char why[256];
+		snprintf(why, sizeof(why), "%s", tv_errmsg()); /* tv_err rewrites the message it is given */
+		int rc = tv_err(n, "%s: %s", path, why);
+		json_decref(k->doc);
+		k->doc = NULL;
+		return rc;
+	}
+	k->n = (size_t)n;
+	if (!(k->objects = calloc(k->n + 1, sizeof(*k->objects)))) {
+		tv_cli_free_k8s(k);
+		return tv_err(-ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < k->n; i++)
+		k->objects[i] = k->api[i].o;
+	return 0;
+}
 
 int tv_cli_fail(const char *cmd, const char *fallback)
 {

@@ -14,9 +14,12 @@
 #include "archive/common/err.h"
 #include "archive/common/timeutil.h"
 #include "archive/common/units.h"
+#include "archive/events.h"
+#include "archive/keys.h"
 #include "archive/pcapng.h"
 #include "dissector/cli.h"
 #include "dissector/dissect.h"
+#include "dissector/names.h"
 #include "dissector/window.h"
 
 static const char usage[] =
@@ -28,19 +31,22 @@ static const char usage[] =
 	"per request/response pair\n"
 	"(JSON Lines; fields in docs/API.md). Input: a pcap or pcapng file of any\n"
 	"link type libpcap reads, or the packets of a store's window, merged and\n"
-	"deduplicated as `tapvault pcap` does.\n"
+	"deduplicated as `tapvault pcap` does. Pods and services are named from the\n"
+	"Kubernetes objects in the window's events files, and from --k8s.\n"
 	"\n"
 	"  --format jsonl|har      JSON Lines of every protocol (default), or one HAR 1.2\n"
 	"                          document of the HTTP exchanges\n"
 	"  --body-cap SIZE         body bytes kept per message after decoding (default 1Mi)\n"
 	"  --stream-cap SIZE       out-of-order bytes held per TCP direction (default 4Mi)\n"
 	"  --total-cap SIZE        out-of-order bytes held in all (default 256Mi)\n"
+	"  --k8s FILE              Kubernetes objects (`kubectl get pods,services -A -o json`)\n"
+	"                          naming addresses, on top of what the store's events say\n"
 	"  --stats                 counts on stderr at the end\n"
 	"\n"
 	"Exit: 0 ok, 1 failure, 2 usage, 3 damaged store objects skipped.\n";
 
 struct dissect_args {
-	const char *pcap, *store, *from, *to, *output, *prefix;
+	const char *pcap, *store, *from, *to, *output, *prefix, *k8s;
 	const char *nodes[256];
 	size_t nnodes;
 	bool stats;
@@ -58,14 +64,21 @@ static int parse_size_opt(const char *flag, const char *v, size_t *out)
 
 static int parse_args(int argc, char **argv, struct dissect_args *a)
 {
-	static const struct option opts[] = {
-		{"pcap", required_argument, NULL, 'r'},    {"store", required_argument, NULL, 's'},
-		{"from", required_argument, NULL, 'F'},    {"to", required_argument, NULL, 'T'},
-		{"node", required_argument, NULL, 'n'},    {"prefix", required_argument, NULL, 'p'},
-		{"output", required_argument, NULL, 'o'},  {"format", required_argument, NULL, 'm'},
-		{"body-cap", required_argument, NULL, 1},  {"stream-cap", required_argument, NULL, 2},
-		{"total-cap", required_argument, NULL, 3}, {"stats", no_argument, NULL, 'S'},
-		{"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {{"pcap", required_argument, NULL, 'r'},
+					     {"store", required_argument, NULL, 's'},
+					     {"from", required_argument, NULL, 'F'},
+					     {"to", required_argument, NULL, 'T'},
+					     {"node", required_argument, NULL, 'n'},
+					     {"prefix", required_argument, NULL, 'p'},
+					     {"output", required_argument, NULL, 'o'},
+					     {"format", required_argument, NULL, 'm'},
+					     {"body-cap", required_argument, NULL, 1},
+					     {"stream-cap", required_argument, NULL, 2},
+					     {"total-cap", required_argument, NULL, 3},
+					     {"stats", no_argument, NULL, 'S'},
+					     {"k8s", required_argument, NULL, 'K'},
+					     {"help", no_argument, NULL, 'h'},
+					     {NULL, 0, NULL, 0}};
 	int c, rc = 0;
 	while (!rc && (c = getopt_long(argc, argv, "r:s:n:p:o:h", opts, NULL)) != -1) {
 		switch (c) {
@@ -74,6 +87,7 @@ static int parse_args(int argc, char **argv, struct dissect_args *a)
 		case 'F': a->from = optarg; break;
 		case 'T': a->to = optarg; break;
 		case 'p': a->prefix = optarg; break;
+		case 'K': a->k8s = optarg; break;
 		case 'o': a->output = optarg; break;
 		case 'n':
 			if (a->nnodes == 256)
@@ -128,7 +142,38 @@ static int from_pcap(struct tv_dissect *d, const struct dissect_args *a)
 	return rc;
 }
 
-static int from_store(struct tv_dissect *d, const struct dissect_args *a, uint64_t *damaged)
+/* Names from every segment's events file, oldest segment first; a damaged
+ * one is reported and skipped (its packets are still dissected). */
+static void load_names(struct tv_store *s, const struct tv_window *w, struct tv_names *names,
+		       uint64_t *damaged)
+{
+	struct tv_buf b;
+	tv_buf_init(&b, 0);
+	for (uint32_t i = 0; i < tv_window_segments(w); i++) {
+		const struct tv_index *idx;
+		const char *data_key = tv_window_segment(w, i, &idx);
+		char key[TV_KEY_MAX + 32];
+		if (!idx->events_size || tv_key_sibling(data_key, TV_KEY_SUFFIX_EVENTS, key, sizeof(key)))
+			continue;
+		tv_buf_reset(&b);
+		if (tv_store_get(s, key, &b) || tv_names_add_events(names, b.data, b.len, key)) {
+			fprintf(stderr, "tapvault dissect: %s (its names skipped)\n", tv_errmsg());
+			(*damaged)++;
+		}
+	}
+	tv_buf_cleanup(&b);
+}
+
+static int add_k8s_names(struct tv_names *names, const struct tv_cli_k8s *k8s)
+{
+	int rc = 0;
+	for (size_t i = 0; !rc && i < k8s->n; i++)
+		rc = tv_names_add_object(names, &k8s->objects[i]);
+	return rc;
+}
+
+static int from_store(struct tv_dissect *d, const struct dissect_args *a, struct tv_names *names,
+		      const struct tv_cli_k8s *k8s, uint64_t *damaged)
 {
 	struct tv_window_opts wo = {.prefix = a->prefix ? a->prefix : "", .dedup_window_ns = 1000000};
 	uint64_t now = tv_now_ns();
@@ -144,6 +189,10 @@ static int from_store(struct tv_dissect *d, const struct dissect_args *a, uint64
 	rc = tv_window_open(&w, s, &wo);
 	if (!rc && tv_window_segments(w) == 0)
 		rc = tv_err(-ENOENT, "no data in the window in %s", a->store);
+	if (!rc)
+		load_names(s, w, names, damaged);
+	if (!rc)
+		rc = add_k8s_names(names, k8s); /* --k8s has the last word */
 	uint32_t nif = 0;
 	const struct tv_window_iface *ifs = rc ? NULL : tv_window_ifaces(w, &nif);
 	struct tv_packet p;
@@ -178,18 +227,39 @@ int tv_cmd_dissect(int argc, char **argv)
 	mallopt(M_MMAP_THRESHOLD, 32 << 20);
 	mallopt(M_TRIM_THRESHOLD, 64 << 20);
 	a.o.writer_thread = sysconf(_SC_NPROCESSORS_ONLN) > 1;
+	struct tv_cli_k8s k8s = {0};
+	struct tv_names *names = NULL;
+	if (a.k8s && tv_cli_load_k8s(a.k8s, &k8s)) {
+		if (!to_stdout)
+			fclose(out);
+		return tv_cli_fail("dissect", "cannot use --k8s");
+	}
+	if (tv_names_new(&names)) {
+		tv_cli_free_k8s(&k8s);
+		if (!to_stdout)
+			fclose(out);
+		return tv_cli_fail("dissect", "out of memory");
+	}
+	a.o.names = names;
 	struct tv_dissect *d;
 	if (tv_dissect_open(&d, &a.o)) {
+		tv_names_free(names);
+		tv_cli_free_k8s(&k8s);
 		if (!to_stdout)
 			fclose(out);
 		return tv_cli_fail("dissect", "out of memory");
 	}
 	uint64_t damaged = 0;
-	rc = a.pcap ? from_pcap(d, &a) : from_store(d, &a, &damaged);
+	rc = a.pcap ? add_k8s_names(names, &k8s) : 0;
+	if (!rc)
+		rc = a.pcap ? from_pcap(d, &a) : from_store(d, &a, names, &k8s, &damaged);
 	tv_dissect_finish(d);
 	struct tv_dissect_stats st;
 	tv_dissect_stats(d, &st);
 	tv_dissect_free(d);
+	size_t named = tv_names_count(names);
+	tv_names_free(names);
+	tv_cli_free_k8s(&k8s);
 	int wrc = fflush(out) != 0 || ferror(out) || st.write_failed;
 	if (!to_stdout && fclose(out) != 0)
 		wrc = 1;
@@ -197,9 +267,9 @@ int tv_cmd_dissect(int argc, char **argv)
 		fprintf(stderr,
 			"tapvault dissect: %" PRIu64 " packets (%" PRIu64 " TCP, %" PRIu64 " UDP), %" PRIu64
 			" connections, %" PRIu64 " entries, %" PRIu64 " gaps (%" PRIu64 " bytes), %" PRIu64
-			" conflicting overlaps, %" PRIu64 " streams over the cap%s\n",
+			" conflicting overlaps, %" PRIu64 " streams over the cap, %zu named addresses%s\n",
 			st.packets, st.tcp, st.udp, st.connections, st.entries, st.gaps, st.gap_bytes,
-			st.conflicts, st.truncated_streams,
+			st.conflicts, st.truncated_streams, named,
 			st.not_in_har ? " (non-HTTP entries left out of the HAR)" : "");
 	if (rc)
 		return tv_cli_fail("dissect", "failed");

@@ -26,6 +26,9 @@ static const char usage[] =
 	"      --seal-interval DUR cut a segment every DUR of packet time (default: 10s)\n"
 	"      --seal-bytes N      or after N bytes of pcapng (default: 268435456)\n"
 	"      --zstd-level N      compression level (default: 1)\n"
+	"      --k8s FILE          Kubernetes objects of when the capture was taken, as\n"
+	"                          `kubectl get pods,services,endpoints,namespaces -A -o json`\n"
+	"                          prints them: dissection then names pods and services\n"
 	"  -q, --quiet             no progress line\n"
 	"  -h, --help              this text\n"
 	"\n"
@@ -40,10 +43,11 @@ int tv_cmd_import(int argc, char **argv)
 					     {"seal-interval", required_argument, NULL, 'I'},
 					     {"seal-bytes", required_argument, NULL, 'B'},
 					     {"zstd-level", required_argument, NULL, 'z'},
+					     {"k8s", required_argument, NULL, 'K'},
 					     {"quiet", no_argument, NULL, 'q'},
 					     {"help", no_argument, NULL, 'h'},
 					     {NULL, 0, NULL, 0}};
-	const char *store_url = NULL;
+	const char *store_url = NULL, *k8s_file = NULL;
 	struct tv_import_opts o = {.prefix = "", .progress = tv_cli_interactive()};
 	int c;
 	char *end;
@@ -67,6 +71,7 @@ int tv_cmd_import(int argc, char **argv)
 			if (*end || o.zstd_level < 1 || o.zstd_level > 19)
 				return tv_cli_usage_error("import", "bad --zstd-level '%s' (1..19)", optarg);
 			break;
+		case 'K': k8s_file = optarg; break;
 		case 'q': o.progress = false; break;
 		case 'h': fputs(usage, stdout); return TV_EXIT_OK;
 		default: return tv_cli_usage_error("import", "unknown option");
@@ -76,12 +81,20 @@ int tv_cmd_import(int argc, char **argv)
 		return tv_cli_usage_error("import", "--store and --node are required");
 	if (optind >= argc)
 		return tv_cli_usage_error("import", "no capture files given");
+	struct tv_cli_k8s k8s = {0};
+	if (k8s_file && tv_cli_load_k8s(k8s_file, &k8s))
+		return tv_cli_fail("import", "cannot use --k8s");
+	o.objects = k8s.objects;
+	o.nobjects = k8s.n;
 	struct tv_store *s;
-	if (tv_store_open(store_url, TV_STORE_CREATE, &s))
+	if (tv_store_open(store_url, TV_STORE_CREATE, &s)) {
+		tv_cli_free_k8s(&k8s);
 		return tv_cli_fail("import", "cannot open store");
+	}
 	struct tv_import_stats st;
 	int rc = tv_import_files(s, (const char *const *)argv + optind, argc - optind, &o, &st);
 	tv_store_free(s);
+	tv_cli_free_k8s(&k8s);
 	fprintf(stderr,
 		"tapvault import: %" PRIu64 " packets, %" PRIu64 " bytes, %" PRIu64 " segments; %" PRIu64
 		" file(s) read whole, %" PRIu64 " damaged or unreadable\n",

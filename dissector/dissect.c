@@ -14,6 +14,7 @@
 #include "archive/common/timeutil.h"
 #include "dissector/entry_writer.h"
 #include "dissector/json_writer.h"
+#include "dissector/names.h"
 
 #define HOLD_MAX (256u << 10) /* bytes held per direction until a protocol is recognised */
 #define TABLE_BITS 16
@@ -57,10 +58,15 @@ struct tv_dissect {
 
 /* ---- entries ---- */
 
-static json_t *endpoint(const struct tv_flow_key *k, bool source)
+static json_t *endpoint(const struct tv_dissect *d, const struct tv_flow_key *k, bool source)
 {
 	char ip[INET6_ADDRSTRLEN];
-	inet_ntop(k->family == 4 ? AF_INET : AF_INET6, source ? k->src : k->dst, ip, sizeof(ip));
+	const uint8_t *addr = source ? k->src : k->dst;
+	inet_ntop(k->family == 4 ? AF_INET : AF_INET6, addr, ip, sizeof(ip));
+	const char *name, *ns;
+	if (tv_names_lookup(d->o.names, k->family, addr, &name, &ns))
+		return json_pack("{s:s, s:i, s:s, s:s}", "ip", ip, "port", source ? k->sport : k->dport,
+				 "name", name, "namespace", ns);
 	return json_pack("{s:s, s:i, s:n, s:n}", "ip", ip, "port", source ? k->sport : k->dport, "name",
 			 "namespace");
 }
@@ -198,8 +204,8 @@ void tv_dissect_emit(struct tv_conn *c, struct tv_entry *e)
 	json_object_set_new(j, "stream", json_string(c->stream));
 	json_object_set_new(j, "node", json_string(c->node));
 	json_object_set_new(j, "protocol", json_pack("{s:s, s:s}", "name", e->proto, "version", e->version));
-	json_object_set_new(j, "src", endpoint(&c->client, true));
-	json_object_set_new(j, "dst", endpoint(&c->client, false));
+	json_object_set_new(j, "src", endpoint(d, &c->client, true));
+	json_object_set_new(j, "dst", endpoint(d, &c->client, false));
 	json_object_set_new(j, "outgoing", json_false());
 	json_object_set_new(j, "request", e->request ? e->request : json_null());
 	json_object_set_new(j, "response", e->response ? e->response : json_null());

@@ -28,6 +28,7 @@ struct tv_dissect_opts {
 	FILE *out;          /* JSON Lines, or one HAR document */
 	bool har;           /* HAR 1.2: HTTP entries only */
 	bool writer_thread; /* serialize and write entries on a second thread */
+	const struct tv_names *names; /* src/dst name and namespace (names.h); may be NULL */
 };
 
 struct tv_dissect_stats {

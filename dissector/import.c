@@ -66,9 +66,11 @@ static int open_segment(struct importer *im, uint64_t first_ts)
 	memcpy(wo.meta.prev_sha, im->prev_sha, TV_SHA256_LEN);
 	im->seg_first_ts = first_ts;
 	int rc = tv_seg_writer_open(&im->w, im->data_path, &wo, &im->iface, 1);
-	/* An imported capture has no Kubernetes or OS context: an empty state record. */
+	/* An imported capture has the Kubernetes state it was given (if any) and
+	 * no OS events. */
 	if (!rc)
-		rc = tv_events_writer_open(&im->ev, im->events_path, first_ts, NULL, 0, NULL, 0);
+		rc = tv_events_writer_open(&im->ev, im->events_path, first_ts, im->o->objects,
+					   im->o->nobjects, NULL, 0);
 	return rc;
 }
 

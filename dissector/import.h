@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "archive/events.h"
 #include "archive/store.h"
 
 struct tv_import_opts {
@@ -23,6 +24,11 @@ struct tv_import_opts {
 	uint64_t seal_bytes;       /* 0: 256 MiB */
 	int zstd_level;            /* 0: 1 */
 	bool progress;             /* one updating line on stderr */
+	/* Kubernetes objects known when the capture was taken (k8s_api.h): the
+	 * state record of every segment's events file, so dissection names pods
+	 * and services. NULL: none. */
+	const struct tv_k8s_object *objects;
+	size_t nobjects;
 };
 
 struct tv_import_stats {

@@ -361,6 +361,12 @@ const struct tv_window_iface *tv_window_ifaces(const struct tv_window *w, uint32
 	return w->ifaces;
 }
 
+const char *tv_window_segment(const struct tv_window *w, uint32_t i, const struct tv_index **idx)
+{
+	*idx = &w->segs[i].idx;
+	return w->segs[i].data_key;
+}
+
 uint32_t tv_window_segments(const struct tv_window *w)
 {
 	return (uint32_t)w->nsegs;

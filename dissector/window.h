@@ -48,6 +48,8 @@ void tv_window_free(struct tv_window *w);
 /* The output interfaces, in a stable order (node, then interface). */
 const struct tv_window_iface *tv_window_ifaces(const struct tv_window *w, uint32_t *n);
 uint32_t tv_window_segments(const struct tv_window *w);
+/* Segment i (0 <= i < tv_window_segments): its data object's key and index. */
+const char *tv_window_segment(const struct tv_window *w, uint32_t i, const struct tv_index **idx);
 
 /* @return 1 with *p (p->ifindex is an output interface), 0 at the end, or a
  * negative error for a damaged frame/object (named in tv_errmsg; skipped: call

@@ -9,6 +9,8 @@
 # over the cap before decoding.
 # Ports reused: a second connection (new SYN, new sequence numbers) on the
 # addresses and ports of one that never closed is a connection of its own.
+# Kubernetes names: pods and services named from `kubectl -o json` objects,
+# given to dissect directly or stored in the segments' events by import.
 set -u
 . "$(dirname "$0")/../lib/common.sh"
 TV=$(realpath "${1:?usage: $0 path/to/tapvault}")
@@ -122,4 +124,38 @@ if got != [("/first", 200, False), ("/second", 200, False)]:
     sys.exit(1)
 print("ports reused: two connections, two complete entries")
 PY
-echo "PASS: encoded bodies, reused ports"
+
+# Kubernetes names: the objects as `kubectl get pods,services,configmaps -A -o json` prints them
+cat >k8s.json <<'JSON'
+{"apiVersion": "v1", "kind": "List", "items": [
+ {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "checkout-7d9f", "namespace": "shop",
+   "labels": {"app": "checkout"}},
+  "spec": {"nodeName": "node-a", "containers": [{"name": "c", "ports": [{"containerPort": 8080, "protocol": "TCP"}]}]},
+  "status": {"podIP": "10.0.0.1", "podIPs": [{"ip": "10.0.0.1"}]}},
+ {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "catalog", "namespace": "shop"},
+  "spec": {"clusterIP": "10.0.0.2", "clusterIPs": ["10.0.0.2"], "ports": [{"name": "http", "port": 80, "protocol": "TCP", "targetPort": 8080}]}},
+ {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "headless", "namespace": "shop"},
+  "spec": {"clusterIP": "None", "ports": [{"port": 80}]}},
+ {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings", "namespace": "shop"}, "data": {}}
+]}
+JSON
+names() { python3 -c '
+import json, sys
+for l in open(sys.argv[1]):
+    e = json.loads(l)
+    print(e["src"]["name"], e["src"]["namespace"], e["dst"]["name"], e["dst"]["namespace"])' "$1" | sort -u; }
+"$TV" dissect --pcap reuse.pcap --k8s k8s.json -o named.jsonl 2>err.txt || fail "dissect --k8s: $(cat err.txt)"
+[ "$(names named.jsonl)" = "checkout-7d9f shop catalog shop" ] || fail "--k8s names: $(names named.jsonl)"
+"$TV" import -q --store k8s-store --node n1 --k8s k8s.json reuse.pcap 2>err.txt || fail "import --k8s: $(cat err.txt)"
+"$TV" dissect --store k8s-store --from 0 --to now -o from-events.jsonl 2>err.txt || fail "dissect --store: $(cat err.txt)"
+[ "$(names from-events.jsonl)" = "checkout-7d9f shop catalog shop" ] || fail "names from events: $(names from-events.jsonl)"
+"$TV" dissect --pcap reuse.pcap -o unnamed.jsonl 2>/dev/null || fail "dissect"
+[ "$(names unnamed.jsonl)" = "None None None None" ] || fail "names without Kubernetes objects: $(names unnamed.jsonl)"
+echo '{"kind": "List", "items": [' >bad.json
+"$TV" dissect --pcap reuse.pcap --k8s bad.json -o x.jsonl 2>err.txt && fail "bad --k8s accepted"
+grep -q "bad.json:2:" err.txt || fail "bad --k8s: no FILE:LINE: $(cat err.txt)"
+echo '{"kind": "Pod", "metadata": {"namespace": "x"}}' >noname.json
+"$TV" import -q --store k8s-bad --node n1 --k8s noname.json reuse.pcap 2>err.txt && fail "a pod without a name accepted"
+grep -q "noname.json: a Pod without metadata.name or metadata.namespace" err.txt || fail "pod without a name: $(cat err.txt)"
+echo "Kubernetes names: from --k8s and from the segments' events (import --k8s); bad files named"
+echo "PASS: encoded bodies, reused ports, Kubernetes names"

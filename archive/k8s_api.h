@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* k8s_api: Kubernetes API objects (as the API server and `kubectl get -o json`
+ * return them) turned into the events file's objects (events.h).
+ *
+ * Pod: name, namespace, spec.nodeName, status.podIPs (or podIP), the
+ * containers' ports, labels. Service: spec.clusterIPs (or clusterIP; "None"
+ * for headless is no address), spec.ports. Endpoints: every subset's
+ * addresses and ports. Namespace: name and labels. Other kinds are skipped.
+ * The result borrows its strings from the JSON object, which must outlive it. */
+#ifndef TV_K8S_API_H
+#define TV_K8S_API_H
+
+#include <jansson.h>
+
+#include "archive/events.h"
+
+struct tv_k8s_api_object {
+	struct tv_k8s_object o; /* what the events writer takes */
+	const char **ips;       /* owned arrays behind o's pointers */
+	struct tv_k8s_port *ports;
+	struct tv_label *labels;
+};
+
+/* @return 0 with *out filled, -ENOENT for a kind that is not kept, -EINVAL
+ * (reason in tv_errmsg) for an object without the fields it needs, -ENOMEM. */
+int tv_k8s_from_api(const json_t *item, struct tv_k8s_api_object *out);
+void tv_k8s_api_object_cleanup(struct tv_k8s_api_object *o);
+
+/* Every kept object of a document: a List (`kubectl get pods,svc -A -o json`),
+ * or a single object. @return the number filled into a new array *out (free
+ * each with the cleanup above, then the array), or a negative errno. */
+int tv_k8s_from_api_document(const json_t *doc, struct tv_k8s_api_object **out);
+
+#endif

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* names: who an address is, from the Kubernetes objects in segments' events
+ * files (docs/FORMAT.md §4): a pod's IPs name the pod, a service's cluster
+ * IPs name the service, each with its namespace.
+ *
+ * Records are applied in the order given and the latest wins; a deletion does
+ * not forget a name (packets of the pod's last moments come after it). An
+ * address shared by several objects (host-network pods) names the last one. */
+#ifndef TV_NAMES_H
+#define TV_NAMES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct tv_names;
+
+int tv_names_new(struct tv_names **out);
+void tv_names_free(struct tv_names *n);
+/* Applies the state and k8s records of one events file (what names the
+ * object in errors). @return 0, or TV_ECORRUPT/-ENOMEM (the records before
+ * the damage are applied). */
+int tv_names_add_events(struct tv_names *n, const uint8_t *data, size_t len, const char *what);
+/* One object (a pod or a service; other kinds name nothing). */
+struct tv_k8s_object;
+int tv_names_add_object(struct tv_names *n, const struct tv_k8s_object *o);
+/* family 4 or 6, addr as in tv_flow_key. @return true with *name and *ns
+ * (valid until n is freed) when the address is known. */
+bool tv_names_lookup(const struct tv_names *n, uint8_t family, const uint8_t addr[16], const char **name,
+		     const char **ns);
+size_t tv_names_count(const struct tv_names *n);
+
+#endif

@@ -148,6 +148,7 @@ static json_t *har_request(json_t *req)
 	json_object_set_new(r, "queryString", query_string(json_string_value(json_object_get(r, "path"))));
 	har_underscore(r, "path");
 	har_underscore(r, "incomplete");
+	har_underscore(r, "pushPromise");
 	json_t *post = json_object_get(r, "postData");
 	if (post) {
 		json_object_del(post, "size");

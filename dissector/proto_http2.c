@@ -60,6 +60,7 @@ struct h2stream {
 	struct half h[2];
 	uint32_t rst_code;
 	bool rst;
+	bool pushed; /* the server promised it (PUSH_PROMISE): its request came from the server */
 };
 
 struct h2side {
@@ -68,6 +69,7 @@ struct h2side {
 	struct tv_buf block; /* a header block across CONTINUATION frames */
 	uint32_t block_stream;
 	uint8_t block_flags;
+	bool block_promise; /* the block is a PUSH_PROMISE's: block_stream is the promised stream */
 	bool preface_done, broken;
 };
 
@@ -154,6 +156,8 @@ static json_t *request_json(const struct h2stream *st, bool grpc)
 			      "path", path ? path : "", "httpVersion", "HTTP/2", "headers",
 			      h->headers ? h->headers : json_array(), "headersSize",
 			      (json_int_t)h->header_bytes, "bodySize", (json_int_t)h->body_bytes);
+	if (st->pushed)
+		json_object_set_new(j, "pushPromise", json_true());
 	if (grpc && path) {
 		const char *slash = strrchr(path, '/');
 		char service[512] = "";
@@ -281,10 +285,17 @@ static void on_header_block(struct h2state *s, int dir, uint64_t ts)
 		sd->broken = true; /* HPACK state lost: nothing after this can be decoded */
 		return;
 	}
-	struct h2stream *st = stream_get(s, sd->block_stream, dir == 0);
+	/* a promise's headers are the request of the stream it promises */
+	bool promise = sd->block_promise && dir == 1;
+	struct h2stream *st = stream_get(s, sd->block_stream, dir == 0 || promise);
 	if (!st) {
 		json_decref(headers);
 		return;
+	}
+	if (promise) {
+		st->pushed = true;
+		st->h[0].ended = true; /* a promised request has no body */
+		dir = 0;
 	}
 	struct half *h = &st->h[dir];
 	if (!h->started) {
@@ -330,6 +341,7 @@ static void on_frame(struct h2state *s, int dir, uint8_t type, uint8_t flags, ui
 		tv_buf_append(&sd->block, p + skip, n - skip - pad);
 		sd->block_stream = type == F_PUSH && n >= skip ? tv_be32(p + skip - 4) & 0x7fffffff : id;
 		sd->block_flags = type == F_PUSH ? 0 : flags;
+		sd->block_promise = type == F_PUSH;
 		if (flags & FL_END_HEADERS)
 			on_header_block(s, dir, ts);
 	} else if (type == F_CONT) {

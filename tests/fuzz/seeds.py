@@ -81,6 +81,10 @@ def http2():
     save("http2", "grpc", rec(0, PREFACE + frame(4, 0, 0, b"") + frame(1, 4, 3, grpc_req) + frame(0, 1, 3, msg)) +
          rec(1, frame(1, 4, 3, b"\x88" + literal(b"content-type", b"application/grpc")) + frame(0, 0, 3, msg) +
              frame(1, 5, 3, literal(b"grpc-status", b"5") + literal(b"grpc-message", b"not found"))))
+    promised = struct.pack(">I", 2) + b"\x82\x86" + literal(b":path", b"/style.css") + literal(b":authority", b"h")
+    save("http2", "server-push", rec(0, PREFACE + frame(4, 0, 0, b"") + frame(1, 5, 1, get)) +
+         rec(1, frame(4, 0, 0, b"") + frame(5, 4, 1, promised) + frame(1, 4, 1, b"\x88") + frame(1, 4, 2, b"\x88") +
+             frame(0, 1, 2, b"body{}") + frame(0, 1, 1, b"<html>")))
     save("http2", "rst-and-continuation",
          rec(0, PREFACE + frame(1, 0, 1, get[:2]) + frame(9, 4, 1, get[2:]) + frame(1, 5, 3, get)) +
          rec(1, frame(3, 0, 1, struct.pack(">I", 8)) + frame(1, 4, 3, b"\x88") + frame(0, 0, 3, b"x") +

@@ -33,7 +33,9 @@ bg ip netns exec "$S" dnsmasq --no-daemon --no-resolv --no-hosts --listen-addres
 bg ip netns exec "$S" redis-server --bind 10.216.0.2 --port 6379 --save "" --appendonly no --dir "$TV_TMP" \
     --protected-mode no >redis.log 2>&1
 wait_for 10 ip netns exec "$C" redis-cli -h 10.216.0.2 ping || fail "redis-server did not start"
-bg ip netns exec "$S" nghttpd --no-tls -a 10.216.0.2 -d "$TV_TMP/www" 8080 >nghttpd.log 2>&1
+# pushes items.json with index.html (curl refuses pushes; nghttp takes them)
+bg ip netns exec "$S" nghttpd --no-tls -a 10.216.0.2 -d "$TV_TMP/www" --push=/index.html=/items.json 8080 \
+    >nghttpd.log 2>&1
 # nghttpd does not take `Upgrade: h2c`; nghttpx in front of nginx does
 : >nghttpx.conf
 bg ip netns exec "$S" nghttpx --frontend='10.216.0.2,8081;no-tls' --backend='10.216.0.2,80' --single-process \
@@ -96,6 +98,7 @@ cc redis-cli -h 10.216.0.2 incr greeting >/dev/null  # an error reply: not an in
 printf 'SET k1 v1\r\nGET k1\r\nLPUSH l a b c\r\nLRANGE l 0 -1\r\n' | cc redis-cli -h 10.216.0.2 --pipe >/dev/null 2>&1
 printf 'MULTI\r\nSET t 1\r\nINCR t\r\nEXEC\r\n' | cc redis-cli -h 10.216.0.2 --pipe >/dev/null 2>&1
 cc curl -sf -o /dev/null --http2-prior-knowledge http://10.216.0.2:8080/items.json || fail "curl h2c prior knowledge"
+cc nghttp -n http://10.216.0.2:8080/index.html || fail "nghttp with a server push"
 # a small body: curl 7.88 fails (error 16) when more than 32 KiB follow a 101
 cc curl -sf -o /dev/null --http2 http://10.216.0.2:8081/index.html || fail "curl h2c Upgrade"
 cc env -u http_proxy -u https_proxy $PY3 grpc_client.py || fail "gRPC client"
@@ -168,12 +171,18 @@ for want in [("MULTI", [], "simple", "OK"), ("SET", ["t", "1"], "simple", "QUEUE
 err = [c for c in cmds if c[0] == "INCR"]
 need(err and err[0][2] == "error" and "not an integer" in err[0][3], "Redis error reply")
 need([e for e in redis if e["request"]["command"].upper() == "INCR"][0]["failed"], "Redis error not failed")
-h2p = {e["request"]["path"]: e for e in h2}
+h2p = {(e["request"]["path"], e["dst"]["port"], bool(e["request"].get("pushPromise"))): e for e in h2}
 print("http/2:", sorted(h2p))
-need(len(h2) == 2, f"2 HTTP/2 exchanges expected, got {len(h2)}")
-pk = h2p["/items.json"]
+need(len(h2) == 4, f"4 HTTP/2 exchanges expected, got {len(h2)}")
+push = h2p.get(("/items.json", 8080, True))
+need(push and push["response"]["status"] == 200 and len(json.loads(push["response"]["content"]["text"])) == 3000
+     and not push["failed"], "the pushed /items.json (PUSH_PROMISE request, response on the promised stream)")
+pushed_by = h2p.get(("/index.html", 8080, False))
+need(pushed_by and pushed_by["stream"] == push["stream"] and pushed_by["response"]["content"]["text"] == "hello\n",
+     "the request the push came with")
+pk = h2p[("/items.json", 8080, False)]
 need(pk["response"]["status"] == 200 and len(json.loads(pk["response"]["content"]["text"])) == 3000, "h2c prior knowledge")
-up = h2p["/index.html"]
+up = h2p[("/index.html", 8081, False)]
 need(up["response"]["status"] == 200 and up["response"]["content"]["text"] == "hello\n", "h2c Upgrade: one transaction with the HTTP/2 response")
 need(any(h["name"].lower() == "upgrade" for h in up["request"]["headers"]), "the upgraded request keeps its HTTP/1 headers")
 need(up["request"]["method"] == "GET" and not up["failed"], "h2c Upgrade request")
@@ -221,7 +230,9 @@ import json, sys
 log = json.load(open(sys.argv[1]))["log"]
 assert log["version"] == "1.2" and log["creator"]["name"] == "tapvault", log.keys()
 E = log["entries"]
-assert len(E) == 12, f"{len(E)} HAR entries, expected the 12 HTTP/1 and HTTP/2 exchanges"
+assert len(E) == 14, f"{len(E)} HAR entries, expected the 14 HTTP/1 and HTTP/2 exchanges"
+pushed = [e for e in E if e["request"].get("_pushPromise")]
+assert len(pushed) == 1 and "pushPromise" not in pushed[0]["request"], "a pushed exchange in HAR: _pushPromise"
 for e in E:
     for k in ("startedDateTime", "time", "request", "response", "cache", "timings"):
         assert k in e, k

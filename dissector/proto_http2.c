@@ -22,6 +22,7 @@
 
 #include "archive/common/buf.h"
 #include "dissector/dissect.h"
+#include "dissector/http_body.h"
 
 #define PREFACE "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 #define PREFACE_LEN 24
@@ -134,16 +135,17 @@ static json_t *grpc_messages(const struct tv_buf *b, bool truncated)
 	return arr;
 }
 
-static json_t *body_json(const struct half *h, const char *ct)
+static json_t *body_json(struct h2state *s, const struct half *h)
 {
-	json_t *j = json_pack("{s:I, s:s}", "size", (json_int_t)h->body_bytes, "mimeType", ct ? ct : "");
-	tv_content_set_text(j, h->body.data, h->body.len, true);
-	if (h->body_bytes > h->body.len)
-		json_object_set_new(j, "truncated", json_true());
-	return j;
+	struct tv_http_body b = {.body = &h->body,
+				 .bytes = h->body_bytes,
+				 .truncated = h->body_bytes > h->body.len,
+				 .mime = header(h->headers, "content-type"),
+				 .encoding = header(h->headers, "content-encoding")};
+	return tv_http_content(s->c, &b);
 }
 
-static json_t *request_json(const struct h2stream *st, bool grpc)
+static json_t *request_json(struct h2state *s, const struct h2stream *st, bool grpc)
 {
 	const struct half *h = &st->h[0];
 	const char *path = header(h->headers, ":path"), *authority = header(h->headers, ":authority");
@@ -167,12 +169,12 @@ static json_t *request_json(const struct h2stream *st, bool grpc)
 		json_object_set_new(j, "grpcMethod", json_string(slash ? slash + 1 : ""));
 		json_object_set_new(j, "messages", grpc_messages(&h->body, h->body_bytes > h->body.len));
 	} else if (h->body_bytes) {
-		json_object_set_new(j, "postData", body_json(h, header(h->headers, "content-type")));
+		json_object_set_new(j, "postData", body_json(s, h));
 	}
 	return j;
 }
 
-static json_t *response_json(const struct h2stream *st, bool grpc)
+static json_t *response_json(struct h2state *s, const struct h2stream *st, bool grpc)
 {
 	const struct half *h = &st->h[1];
 	const char *status = header(h->headers, ":status");
@@ -190,7 +192,7 @@ static json_t *response_json(const struct h2stream *st, bool grpc)
 		json_object_set_new(j, "grpcMessage", gm ? json_string(gm) : json_null());
 		json_object_set_new(j, "messages", grpc_messages(&h->body, h->body_bytes > h->body.len));
 	} else {
-		json_object_set_new(j, "content", body_json(h, header(h->headers, "content-type")));
+		json_object_set_new(j, "content", body_json(s, h));
 	}
 	return j;
 }
@@ -211,12 +213,12 @@ static void stream_emit(struct h2state *s, struct h2stream *st, const char *erro
 	struct tv_entry e = {.proto = grpc ? "grpc" : "http", .version = "2", .error = error};
 	char rst[64];
 	if (st->h[0].started) {
-		e.request = request_json(st, grpc);
+		e.request = request_json(s, st, grpc);
 		e.request_ts = st->h[0].ts;
 		e.request_size = st->h[0].header_bytes + st->h[0].body_bytes;
 	}
 	if (st->h[1].started) {
-		e.response = response_json(st, grpc);
+		e.response = response_json(s, st, grpc);
 		e.response_ts = st->h[1].ts;
 		e.response_size = st->h[1].header_bytes + st->h[1].body_bytes;
 		json_t *status = json_object_get(e.response, grpc ? "grpcStatus" : "status");

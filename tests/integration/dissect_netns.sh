@@ -101,6 +101,8 @@ cc curl -sf -o /dev/null --http2-prior-knowledge http://10.216.0.2:8080/items.js
 cc nghttp -n http://10.216.0.2:8080/index.html || fail "nghttp with a server push"
 # a small body: curl 7.88 fails (error 16) when more than 32 KiB follow a 101
 cc curl -sf -o /dev/null --http2 http://10.216.0.2:8081/index.html || fail "curl h2c Upgrade"
+# nginx's gzip through nghttpx: a compressed HTTP/2 body (about 14 KB: under curl's 32 KiB after a 101)
+cc curl -sf -o /dev/null --http2 --compressed http://10.216.0.2:8081/items.json || fail "curl h2c Upgrade, gzip"
 cc env -u http_proxy -u https_proxy $PY3 grpc_client.py || fail "gRPC client"
 sleep 0.5
 stop_pid "$TCPDUMP_PID"
@@ -173,7 +175,11 @@ need(err and err[0][2] == "error" and "not an integer" in err[0][3], "Redis erro
 need([e for e in redis if e["request"]["command"].upper() == "INCR"][0]["failed"], "Redis error not failed")
 h2p = {(e["request"]["path"], e["dst"]["port"], bool(e["request"].get("pushPromise"))): e for e in h2}
 print("http/2:", sorted(h2p))
-need(len(h2) == 4, f"4 HTTP/2 exchanges expected, got {len(h2)}")
+need(len(h2) == 5, f"5 HTTP/2 exchanges expected, got {len(h2)}")
+gz = h2p[("/items.json", 8081, False)]["response"]
+need(any(h["name"] == "content-encoding" and h["value"] == "gzip" for h in gz["headers"]), "no gzip over HTTP/2")
+need(len(json.loads(gz["content"]["text"])) == 3000 and gz["content"]["compression"] < gz["content"]["size"],
+     "the HTTP/2 gzip body decoded")
 push = h2p.get(("/items.json", 8080, True))
 need(push and push["response"]["status"] == 200 and len(json.loads(push["response"]["content"]["text"])) == 3000
      and not push["failed"], "the pushed /items.json (PUSH_PROMISE request, response on the promised stream)")
@@ -230,7 +236,7 @@ import json, sys
 log = json.load(open(sys.argv[1]))["log"]
 assert log["version"] == "1.2" and log["creator"]["name"] == "tapvault", log.keys()
 E = log["entries"]
-assert len(E) == 14, f"{len(E)} HAR entries, expected the 14 HTTP/1 and HTTP/2 exchanges"
+assert len(E) == 15, f"{len(E)} HAR entries, expected the 15 HTTP/1 and HTTP/2 exchanges"
 pushed = [e for e in E if e["request"].get("_pushPromise")]
 assert len(pushed) == 1 and "pushPromise" not in pushed[0]["request"], "a pushed exchange in HAR: _pushPromise"
 for e in E:

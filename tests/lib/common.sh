@@ -82,7 +82,7 @@ events { worker_connections 64; }
 http {
     access_log off;
     client_body_temp_path $dir/tmp;
-    gzip on; gzip_types text/plain application/json; gzip_min_length 100;
+    gzip on; gzip_types text/plain application/json; gzip_min_length 100; gzip_proxied any;
     server {
         listen $ip:$port;$more
         root $dir/www;

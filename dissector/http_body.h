@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* http_body: an HTTP message body (HTTP/1 or HTTP/2) as HAR's content /
+ * postData shape, decoded per its Content-Encoding.
+ *
+ * gzip and deflate are decoded up to the connection's body cap: whole gzip
+ * bodies with libdeflate into a buffer of the size their trailer states; the
+ * rest with zlib (deflate with or without its zlib header, a body cut short,
+ * a damaged one: what decodes is kept and decodeError names the encoding). A
+ * decompression bomb stops at the cap as `truncated`, not as an error. Text
+ * types whose bytes are UTF-8 are text, anything else base64. */
+#ifndef TV_HTTP_BODY_H
+#define TV_HTTP_BODY_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "archive/common/buf.h"
+#include "dissector/dissect.h"
+
+struct tv_http_body {
+	const struct tv_buf *body; /* the bytes kept, as sent */
+	uint64_t bytes;            /* the body's length as sent */
+	bool truncated;            /* over the cap before decoding */
+	const char *mime;          /* Content-Type, or NULL */
+	const char *encoding;      /* Content-Encoding, or NULL */
+};
+
+/* {size, mimeType, text[, encoding][, truncated][, decodeError][, compression]} */
+json_t *tv_http_content(struct tv_conn *c, const struct tv_http_body *b);
+
+#endif

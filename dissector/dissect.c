@@ -63,10 +63,10 @@ static json_t *endpoint(const struct tv_dissect *d, const struct tv_flow_key *k,
 	char ip[INET6_ADDRSTRLEN];
 	const uint8_t *addr = source ? k->src : k->dst;
 	inet_ntop(k->family == 4 ? AF_INET : AF_INET6, addr, ip, sizeof(ip));
-	const char *name, *ns;
-	if (tv_names_lookup(d->o.names, k->family, addr, &name, &ns))
+	const struct tv_name *n = tv_names_lookup(d->o.names, k->family, addr);
+	if (n)
 		return json_pack("{s:s, s:i, s:s, s:s}", "ip", ip, "port", source ? k->sport : k->dport,
-				 "name", name, "namespace", ns);
+				 "name", n->name, "namespace", n->ns);
 	return json_pack("{s:s, s:i, s:n, s:n}", "ip", ip, "port", source ? k->sport : k->dport, "name",
 			 "namespace");
 }
@@ -192,6 +192,14 @@ static void har_entry(struct tv_dissect *d, struct tv_conn *c, const struct tv_e
 	tv_entry_writer_put(d->writer, d->st.entries ? ",\n" : NULL, j, NULL);
 }
 
+/* The client is a pod of the node that captured the connection: the request
+ * left that node (Kubeshark's "outgoing"). */
+static bool outgoing(const struct tv_dissect *d, const struct tv_conn *c)
+{
+	const struct tv_name *n = tv_names_lookup(d->o.names, c->client.family, c->client.src);
+	return n && n->node && n->node[0] && !strcmp(n->node, c->node);
+}
+
 void tv_dissect_emit(struct tv_conn *c, struct tv_entry *e)
 {
 	struct tv_dissect *d = c->d;
@@ -207,7 +215,7 @@ void tv_dissect_emit(struct tv_conn *c, struct tv_entry *e)
 	json_object_set_new(j, "protocol", json_pack("{s:s, s:s}", "name", e->proto, "version", e->version));
 	json_object_set_new(j, "src", endpoint(d, &c->client, true));
 	json_object_set_new(j, "dst", endpoint(d, &c->client, false));
-	json_object_set_new(j, "outgoing", json_false());
+	json_object_set_new(j, "outgoing", json_boolean(outgoing(d, c)));
 	json_object_set_new(j, "request", e->request ? e->request : json_null());
 	json_object_set_new(j, "response", e->response ? e->response : json_null());
 	json_object_set_new(j, "requestSize", json_integer((json_int_t)e->request_size));

@@ -15,7 +15,7 @@ struct slot {
 	bool used;
 	uint8_t family;
 	uint8_t addr[16];
-	char *name, *ns;
+	struct tv_name v; /* strings owned */
 };
 
 struct tv_names {
@@ -35,14 +35,19 @@ int tv_names_new(struct tv_names **out)
 	return 0;
 }
 
+static void free_name(struct tv_name *v)
+{
+	free((char *)v->name);
+	free((char *)v->ns);
+	free((char *)v->node);
+}
+
 void tv_names_free(struct tv_names *n)
 {
 	if (!n)
 		return;
-	for (size_t i = 0; i < n->cap; i++) {
-		free(n->slots[i].name);
-		free(n->slots[i].ns);
-	}
+	for (size_t i = 0; i < n->cap; i++)
+		free_name(&n->slots[i].v);
 	free(n->slots);
 	free(n);
 }
@@ -80,7 +85,8 @@ static int grow(struct tv_names *n)
 	return 0;
 }
 
-static int set(struct tv_names *n, const char *ip, const char *name, const char *ns)
+/* node: NULL for a service. */
+static int set(struct tv_names *n, const char *ip, const char *name, const char *ns, const char *node)
 {
 	uint8_t addr[16] = {0};
 	uint8_t family = 4;
@@ -92,10 +98,9 @@ static int set(struct tv_names *n, const char *ip, const char *name, const char 
 	if ((n->count + 1) * 2 > n->cap && grow(n))
 		return -ENOMEM;
 	struct slot *s = find(n, family, addr);
-	char *name_copy = strdup(name), *ns_copy = strdup(ns ? ns : "");
-	if (!name_copy || !ns_copy) {
-		free(name_copy);
-		free(ns_copy);
+	struct tv_name v = {strdup(name), strdup(ns ? ns : ""), node ? strdup(node) : NULL};
+	if (!v.name || !v.ns || (node && !v.node)) {
+		free_name(&v);
 		return -ENOMEM;
 	}
 	if (!s->used) {
@@ -104,10 +109,8 @@ static int set(struct tv_names *n, const char *ip, const char *name, const char 
 		memcpy(s->addr, addr, 16);
 		n->count++;
 	}
-	free(s->name);
-	free(s->ns);
-	s->name = name_copy;
-	s->ns = ns_copy;
+	free_name(&s->v);
+	s->v = v;
 	return 0;
 }
 
@@ -118,13 +121,15 @@ static int add_object(struct tv_names *n, const json_t *o)
 	if (!kind || (strcmp(kind, "pod") && strcmp(kind, "service")))
 		return 0;
 	const char *name = json_string_value(json_object_get(o, "name")),
-		   *ns = json_string_value(json_object_get(o, "namespace"));
+		   *ns = json_string_value(json_object_get(o, "namespace")),
+		   *node = json_string_value(json_object_get(o, "node"));
+	bool pod = !strcmp(kind, "pod");
 	size_t i;
 	json_t *ip;
 	int rc = 0;
 	json_array_foreach (json_object_get(o, "ips"), i, ip)
 		if (!rc && json_is_string(ip) && name)
-			rc = set(n, json_string_value(ip), name, ns);
+			rc = set(n, json_string_value(ip), name, ns, pod ? (node ? node : "") : NULL);
 	return rc;
 }
 
@@ -133,8 +138,9 @@ int tv_names_add_object(struct tv_names *n, const struct tv_k8s_object *o)
 	if (!o->name || (strcmp(o->kind, "pod") && strcmp(o->kind, "service")))
 		return 0;
 	int rc = 0;
+	bool pod = !strcmp(o->kind, "pod");
 	for (size_t i = 0; !rc && i < o->nips; i++)
-		rc = set(n, o->ips[i], o->name, o->namespace_);
+		rc = set(n, o->ips[i], o->name, o->namespace_, pod ? (o->node ? o->node : "") : NULL);
 	return rc == -ENOMEM ? tv_err(rc, "out of memory") : rc;
 }
 
@@ -171,17 +177,12 @@ int tv_names_add_events(struct tv_names *n, const uint8_t *data, size_t len, con
 	return rc == -ENOMEM ? tv_err(rc, "out of memory") : rc;
 }
 
-bool tv_names_lookup(const struct tv_names *n, uint8_t family, const uint8_t addr[16], const char **name,
-		     const char **ns)
+const struct tv_name *tv_names_lookup(const struct tv_names *n, uint8_t family, const uint8_t addr[16])
 {
 	if (!n || !n->count)
-		return false;
+		return NULL;
 	const struct slot *s = find(n, family, addr);
-	if (!s->used)
-		return false;
-	*name = s->name;
-	*ns = s->ns;
-	return true;
+	return s->used ? &s->v : NULL;
 }
 
 size_t tv_names_count(const struct tv_names *n)

@@ -24,10 +24,13 @@ int tv_names_add_events(struct tv_names *n, const uint8_t *data, size_t len, con
 /* One object (a pod or a service; other kinds name nothing). */
 struct tv_k8s_object;
 int tv_names_add_object(struct tv_names *n, const struct tv_k8s_object *o);
-/* family 4 or 6, addr as in tv_flow_key. @return true with *name and *ns
- * (valid until n is freed) when the address is known. */
-bool tv_names_lookup(const struct tv_names *n, uint8_t family, const uint8_t addr[16], const char **name,
-		     const char **ns);
+struct tv_name {
+	const char *name, *ns;
+	const char *node; /* a pod's node ("" when not known); NULL for a service */
+};
+/* family 4 or 6, addr as in tv_flow_key. @return the address's name (valid
+ * until n is freed), or NULL. */
+const struct tv_name *tv_names_lookup(const struct tv_names *n, uint8_t family, const uint8_t addr[16]);
 size_t tv_names_count(const struct tv_names *n);
 
 #endif

@@ -146,9 +146,16 @@ for l in open(sys.argv[1]):
     print(e["src"]["name"], e["src"]["namespace"], e["dst"]["name"], e["dst"]["namespace"])' "$1" | sort -u; }
 "$TV" dissect --pcap reuse.pcap --k8s k8s.json -o named.jsonl 2>err.txt || fail "dissect --k8s: $(cat err.txt)"
 [ "$(names named.jsonl)" = "checkout-7d9f shop catalog shop" ] || fail "--k8s names: $(names named.jsonl)"
-"$TV" import -q --store k8s-store --node n1 --k8s k8s.json reuse.pcap 2>err.txt || fail "import --k8s: $(cat err.txt)"
+outgoing() { python3 -c 'import json, sys; print(sorted({json.loads(l)["outgoing"] for l in open(sys.argv[1])}))' "$1"; }
+[ "$(outgoing named.jsonl)" = "[False]" ] || fail "outgoing without the capturing node: $(outgoing named.jsonl)"
+"$TV" import -q --store k8s-store --node node-a --k8s k8s.json reuse.pcap 2>err.txt || fail "import --k8s: $(cat err.txt)"
 "$TV" dissect --store k8s-store --from 0 --to now -o from-events.jsonl 2>err.txt || fail "dissect --store: $(cat err.txt)"
 [ "$(names from-events.jsonl)" = "checkout-7d9f shop catalog shop" ] || fail "names from events: $(names from-events.jsonl)"
+# captured on node-a, where the client pod runs: the requests are outgoing
+[ "$(outgoing from-events.jsonl)" = "[True]" ] || fail "outgoing from the client pod's node: $(outgoing from-events.jsonl)"
+"$TV" import -q --store k8s-store-b --node node-b --k8s k8s.json reuse.pcap 2>/dev/null || fail "import node-b"
+"$TV" dissect --store k8s-store-b --from 0 --to now -o node-b.jsonl 2>/dev/null || fail "dissect node-b"
+[ "$(outgoing node-b.jsonl)" = "[False]" ] || fail "outgoing on another node: $(outgoing node-b.jsonl)"
 "$TV" dissect --pcap reuse.pcap -o unnamed.jsonl 2>/dev/null || fail "dissect"
 [ "$(names unnamed.jsonl)" = "None None None None" ] || fail "names without Kubernetes objects: $(names unnamed.jsonl)"
 echo '{"kind": "List", "items": [' >bad.json

@@ -9,7 +9,7 @@ packages=(
     build-essential cmake pkg-config clang clang-format libclang-rt-14-dev
     # libraries (DESIGN.md "Dependencies")
     libpcap-dev libzstd-dev zstd libyaml-dev libssl-dev libarchive-dev libjansson-dev
-    libcurl4-openssl-dev libxml2-dev libhttp-parser-dev zlib1g-dev libnghttp2-dev libdeflate-dev
+    libcurl4-openssl-dev libxml2-dev libhttp-parser-dev zlib1g-dev libnghttp2-dev libdeflate-dev libjemalloc-dev
     # unit tests
     libcmocka-dev libcap-ng-dev
     # reference tools and real peers used by the integration tests and benchmarks

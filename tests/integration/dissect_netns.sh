@@ -256,7 +256,8 @@ note "agreement with tshark's dissection of the same capture"
 tshark -r cap.pcap -d tcp.port==5432,http -Y http.request -T fields -E separator='|' \
     -e frame.number -e http.request.method -e http.request.uri -e http.host >ts-req.txt 2>/dev/null || fail "tshark"
 tshark -r cap.pcap -d tcp.port==5432,http -Y http.response -T fields -E separator='|' \
-    -e http.request_in -e http.response.code >ts-resp.txt 2>/dev/null || fail "tshark"
+    -e http.request_in -e http.response.code -e http.content_length -e http.chunk_size >ts-resp.txt 2>/dev/null \
+    || fail "tshark"
 tshark -r cap.pcap -Y "dns.flags.response == 1" -T fields -E separator='|' \
     -e dns.qry.name -e dns.qry.type -e dns.flags.rcode >ts-dns.txt 2>/dev/null || fail "tshark"
 python3 - entries.jsonl <<'PY' || fail "tapvault and tshark disagree"
@@ -270,20 +271,25 @@ for l in open("ts-req.txt"):
 # (request_in is empty): give its unanswered requests the unlinked final
 # answers in order. A 101 to `Upgrade: h2c` is, for tapvault, one HTTP/2
 # transaction with the response that follows on stream 1: checked apart.
+# The body size as sent: Content-Length, or the sum of the chunk sizes.
+def body_size(length, chunks):
+    return int(length) if length else sum(int(c) for c in chunks.split(",")) if chunks else 0
 resp = [l.rstrip("\n").split("|") for l in open("ts-resp.txt")]
-linked = {f: int(code) for f, code in resp if f}
-unlinked = [int(code) for f, code in resp if not f and int(code) >= 200]
+linked = {f: (int(code), body_size(n, ch)) for f, code, n, ch in resp if f}
+unlinked = [(int(code), body_size(n, ch)) for f, code, n, ch in resp if not f and int(code) >= 200]
 for f in sorted((f for f in req if f not in linked), key=int):
-    linked[f] = unlinked.pop(0) if unlinked else None
-theirs = sorted(req[f] + (code,) for f, code in linked.items() if code != 101)
-upgrades = sorted(req[f][1] for f, code in linked.items() if code == 101)
+    linked[f] = unlinked.pop(0) if unlinked else (None, None)
+# a HEAD response states the length of a body it does not carry
+theirs = sorted(req[f] + (code, 0 if req[f][0] == "HEAD" else size)
+                for f, (code, size) in linked.items() if code != 101)
+upgrades = sorted(req[f][1] for f, (code, size) in linked.items() if code == 101)
 h2_paths = sorted(e["request"]["path"] for e in E if e["protocol"]["version"] == "2" and e["protocol"]["name"] == "http"
                   and any(h["name"].lower() == "upgrade" for h in e["request"]["headers"]))
 if upgrades != h2_paths:
     raise SystemExit(f"FAIL: h2c upgrades: tshark {upgrades}, ours {h2_paths}")
 def host(e):
     return next((h["value"] for h in e["request"]["headers"] if h["name"].lower() == "host"), "")
-ours = sorted((e["request"]["method"], e["request"]["path"], host(e), e["response"]["status"])
+ours = sorted((e["request"]["method"], e["request"]["path"], host(e), e["response"]["status"], e["response"]["bodySize"])
               for e in E if e["protocol"]["name"] == "http" and e["protocol"]["version"] != "2")
 if ours != theirs:
     raise SystemExit(f"FAIL: HTTP/1 transactions differ:\n ours   {ours}\n tshark {theirs}")
@@ -294,7 +300,7 @@ ours_dns = sorted((e["request"]["questions"][0]["name"], str(types[e["request"][
                    str(rcodes[e["response"]["rcode"]])) for e in E if e["protocol"]["name"] == "dns")
 if ours_dns != theirs_dns:
     raise SystemExit(f"FAIL: DNS transactions differ:\n ours   {ours_dns}\n tshark {theirs_dns}")
-print(f"tshark agrees: {len(ours)} HTTP/1 transactions (method, path, host, status), {len(ours_dns)} DNS (name, type, rcode)")
+print(f"tshark agrees: {len(ours)} HTTP/1 transactions (method, path, host, status, body size), {len(ours_dns)} DNS (name, type, rcode)")
 PY
 
 note "reordered, duplicated and dropped segments"

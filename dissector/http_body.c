@@ -91,6 +91,20 @@ static bool gunzip_whole(struct libdeflate_decompressor *z, const struct tv_buf 
 	return true;
 }
 
+bool tv_http_decodable(const char *encoding)
+{
+	return encoding && (!strcasecmp(encoding, "gzip") || !strcasecmp(encoding, "deflate"));
+}
+
+int tv_http_decode(struct tv_conn *c, const char *encoding, const struct tv_buf *in, bool cut_short,
+		   struct tv_buf *out)
+{
+	bool gzip = !strcasecmp(encoding, "gzip");
+	if (gzip && !cut_short && gunzip_whole(tv_dissect_decompressor(c), in, out))
+		return 0;
+	return inflate_body(in, gzip, out);
+}
+
 json_t *tv_http_content(struct tv_conn *c, const struct tv_http_body *b)
 {
 	size_t cap = tv_dissect_body_cap(c);
@@ -99,10 +113,8 @@ json_t *tv_http_content(struct tv_conn *c, const struct tv_http_body *b)
 	const struct tv_buf *body = b->body;
 	bool decode_error = false;
 	const char *encoding = b->encoding ? b->encoding : "", *mime = b->mime ? b->mime : "";
-	bool gzip = !strcasecmp(encoding, "gzip");
-	if (gzip || !strcasecmp(encoding, "deflate")) {
-		if (!gzip || b->truncated || !gunzip_whole(tv_dissect_decompressor(c), b->body, &decoded))
-			decode_error = inflate_body(b->body, gzip, &decoded) != 0;
+	if (tv_http_decodable(encoding)) {
+		decode_error = tv_http_decode(c, encoding, b->body, b->truncated, &decoded) != 0;
 		body = &decoded;
 	}
 	json_t *j = json_pack("{s:I, s:s}", "size", (json_int_t)(body == &decoded ? decoded.len : b->bytes),

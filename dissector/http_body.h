@@ -26,6 +26,13 @@ struct tv_http_body {
 	const char *encoding;      /* Content-Encoding, or NULL */
 };
 
+/* Whether encoding (a Content-Encoding or grpc-encoding) is one decoded here. */
+bool tv_http_decodable(const char *encoding);
+/* in, encoded (cut_short: not all of it was captured), decoded into out up to
+ * out's limit. @return 0, or -1 for damaged data (out holds what decoded). */
+int tv_http_decode(struct tv_conn *c, const char *encoding, const struct tv_buf *in, bool cut_short,
+		   struct tv_buf *out);
+
 /* {size, mimeType, text[, encoding][, truncated][, decodeError][, compression]} */
 json_t *tv_http_content(struct tv_conn *c, const struct tv_http_body *b);
 

@@ -112,24 +112,43 @@ static bool is_grpc(const struct h2stream *st)
 	return ct && !strncasecmp(ct, "application/grpc", 16);
 }
 
-/* gRPC's length-prefixed messages. */
-static json_t *grpc_messages(const struct tv_buf *b, bool truncated)
+/* gRPC's length-prefixed messages; a compressed one (flag 1) is decoded per
+ * the stream's grpc-encoding when that is gzip or deflate: then `base64` is
+ * the message and `size` its decoded length (`compressedSize` as sent). */
+static json_t *grpc_messages(struct h2state *s, const struct tv_buf *b, bool truncated, const char *encoding)
 {
 	json_t *arr = json_array();
 	size_t off = 0;
+	struct tv_buf plain;
+	tv_buf_init(&plain, s->body_cap);
 	while (off + 5 <= b->len) {
 		uint32_t len = tv_be32(b->data + off + 1);
 		bool compressed = b->data[off] & 1;
 		size_t have = b->len - off - 5 < len ? b->len - off - 5 : len;
-		char *b64 = tv_base64(b->data + off + 5, have);
-		json_t *m = json_pack("{s:b, s:I, s:s}", "compressed", compressed, "size", (json_int_t)len,
-				      "base64", b64 ? b64 : "");
+		const uint8_t *msg = b->data + off + 5;
+		size_t msg_len = have;
+		bool decode_error = false, decoded = compressed && tv_http_decodable(encoding);
+		if (decoded) {
+			struct tv_buf in = {.data = (uint8_t *)msg, .len = have, .cap = have};
+			tv_buf_reset(&plain);
+			decode_error = tv_http_decode(s->c, encoding, &in, have < len, &plain) != 0;
+			msg = plain.data;
+			msg_len = plain.len;
+		}
+		char *b64 = tv_base64(msg, msg_len);
+		json_t *m = json_pack("{s:b, s:I, s:s}", "compressed", compressed, "size",
+				      (json_int_t)(decoded ? msg_len : len), "base64", b64 ? b64 : "");
 		free(b64);
-		if (have < len)
+		if (decoded)
+			json_object_set_new(m, "compressedSize", json_integer(len));
+		if (decode_error)
+			json_object_set_new(m, "decodeError", json_string(encoding));
+		if (have < len || (decoded && plain.len == tv_buf_limit(&plain)))
 			json_object_set_new(m, "truncated", json_true());
 		json_array_append_new(arr, m);
 		off += 5 + have;
 	}
+	tv_buf_cleanup(&plain);
 	if (truncated)
 		json_array_append_new(arr, json_pack("{s:b}", "truncated", 1));
 	return arr;
@@ -167,7 +186,9 @@ static json_t *request_json(struct h2state *s, const struct h2stream *st, bool g
 			snprintf(service, sizeof(service), "%.*s", (int)(slash - path - 1), path + 1);
 		json_object_set_new(j, "service", json_string(service));
 		json_object_set_new(j, "grpcMethod", json_string(slash ? slash + 1 : ""));
-		json_object_set_new(j, "messages", grpc_messages(&h->body, h->body_bytes > h->body.len));
+		json_object_set_new(j, "messages",
+				    grpc_messages(s, &h->body, h->body_bytes > h->body.len,
+						  header(h->headers, "grpc-encoding")));
 	} else if (h->body_bytes) {
 		json_object_set_new(j, "postData", body_json(s, h));
 	}
@@ -190,7 +211,9 @@ static json_t *response_json(struct h2state *s, const struct h2stream *st, bool 
 		const char *gs = header(src, "grpc-status"), *gm = header(src, "grpc-message");
 		json_object_set_new(j, "grpcStatus", gs ? json_integer(atoi(gs)) : json_null());
 		json_object_set_new(j, "grpcMessage", gm ? json_string(gm) : json_null());
-		json_object_set_new(j, "messages", grpc_messages(&h->body, h->body_bytes > h->body.len));
+		json_object_set_new(j, "messages",
+				    grpc_messages(s, &h->body, h->body_bytes > h->body.len,
+						  header(h->headers, "grpc-encoding")));
 	} else {
 		json_object_set_new(j, "content", body_json(s, h));
 	}

@@ -49,6 +49,7 @@ def fail(req, ctx):
     ctx.abort(grpc.StatusCode.NOT_FOUND, "no such thing")
 h = grpc.method_handlers_generic_handler("demo.Echo", {
     "Reverse": grpc.unary_unary_rpc_method_handler(reverse),
+    "ReverseZip": grpc.unary_unary_rpc_method_handler(reverse),
     "Fail": grpc.unary_unary_rpc_method_handler(fail)})
 s = grpc.server(futures.ThreadPoolExecutor(2))
 s.add_generic_rpc_handlers((h,))
@@ -60,6 +61,8 @@ cat > grpc_client.py <<'PY'
 import grpc
 ch = grpc.insecure_channel("10.216.0.2:50051")
 assert ch.unary_unary("/demo.Echo/Reverse")(b"hello grpc", timeout=10) == b"cprg olleh"
+# a gzip-compressed request message (grpc-encoding: gzip, compressed flag set)
+assert ch.unary_unary("/demo.Echo/ReverseZip")(b"zip me " * 100, timeout=10, compression=grpc.Compression.Gzip) == (b"zip me " * 100)[::-1]
 try:
     ch.unary_unary("/demo.Echo/Fail")(b"x", timeout=10)
     raise SystemExit("Fail did not fail")
@@ -198,6 +201,9 @@ need(g["Reverse"]["request"]["service"] == "demo.Echo", "gRPC service")
 need(g["Reverse"]["response"]["grpcStatus"] == 0 and not g["Reverse"]["failed"], "gRPC OK status")
 import base64
 need(base64.b64decode(g["Reverse"]["request"]["messages"][0]["base64"]) == b"hello grpc", "gRPC request message")
+zm = g["ReverseZip"]["request"]["messages"][0]
+need(zm["compressed"] and base64.b64decode(zm["base64"]) == b"zip me " * 100 and zm["size"] == 700
+     and zm["compressedSize"] < 100, f"gRPC gzip-compressed message decoded: {zm}")
 need(base64.b64decode(g["Reverse"]["response"]["messages"][0]["base64"]) == b"cprg olleh", "gRPC response message")
 need(g["Fail"]["response"]["grpcStatus"] == 5 and g["Fail"]["response"]["grpcMessage"] == "no such thing" and g["Fail"]["failed"], "gRPC error status")
 print(f"PASS: {len(http)} HTTP/1, {len(h2)} HTTP/2, {len(grpcs)} gRPC, {len(dns)} DNS, {len(redis)} Redis entries as expected")

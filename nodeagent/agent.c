@@ -222,6 +222,18 @@ static int on_packet(void *ctx, uint32_t ifindex, uint64_t ts, uint32_t caplen, 
 	return 0;
 }
 
+static void update_health(struct agent *a)
+{
+	for (uint32_t i = 0; i < a->m.niface; i++) {
+		bool up;
+		uint64_t lost, reopened;
+		tv_capture_health(a->cap, i, &up, &lost, &reopened);
+		atomic_store_explicit(&a->m.iface_up[i], up, memory_order_relaxed);
+		atomic_store_explicit(&a->m.iface_lost[i], lost, memory_order_relaxed);
+		atomic_store_explicit(&a->m.iface_reopened[i], reopened, memory_order_relaxed);
+	}
+}
+
 static int capture_step(struct agent *a)
 {
 	bool pause = atomic_load(&a->want_pause);
@@ -233,6 +245,7 @@ static int capture_step(struct agent *a)
 		tv_info("capture %s", pause ? "paused (tap.capture.stopped)" : "resumed");
 	}
 	int n = tv_capture_poll(a->cap, 100, on_packet, a);
+	update_health(a);
 	if (n == -ENODATA) {
 		atomic_store(&a->stop, true);
 		return 0;
@@ -417,15 +430,20 @@ static void *writer_thread(void *arg)
 
 /* ---- lifecycle ---- */
 
-static void drop_privileges(void)
+static void drop_privileges(bool live)
 {
-	/* The rings, the buffer directory and the metrics socket are open: no
-	 * capability is needed any more. Files stay writable by their owner. */
+	/* The rings, the buffer directory and the metrics socket are open. Only
+	 * CAP_NET_RAW stays, for a live capture: a pod's veth is deleted and
+	 * created again whenever the pod restarts, and reopening it needs a new
+	 * packet socket. Files stay writable by their owner. */
 	capng_clear(CAPNG_SELECT_BOTH);
+	if (live)
+		capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, CAP_NET_RAW);
 	if (capng_apply(CAPNG_SELECT_BOTH) != 0)
 		tv_warn("could not drop capabilities; continuing with them");
 	else
-		tv_info("dropped all capabilities");
+		tv_info(live ? "dropped every capability but CAP_NET_RAW (to reopen interfaces)"
+			     : "dropped all capabilities");
 }
 
 static int start(struct agent *a)
@@ -506,7 +524,7 @@ int tv_agent_run(struct tv_agent_config *cfg, const struct tv_agent_run_opts *op
 	 * run at the normal one. Threads inherit the creator's nice value. */
 	bool boosted = setpriority(PRIO_PROCESS, 0, CAPTURE_NICE) == 0;
 	if (getuid() == 0 || geteuid() == 0)
-		drop_privileges();
+		drop_privileges(!tv_capture_is_replay(a->cap));
 	pthread_t ct, wt;
 	pthread_create(&ct, NULL, capture_thread, a);
 	if (boosted)

@@ -35,7 +35,8 @@ uint32_t tv_capture_niface(const struct tv_capture *c);
 void tv_capture_iface(const struct tv_capture *c, uint32_t i, struct tv_iface *out);
 
 /* Waits up to timeout_ms for packets and delivers what is ready on every
- * interface. @return packets delivered (>= 0), -ENODATA at the end of a
+ * interface. An interface that fails is closed and retried every second
+ * (logged; see tv_capture_health) rather than ending the capture. @return packets delivered (>= 0), -ENODATA at the end of a
  * replayed file, or another negative errno. A callback's non-zero return
  * stops the delivery and is returned. */
 int tv_capture_poll(struct tv_capture *c, int timeout_ms, tv_capture_fn fn, void *ctx);
@@ -43,6 +44,10 @@ int tv_capture_poll(struct tv_capture *c, int timeout_ms, tv_capture_fn fn, void
 /* Kernel counters since open (pcap_stats). @return 0 or -ENOTSUP. */
 int tv_capture_stats(struct tv_capture *c, uint32_t i, uint64_t *received, uint64_t *dropped,
 		     uint64_t *if_dropped);
+
+/* Interface i: open now (false while lost and being reopened), times lost
+ * and times reopened. A replay is always up. */
+void tv_capture_health(const struct tv_capture *c, uint32_t i, bool *up, uint64_t *lost, uint64_t *reopened);
 
 /* Stops (true) or resumes (false) delivery without closing: a filter that
  * matches nothing is installed so the kernel does not queue packets. */

@@ -5,32 +5,44 @@
  * (pcap_set_buffer_size), nanosecond timestamps, full snaplen and
  * non-blocking mode; one poll(2) waits on all of them and pcap_dispatch
  * drains each ring. The callback only copies into a chunk, so a single
- * thread keeps up with the ring while compression runs elsewhere. */
+ * thread keeps up with the ring while compression runs elsewhere.
+ *
+ * An interface that fails (a pod's veth deleted or set down) is closed and
+ * reopened every second until it is back, with the same filter; the other
+ * interfaces go on. Its counters continue across reopens. */
 #include <errno.h>
 #include <pcap/pcap.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "archive/common/err.h"
 #include "archive/common/log.h"
 #include "nodeagent/capture.h"
 
 struct handle {
-	pcap_t *p;
+	pcap_t *p; /* NULL while the interface is lost */
 	struct tv_iface iface;
 	struct bpf_program prog; /* the user's filter */
 	bool have_prog;
 	uint64_t wrap_drops, last_drop; /* pcap_stats counters are 32-bit on some paths */
+	/* loss and reopening */
+	uint64_t next_retry_ns;
+	uint64_t base_recv, base_drop, base_ifdrop; /* counted by handles closed before */
+	uint64_t lost, reopened;
 };
 
 struct tv_capture {
 	struct handle *h;
 	uint32_t n;
-	bool replay;
+	bool replay, paused;
 	struct pollfd *pfds;
+	struct tv_capture_opts o; /* for reopening (snaplen, ring); names and filter live in the handles */
 };
+
+#define RETRY_NS 1000000000ULL
 
 struct dispatch_ctx {
 	tv_capture_fn fn;
@@ -97,6 +109,9 @@ int tv_capture_open(struct tv_capture **out, const struct tv_capture_opts *o)
 		return tv_err(-ENOMEM, "out of memory");
 	}
 	c->replay = o->read_file != NULL;
+	c->o = *o;
+	c->o.interfaces = NULL; /* the names live in each handle's iface */
+	c->o.filter = NULL;
 	int rc = 0;
 	for (uint32_t i = 0; i < n && !rc; i++) {
 		struct handle *h = &c->h[i];
@@ -161,12 +176,74 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *d
 	d->delivered++;
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
+}
+
+/* The interface failed: keep its counters, close it, retry from now on. */
+static void lose(struct tv_capture *c, uint32_t i)
+{
+	struct handle *h = &c->h[i];
+	tv_warn("interface %s: %s; reopening it every second", h->iface.name, pcap_geterr(h->p));
+	struct pcap_stat st;
+	if (pcap_stats(h->p, &st) == 0) {
+		h->base_recv += st.ps_recv;
+		h->base_drop += st.ps_drop;
+		h->base_ifdrop += st.ps_ifdrop;
+	}
+	pcap_close(h->p);
+	h->p = NULL;
+	c->pfds[i].fd = -1; /* poll(2) skips it */
+	h->lost++;
+	h->next_retry_ns = mono_ns() + RETRY_NS;
+}
+
+static int apply_pause(struct handle *h, bool paused);
+
+/* Tries to open a lost interface again; it must come back with the link
+ * type its segments describe. */
+static void try_reopen(struct tv_capture *c, uint32_t i)
+{
+	struct handle *h = &c->h[i], fresh = {0};
+	h->next_retry_ns = mono_ns() + RETRY_NS;
+	if (open_live(&fresh, h->iface.name, &c->o) != 0) {
+		if (fresh.p)
+			pcap_close(fresh.p);
+		tv_debug("interface %s: reopen: %s", h->iface.name, tv_errmsg());
+		return; /* still gone: quiet, it was logged when lost */
+	}
+	if (tv_linktype_from_dlt(pcap_datalink(fresh.p)) != h->iface.linktype) {
+		tv_warn("interface %s is back with another link type; not capturing it", h->iface.name);
+		pcap_close(fresh.p);
+		return;
+	}
+	if ((h->have_prog && pcap_setfilter(fresh.p, &h->prog) != 0) || apply_pause(&fresh, c->paused) != 0) {
+		tv_warn("interface %s: cannot set the filter again: %s", h->iface.name, pcap_geterr(fresh.p));
+		pcap_close(fresh.p);
+		return;
+	}
+	h->p = fresh.p;
+	h->wrap_drops = h->last_drop = 0;
+	c->pfds[i].fd = pcap_get_selectable_fd(h->p);
+	h->reopened++;
+	tv_info("interface %s is back: capturing it again", h->iface.name);
+}
+
 static int dispatch(struct tv_capture *c, uint32_t i, struct dispatch_ctx *d, int max)
 {
 	d->ifindex = i;
+	if (!c->h[i].p)
+		return 0;
 	int n = pcap_dispatch(c->h[i].p, max, on_packet, (u_char *)d);
 	if (d->rc)
 		return d->rc;
+	if (n == PCAP_ERROR && !c->replay) {
+		lose(c, i);
+		return 0;
+	}
 	if (n == PCAP_ERROR)
 		return tv_err(-EIO, "%s: %s", c->h[i].iface.name, pcap_geterr(c->h[i].p));
 	return n;
@@ -181,6 +258,10 @@ int tv_capture_poll(struct tv_capture *c, int timeout_ms, tv_capture_fn fn, void
 			return n;
 		return n == 0 ? -ENODATA : d.delivered;
 	}
+	uint64_t now = mono_ns();
+	for (uint32_t i = 0; i < c->n; i++)
+		if (!c->h[i].p && now >= c->h[i].next_retry_ns)
+			try_reopen(c, i);
 	int ready = poll(c->pfds, c->n, timeout_ms);
 	if (ready < 0)
 		return errno == EINTR ? 0 : tv_err(-errno, "poll: %s", strerror(errno));
@@ -196,37 +277,54 @@ int tv_capture_poll(struct tv_capture *c, int timeout_ms, tv_capture_fn fn, void
 int tv_capture_stats(struct tv_capture *c, uint32_t i, uint64_t *received, uint64_t *dropped,
 		     uint64_t *if_dropped)
 {
-	struct pcap_stat st;
-	if (c->replay || pcap_stats(c->h[i].p, &st) != 0)
+	const struct handle *h = &c->h[i];
+	struct pcap_stat st = {0};
+	if (c->replay || (h->p && pcap_stats(h->p, &st) != 0))
 		return -ENOTSUP;
-	*received = st.ps_recv;
-	*dropped = st.ps_drop;
-	*if_dropped = st.ps_ifdrop;
+	*received = h->base_recv + st.ps_recv;
+	*dropped = h->base_drop + st.ps_drop;
+	*if_dropped = h->base_ifdrop + st.ps_ifdrop;
 	return 0;
+}
+
+void tv_capture_health(const struct tv_capture *c, uint32_t i, bool *up, uint64_t *lost, uint64_t *reopened)
+{
+	*up = c->replay || c->h[i].p != NULL;
+	*lost = c->h[i].lost;
+	*reopened = c->h[i].reopened;
+}
+
+/* Installs the pause filter, or the user's filter back (h->p must be open). */
+static int apply_pause(struct handle *h, bool paused)
+{
+	struct bpf_program none;
+	int rc;
+	if (paused) {
+		/* "less 1": no real packet is that short */
+		if (pcap_compile(h->p, &none, "less 1", 1, PCAP_NETMASK_UNKNOWN) != 0)
+			return tv_err(-EIO, "%s: %s", h->iface.name, pcap_geterr(h->p));
+		rc = pcap_setfilter(h->p, &none);
+		pcap_freecode(&none);
+	} else if (h->have_prog) {
+		rc = pcap_setfilter(h->p, &h->prog);
+	} else {
+		if (pcap_compile(h->p, &none, "", 1, PCAP_NETMASK_UNKNOWN) != 0)
+			return tv_err(-EIO, "%s: %s", h->iface.name, pcap_geterr(h->p));
+		rc = pcap_setfilter(h->p, &none);
+		pcap_freecode(&none);
+	}
+	return rc != 0 ? tv_err(-EIO, "%s: %s", h->iface.name, pcap_geterr(h->p)) : 0;
 }
 
 int tv_capture_pause(struct tv_capture *c, bool paused)
 {
+	c->paused = paused;
 	for (uint32_t i = 0; i < c->n && !c->replay; i++) {
-		struct handle *h = &c->h[i];
-		struct bpf_program none;
-		int rc;
-		if (paused) {
-			/* "less 1": no real packet is that short */
-			if (pcap_compile(h->p, &none, "less 1", 1, PCAP_NETMASK_UNKNOWN) != 0)
-				return tv_err(-EIO, "%s: %s", h->iface.name, pcap_geterr(h->p));
-			rc = pcap_setfilter(h->p, &none);
-			pcap_freecode(&none);
-		} else if (h->have_prog) {
-			rc = pcap_setfilter(h->p, &h->prog);
-		} else {
-			if (pcap_compile(h->p, &none, "", 1, PCAP_NETMASK_UNKNOWN) != 0)
-				return tv_err(-EIO, "%s: %s", h->iface.name, pcap_geterr(h->p));
-			rc = pcap_setfilter(h->p, &none);
-			pcap_freecode(&none);
-		}
-		if (rc != 0)
-			return tv_err(-EIO, "%s: %s", h->iface.name, pcap_geterr(h->p));
+		if (!c->h[i].p)
+			continue; /* a lost interface gets the right filter when it is back */
+		int rc = apply_pause(&c->h[i], paused);
+		if (rc)
+			return rc;
 	}
 	return 0;
 }

@@ -36,13 +36,19 @@ static void gauge(struct tv_buf *o, const char *name, const char *help, double v
 	tv_buf_printf(o, "# HELP %s %s\n# TYPE %s gauge\n%s %.6g\n", name, help, name, name, v);
 }
 
-static void per_iface(struct tv_buf *o, struct tv_agent_metrics *m, const char *name, const char *help,
-		      _Atomic uint64_t *v)
+static void per_iface_kind(struct tv_buf *o, struct tv_agent_metrics *m, const char *name, const char *help,
+			   const char *kind, _Atomic uint64_t *v)
 {
-	tv_buf_printf(o, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
+	tv_buf_printf(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, kind);
 	for (uint32_t i = 0; i < m->niface; i++)
 		tv_buf_printf(o, "%s{interface=\"%s\"} %" PRIu64 "\n", name, m->iface_names[i],
 			      atomic_load(&v[i]));
+}
+
+static void per_iface(struct tv_buf *o, struct tv_agent_metrics *m, const char *name, const char *help,
+		      _Atomic uint64_t *v)
+{
+	per_iface_kind(o, m, name, help, "counter", v);
 }
 
 void tv_metrics_render(struct tv_agent_metrics *m, const struct tv_buffer_stats *bs, uint64_t cap,
@@ -53,6 +59,12 @@ void tv_metrics_render(struct tv_agent_metrics *m, const struct tv_buffer_stats 
 	per_iface(o, m, "tapvault_kernel_drops_total", "Packets the kernel dropped (ring full).",
 		  m->kernel_drops);
 	per_iface(o, m, "tapvault_interface_drops_total", "Packets the interface dropped.", m->iface_drops);
+	per_iface_kind(o, m, "tapvault_interface_up", "1 while capturing, 0 while lost and being reopened.",
+		       "gauge", m->iface_up);
+	per_iface(o, m, "tapvault_interface_lost_total", "Times the interface failed (deleted, set down).",
+		  m->iface_lost);
+	per_iface(o, m, "tapvault_interface_reopened_total", "Times a lost interface was captured again.",
+		  m->iface_reopened);
 	counter(o, "tapvault_segments_sealed_total", "Segments sealed into the buffer.", bs->sealed);
 	counter(o, "tapvault_segments_recycled_total", "Uploaded segments removed to make room.",
 		bs->recycled);

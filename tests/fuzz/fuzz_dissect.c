@@ -9,8 +9,7 @@
 #include <string.h>
 
 #include "dissector/dissect.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "tests/fuzz/stream_driver.h"
 
 static size_t build(uint8_t *pkt, int udp, int dir, uint8_t flags, uint32_t seq, const uint8_t *p, size_t n)
 {
@@ -42,12 +41,8 @@ static size_t build(uint8_t *pkt, int udp, int dir, uint8_t flags, uint32_t seq,
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static FILE *sink;
-	if (!sink)
-		sink = fopen("/dev/null", "w");
-	struct tv_dissect_opts o = {.out = sink, .stream_cap = 4096, .total_cap = 65536, .body_cap = 4096};
-	struct tv_dissect *d;
-	if (tv_dissect_open(&d, &o))
+	struct tv_dissect *d = fuzz_dissector();
+	if (!d)
 		return 0;
 	uint8_t pkt[20 + 20 + 256];
 	uint32_t base[2] = {1000, 50000};

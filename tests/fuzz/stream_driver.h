@@ -14,14 +14,22 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void fuzz_stream(const uint8_t *data, size_t size, const struct tv_proto *proto, bool udp)
+/* A dissector with small caps (so the fuzzer reaches them), writing to
+ * /dev/null on this thread. NULL when out of memory. */
+static inline struct tv_dissect *fuzz_dissector(void)
 {
 	static FILE *sink;
 	if (!sink)
 		sink = fopen("/dev/null", "w");
 	struct tv_dissect_opts o = {.out = sink, .stream_cap = 4096, .total_cap = 65536, .body_cap = 4096};
 	struct tv_dissect *d;
-	if (tv_dissect_open(&d, &o))
+	return tv_dissect_open(&d, &o) ? NULL : d;
+}
+
+static inline void fuzz_stream(const uint8_t *data, size_t size, const struct tv_proto *proto, bool udp)
+{
+	struct tv_dissect *d = fuzz_dissector();
+	if (!d)
 		return;
 	struct tv_conn *c = tv_dissect_stream_open(d, proto, udp);
 	uint64_t ts = 1000000000ULL;

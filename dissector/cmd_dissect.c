@@ -43,7 +43,8 @@ static const char usage[] =
 	"                          naming addresses, on top of what the store's events say\n"
 	"  --stats                 counts on stderr at the end\n"
 	"\n"
-	"Exit: 0 ok, 1 failure, 2 usage, 3 damaged store objects skipped.\n";
+	"Exit: 0 ok, 1 failure, 2 usage, 3 damaged input (a torn capture, damaged store\n"
+	"objects) skipped: the rest was dissected.\n";
 
 struct dissect_args {
 	const char *pcap, *store, *from, *to, *output, *prefix, *k8s;
@@ -120,7 +121,9 @@ static int parse_args(int argc, char **argv, struct dissect_args *a)
 	return 0;
 }
 
-static int from_pcap(struct tv_dissect *d, const struct dissect_args *a)
+/* A capture damaged part way (a torn file) is partial input: what came before
+ * the damage is dissected, the damage reported, and the exit status is 3. */
+static int from_pcap(struct tv_dissect *d, const struct dissect_args *a, uint64_t *damaged)
 {
 	char err[PCAP_ERRBUF_SIZE];
 	pcap_t *p = pcap_open_offline_with_tstamp_precision(a->pcap, PCAP_TSTAMP_PRECISION_NANO, err);
@@ -135,11 +138,13 @@ static int from_pcap(struct tv_dissect *d, const struct dissect_args *a)
 		uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000000ULL + (uint64_t)h->ts.tv_usec;
 		tv_dissect_packet(d, node, linktype, ts, data, h->caplen);
 	}
-	int rc = r == PCAP_ERROR ? tv_err(-EIO, "%s: %s (the packets before it were dissected)", a->pcap,
-					  pcap_geterr(p))
-				 : 0;
+	if (r == PCAP_ERROR) {
+		fprintf(stderr, "tapvault dissect: %s: %s (the packets before it were dissected)\n", a->pcap,
+			pcap_geterr(p));
+		(*damaged)++;
+	}
 	pcap_close(p);
-	return rc;
+	return 0;
 }
 
 /* Names from every segment's events file, oldest segment first; a damaged
@@ -252,7 +257,7 @@ int tv_cmd_dissect(int argc, char **argv)
 	uint64_t damaged = 0;
 	rc = a.pcap ? add_k8s_names(names, &k8s) : 0;
 	if (!rc)
-		rc = a.pcap ? from_pcap(d, &a) : from_store(d, &a, names, &k8s, &damaged);
+		rc = a.pcap ? from_pcap(d, &a, &damaged) : from_store(d, &a, names, &k8s, &damaged);
 	tv_dissect_finish(d);
 	struct tv_dissect_stats st;
 	tv_dissect_stats(d, &st);

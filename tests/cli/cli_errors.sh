@@ -60,6 +60,8 @@ expect 2 "bad --body-cap 'lots'" "$TV" dissect --pcap good.pcap --body-cap lots 
 expect 2 "--format xml: jsonl or har" "$TV" dissect --pcap good.pcap --format xml -o out.jsonl
 expect 1 "missing.pcap" "$TV" dissect --pcap missing.pcap -o out.jsonl
 expect 1 "junk.pcap: unknown file format" "$TV" dissect --pcap junk.pcap -o out.jsonl
+expect 3 "torn.pcap: truncated dump file.*the packets before it were dissected" "$TV" dissect --stats --pcap torn.pcap -o out.jsonl
+grep -qE "tapvault dissect: [1-9][0-9]* packets" err.txt || fail "a torn capture: nothing dissected before the damage"
 expect 0 "tapvault dissect: 3000 packets \\(0 TCP, 3000 UDP\\)" "$TV" dissect --stats --pcap good.pcap -o out.jsonl
 expect 0 "Usage" "$TV" dissect --help
 

@@ -12,7 +12,8 @@
 #      `tapvault import`, showing the path for existing captures;
 #   5. `tapvault ls`, `verify` and a cluster-wide `pcap` window over both
 #      nodes (the same packets seen twice are kept once);
-#   6. `tapvault dissect` turns that window into API entries (HTTP, DNS).
+#   6. `tapvault dissect` turns that window into API entries (HTTP, DNS), the
+#      two pods named from Kubernetes objects given with --k8s.
 # Alongside the agent, tapvault-uploader ships every sealed segment from the
 # buffer to the archive store, which steps 4-5 then read:
 #   scripts/demo.sh                          archive: file:///var/tmp/tapvault-demo/archive
@@ -114,8 +115,18 @@ echo "demo: verifying every object and the hash chains (tapvault verify):"
 from=$(sed -n 2p "$OUT/segments.txt" | cut -f2); to=$(sed -n 3p "$OUT/segments.txt" | cut -f2)
 echo "demo: the window $from .. $to across both nodes, merged and deduplicated (tapvault pcap):"
 "$TV" pcap --stats --store "$ARCHIVE" --from "$from" --to "$to" -o "$OUT/window.pcapng"
+# The agent records no Kubernetes objects yet: the two "pods" are named from
+# the objects `kubectl get pods,services -A -o json` would print for them.
+cat >"$OUT/k8s.json" <<'JSON'
+{"kind": "List", "items": [
+ {"kind": "Pod", "metadata": {"name": "api-7f9c", "namespace": "demo"}, "spec": {"nodeName": "demo-node"},
+  "status": {"podIP": "10.215.0.2"}},
+ {"kind": "Pod", "metadata": {"name": "web-5d2a", "namespace": "demo"}, "spec": {"nodeName": "demo-node"},
+  "status": {"podIP": "10.215.0.3"}}]}
+JSON
 echo "demo: the API calls in that window (tapvault dissect, JSON Lines, one entry per request/response):"
-"$TV" dissect --stats --store "$ARCHIVE" --from "$from" --to "$to" --node demo-node -o "$OUT/api.jsonl"
+"$TV" dissect --stats --store "$ARCHIVE" --from "$from" --to "$to" --node demo-node --k8s "$OUT/k8s.json" \
+    -o "$OUT/api.jsonl"
 python3 - "$OUT/api.jsonl" <<'PY'
 import collections, json, sys
 entries = [json.loads(l) for l in open(sys.argv[1])]
@@ -124,7 +135,8 @@ for e in entries[:4]:
     r, s = e["request"] or {}, e["response"] or {}
     what = f'{r.get("method")} {r.get("path")} -> {s.get("status")}' if e["protocol"]["name"] == "http" else \
         f'{r["questions"][0]["name"]} {r["questions"][0]["type"]} -> {s.get("rcode")} {[a["data"] for a in s.get("answers", [])]}'
-    print(f'  {e["startTime"]} {e["src"]["ip"]}:{e["src"]["port"]} > {e["dst"]["ip"]}:{e["dst"]["port"]} {e["protocol"]["name"]}: {what} ({e["elapsedTime"]:.3f} ms)')
+    who = lambda p: f'{p["namespace"]}/{p["name"]}' if p["name"] else p["ip"]
+    print(f'  {e["startTime"]} {who(e["src"])}:{e["src"]["port"]} > {who(e["dst"])}:{e["dst"]["port"]} {e["protocol"]["name"]}: {what} ({e["elapsedTime"]:.3f} ms)')
 PY
 cap=$(stat -c %s "$OUT/tcpdump-vh-a.pcap")
 agent_bytes=$(du -sb "$OUT/buffer/v1/nodes/demo-node" | cut -f1)

@@ -450,19 +450,20 @@ static void hold_server_bytes(struct http_state *s, const uint8_t *p, size_t n, 
 	tv_buf_append(&s->server_stash, p, n); /* over its cap: cut, and HTTP/2 will report it */
 }
 
-/* The request an early 101 answered has arrived (it is the newest queued
- * one): to h2c it becomes HTTP/2 stream 1, with the server's held bytes;
- * any other upgrade ends parsing here. */
+/* The request an early 101 answered has arrived (responses answer requests
+ * in order: the oldest queued one): to h2c it becomes HTTP/2 stream 1, with
+ * the server's held bytes; anything else ends parsing here. */
 static void answer_early_101(struct http_state *s, struct tv_conn *c, uint64_t ts)
 {
 	struct message *resp = s->early_101;
 	s->early_101 = NULL;
-	struct message *req = s->nq ? s->queue[s->nq - 1] : NULL;
+	struct message *req = s->nq ? s->queue[0] : NULL;
 	if (!req || !asks_h2c(req)) {
 		answer(s, resp);
 		s->upgraded = true;
 		return;
 	}
+	memmove(&s->queue[0], &s->queue[1], (s->nq - 1) * sizeof(s->queue[0]));
 	s->nq--;
 	s->h2c_request = req;
 	message_free(resp);

@@ -61,7 +61,8 @@ struct h2stream {
 	struct half h[2];
 	uint32_t rst_code;
 	bool rst;
-	bool pushed; /* the server promised it (PUSH_PROMISE): its request came from the server */
+	bool pushed;         /* the server promised it (PUSH_PROMISE): its request came from the server */
+	bool early_response; /* the response ended before the request was seen (captured out of order) */
 };
 
 struct h2side {
@@ -299,6 +300,21 @@ static int decode_block(struct h2state *s, int dir, const uint8_t *p, size_t n, 
 	}
 }
 
+/* A stream is emitted when its response ends, and its request has been
+ * seen; a response that ended first waits for the whole request. */
+static void check_done(struct h2state *s, struct h2stream *st)
+{
+	if (!st->h[1].ended)
+		return;
+	if (!st->h[0].started) {
+		st->early_response = true;
+		return;
+	}
+	if (st->early_response && !st->h[0].ended)
+		return;
+	stream_done(s, st, NULL);
+}
+
 static void on_header_block(struct h2state *s, int dir, uint64_t ts)
 {
 	struct h2side *sd = &s->side[dir];
@@ -312,7 +328,9 @@ static void on_header_block(struct h2state *s, int dir, uint64_t ts)
 	}
 	/* a promise's headers are the request of the stream it promises */
 	bool promise = sd->block_promise && dir == 1;
-	struct h2stream *st = stream_get(s, sd->block_stream, dir == 0 || promise);
+	/* a response may come first when segments were captured out of order:
+	 * a client stream (odd id) is created by either side's headers */
+	struct h2stream *st = stream_get(s, sd->block_stream, dir == 0 || promise || (sd->block_stream & 1));
 	if (!st) {
 		json_decref(headers);
 		return;
@@ -340,8 +358,7 @@ static void on_header_block(struct h2state *s, int dir, uint64_t ts)
 	}
 	if (sd->block_flags & FL_END_STREAM)
 		h->ended = true;
-	if (dir == 1 && h->ended)
-		stream_done(s, st, NULL);
+	check_done(s, st);
 }
 
 static void on_frame(struct h2state *s, int dir, uint8_t type, uint8_t flags, uint32_t id, const uint8_t *p,
@@ -389,8 +406,7 @@ static void on_frame(struct h2state *s, int dir, uint8_t type, uint8_t flags, ui
 		tv_buf_append(&h->body, p + skip, n - skip - pad); /* over the cap: kept truncated */
 		if (flags & FL_END_STREAM) {
 			h->ended = true;
-			if (dir == 1)
-				stream_done(s, st, NULL);
+			check_done(s, st);
 		}
 	} else if (type == F_RST && n >= 4) {
 		struct h2stream *st = stream_get(s, id, false);
@@ -480,8 +496,14 @@ static void h2_close(void *state, struct tv_conn *c, uint64_t ts)
 	if (!s)
 		return;
 	const char *why = s->side[0].broken || s->side[1].broken ? "frames lost (gap in the capture)" : NULL;
-	while (s->n)
-		stream_done(s, s->streams[0], why ? why : "connection ended before the response did");
+	while (s->n) {
+		/* a whole response without its request says so (stream_emit) */
+		bool answered = s->streams[0]->h[1].ended && !why;
+		stream_done(s, s->streams[0],
+			    answered ? NULL
+			    : why    ? why
+				     : "connection ended before the response did");
+	}
 	for (int d = 0; d < 2; d++) {
 		tv_buf_cleanup(&s->side[d].in);
 		tv_buf_cleanup(&s->side[d].block);

@@ -125,6 +125,46 @@ if got != [("/first", 200, False), ("/second", 200, False)]:
 print("ports reused: two connections, two complete entries")
 PY
 
+# HTTP/2: the server's response captured before the client's request (other
+# directions' segments are not ordered by TCP): still one complete exchange
+python3 - <<'PY'
+import struct
+pkts, ts = [], 1_700_000_200_000_000_000
+seq = {0: 5000, 1: 9000}
+def pkt(d, data):
+    global ts
+    src, dst, sp, dp = ((1, 2, 40001, 8080) if d == 0 else (2, 1, 8080, 40001))
+    tcp = struct.pack(">HHIIBBHHH", sp, dp, seq[d], seq[1 - d], 5 << 4, 0x18, 65535, 0, 0) + data
+    ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 0, 0, 64, 6, 0,
+                     bytes([10, 0, 0, src]), bytes([10, 0, 0, dst])) + tcp
+    pkts.append((ts, b"\x02\0\0\0\0\x02\x02\0\0\0\0\x01\x08\x00" + ip))
+    seq[d] += len(data)
+    ts += 1_000_000
+def frame(t, flags, stream, payload):
+    return struct.pack(">I", len(payload))[1:] + bytes([t, flags]) + struct.pack(">I", stream) + payload
+def literal(name, value):
+    return b"\x00" + bytes([len(name)]) + name + bytes([len(value)]) + value
+pkt(0, b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + frame(4, 0, 0, b""))
+pkt(1, frame(4, 0, 0, b"") + frame(4, 1, 0, b""))
+pkt(1, frame(1, 4, 1, b"\x88" + literal(b"content-type", b"text/plain")) + frame(0, 1, 1, b"pong"))  # first
+pkt(0, frame(1, 4, 1, b"\x83\x86" + literal(b":path", b"/ping") + literal(b":authority", b"t")) + frame(0, 1, 1, b"ping"))
+with open("h2-early.pcap", "wb") as f:
+    f.write(struct.pack("<IHHiIII", 0xA1B23C4D, 2, 4, 0, 0, 262144, 1))
+    for t, fr in pkts:
+        f.write(struct.pack("<IIII", t // 10**9, t % 10**9, len(fr), len(fr)) + fr)
+PY
+"$TV" dissect --pcap h2-early.pcap -o h2-early.jsonl 2>err.txt || fail "dissect h2-early: $(cat err.txt)"
+python3 - <<'PY' || fail "an HTTP/2 response captured before its request"
+import json, sys
+E = [json.loads(l) for l in open("h2-early.jsonl")]
+got = [(e["request"]["method"], e["request"]["path"], e["request"]["postData"]["text"], e["response"]["status"],
+        e["response"]["content"]["text"], e["failed"]) for e in E]
+if got != [("POST", "/ping", "ping", 200, "pong", False)]:
+    print("FAIL: got", got)
+    sys.exit(1)
+print("HTTP/2: a response captured before its request still pairs with it")
+PY
+
 # Kubernetes names: the objects as `kubectl get pods,services,configmaps -A -o json` prints them
 cat >k8s.json <<'JSON'
 {"apiVersion": "v1", "kind": "List", "items": [
@@ -165,4 +205,4 @@ echo '{"kind": "Pod", "metadata": {"namespace": "x"}}' >noname.json
 "$TV" import -q --store k8s-bad --node n1 --k8s noname.json reuse.pcap 2>err.txt && fail "a pod without a name accepted"
 grep -q "noname.json: a Pod without metadata.name or metadata.namespace" err.txt || fail "pod without a name: $(cat err.txt)"
 echo "Kubernetes names: from --k8s and from the segments' events (import --k8s); bad files named"
-echo "PASS: encoded bodies, reused ports, Kubernetes names"
+echo "PASS: encoded bodies, reused ports, HTTP/2 response first, Kubernetes names"

@@ -85,6 +85,10 @@ def http2():
     save("http2", "server-push", rec(0, PREFACE + frame(4, 0, 0, b"") + frame(1, 5, 1, get)) +
          rec(1, frame(4, 0, 0, b"") + frame(5, 4, 1, promised) + frame(1, 4, 1, b"\x88") + frame(1, 4, 2, b"\x88") +
              frame(0, 1, 2, b"body{}") + frame(0, 1, 1, b"<html>")))
+    # the response delivered before its request (segments captured out of order)
+    save("http2", "response-first", rec(0, PREFACE + frame(4, 0, 0, b"")) +
+         rec(1, frame(4, 0, 0, b"") + frame(1, 4, 1, b"\x88") + frame(0, 1, 1, b"pong")) +
+         rec(0, frame(1, 4, 1, get) + frame(0, 1, 1, b"ping")))
     save("http2", "rst-and-continuation",
          rec(0, PREFACE + frame(1, 0, 1, get[:2]) + frame(9, 4, 1, get[2:]) + frame(1, 5, 3, get)) +
          rec(1, frame(3, 0, 1, struct.pack(">I", 8)) + frame(1, 4, 3, b"\x88") + frame(0, 0, 3, b"x") +

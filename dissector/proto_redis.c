@@ -30,6 +30,15 @@ struct redis_state {
 	uint64_t first_ts[2]; /* when the value at the buffer's start began */
 	struct redis_cmd pending[MAX_PENDING];
 	size_t n;
+	/* replies delivered before their commands (the directions captured out
+	 * of order): the next commands take them, in order */
+	struct redis_reply {
+		json_t *v;
+		const char *type; /* a static name */
+		uint64_t ts;
+		size_t size;
+	} early[MAX_PENDING];
+	size_t nearly;
 	bool broken[2]; /* framing lost (gap or malformed): skip this direction */
 };
 
@@ -203,6 +212,14 @@ static void emit(struct tv_conn *c, struct redis_cmd *cmd, json_t *reply, const 
 
 static void on_command(struct redis_state *s, struct tv_conn *c, json_t *args, uint64_t ts, size_t size)
 {
+	if (s->nearly) {
+		struct redis_reply r = s->early[0];
+		memmove(&s->early[0], &s->early[1], (s->nearly - 1) * sizeof(s->early[0]));
+		s->nearly--;
+		struct redis_cmd cmd = {args, ts, size};
+		emit(c, &cmd, r.v, r.type, r.ts, r.size);
+		return;
+	}
 	if (s->n == MAX_PENDING) {
 		emit(c, &s->pending[0], NULL, NULL, 0, 0);
 		memmove(&s->pending[0], &s->pending[1], (MAX_PENDING - 1) * sizeof(s->pending[0]));
@@ -216,6 +233,10 @@ static void on_reply(struct redis_state *s, struct tv_conn *c, json_t *v, const 
 {
 	if (type && strcmp(type, "push") == 0) {
 		json_decref(v); /* out-of-band (pub/sub, invalidation): no command of its own */
+		return;
+	}
+	if (!s->n && s->nearly < MAX_PENDING) {
+		s->early[s->nearly++] = (struct redis_reply){v, type, ts, size};
 		return;
 	}
 	if (!s->n) {
@@ -311,6 +332,8 @@ static void redis_close(void *st, struct tv_conn *c, uint64_t ts)
 		return;
 	for (size_t i = 0; i < s->n; i++)
 		emit(c, &s->pending[i], NULL, NULL, 0, 0);
+	for (size_t i = 0; i < s->nearly; i++)
+		emit(c, NULL, s->early[i].v, s->early[i].type, s->early[i].ts, s->early[i].size);
 	tv_buf_cleanup(&s->in[0]);
 	tv_buf_cleanup(&s->in[1]);
 	free(s);

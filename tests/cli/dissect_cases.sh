@@ -125,8 +125,8 @@ if got != [("/first", 200, False), ("/second", 200, False)]:
 print("ports reused: two connections, two complete entries")
 PY
 
-# HTTP/2: the server's response captured before the client's request (other
-# directions' segments are not ordered by TCP): still one complete exchange
+# HTTP/2 and Redis: the server's response captured before the client's request
+# (the two directions' segments are not ordered by TCP): still one exchange
 python3 - <<'PY'
 import struct
 pkts, ts = [], 1_700_000_200_000_000_000
@@ -148,21 +148,41 @@ pkt(0, b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + frame(4, 0, 0, b""))
 pkt(1, frame(4, 0, 0, b"") + frame(4, 1, 0, b""))
 pkt(1, frame(1, 4, 1, b"\x88" + literal(b"content-type", b"text/plain")) + frame(0, 1, 1, b"pong"))  # first
 pkt(0, frame(1, 4, 1, b"\x83\x86" + literal(b":path", b"/ping") + literal(b":authority", b"t")) + frame(0, 1, 1, b"ping"))
+# Redis the same way: the reply to GET captured before the GET (port 6379)
+def rpkt(d, data):
+    global ts
+    src, dst, sp, dp = ((1, 2, 40002, 6379) if d == 0 else (2, 1, 6379, 40002))
+    tcp = struct.pack(">HHIIBBHHH", sp, dp, seq[d + 2], seq[3 - d], 5 << 4, 0x18, 65535, 0, 0) + data
+    ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 0, 0, 64, 6, 0,
+                     bytes([10, 0, 0, src]), bytes([10, 0, 0, dst])) + tcp
+    pkts.append((ts, b"\x02\0\0\0\0\x02\x02\0\0\0\0\x01\x08\x00" + ip))
+    seq[d + 2] += len(data)
+    ts += 1_000_000
+seq[2], seq[3] = 100, 200
+rpkt(0, b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n")
+rpkt(1, b"+OK\r\n")
+rpkt(1, b"$1\r\nv\r\n")  # first
+rpkt(0, b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n")
 with open("h2-early.pcap", "wb") as f:
     f.write(struct.pack("<IHHiIII", 0xA1B23C4D, 2, 4, 0, 0, 262144, 1))
     for t, fr in pkts:
         f.write(struct.pack("<IIII", t // 10**9, t % 10**9, len(fr), len(fr)) + fr)
 PY
 "$TV" dissect --pcap h2-early.pcap -o h2-early.jsonl 2>err.txt || fail "dissect h2-early: $(cat err.txt)"
-python3 - <<'PY' || fail "an HTTP/2 response captured before its request"
+python3 - <<'PY' || fail "a response captured before its request (HTTP/2, Redis)"
 import json, sys
 E = [json.loads(l) for l in open("h2-early.jsonl")]
 got = [(e["request"]["method"], e["request"]["path"], e["request"]["postData"]["text"], e["response"]["status"],
-        e["response"]["content"]["text"], e["failed"]) for e in E]
+        e["response"]["content"]["text"], e["failed"]) for e in E if e["protocol"]["name"] == "http"]
 if got != [("POST", "/ping", "ping", 200, "pong", False)]:
-    print("FAIL: got", got)
+    print("FAIL: HTTP/2 got", got)
     sys.exit(1)
-print("HTTP/2: a response captured before its request still pairs with it")
+got = sorted((e["request"]["command"], e["request"]["args"], e["response"]["value"], e["failed"])
+             for e in E if e["protocol"]["name"] == "redis")
+if got != [("GET", ["k"], "v", False), ("SET", ["k", "v"], "OK", False)]:
+    print("FAIL: Redis got", got)
+    sys.exit(1)
+print("HTTP/2 and Redis: a response captured before its request still pairs with it")
 PY
 
 # Kubernetes names: the objects as `kubectl get pods,services,configmaps -A -o json` prints them
@@ -205,4 +225,4 @@ echo '{"kind": "Pod", "metadata": {"namespace": "x"}}' >noname.json
 "$TV" import -q --store k8s-bad --node n1 --k8s noname.json reuse.pcap 2>err.txt && fail "a pod without a name accepted"
 grep -q "noname.json: a Pod without metadata.name or metadata.namespace" err.txt || fail "pod without a name: $(cat err.txt)"
 echo "Kubernetes names: from --k8s and from the segments' events (import --k8s); bad files named"
-echo "PASS: encoded bodies, reused ports, HTTP/2 response first, Kubernetes names"
+echo "PASS: encoded bodies, reused ports, responses first, Kubernetes names"

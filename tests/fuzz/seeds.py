@@ -118,6 +118,8 @@ def redis():
          rec(1, b"+OK\r\n$1\r\nv\r\n-ERR value is not an integer\r\n"))
     save("redis", "multi", rec(0, resp(b"MULTI") + resp(b"LPUSH", b"l", b"a")) + rec(1, b"+OK\r\n+QUEUED\r\n") +
          rec(0, resp(b"EXEC")) + rec(1, b"*1\r\n:1\r\n") + rec(0, b"PING\r\n") + rec(1, b"+PONG\r\n"))
+    save("redis", "reply-first", rec(0, resp(b"SET", b"k", b"v")) + rec(1, b"+OK\r\n$1\r\nv\r\n") +
+         rec(0, resp(b"GET", b"k")) + rec(1, b":7\r\n"))
     save("redis", "resp3", rec(0, resp(b"HELLO", b"3")) +
          rec(1, b"%2\r\n+server\r\n+redis\r\n+proto\r\n:3\r\n") + rec(0, resp(b"X")) +
          rec(1, b"_\r\n") + rec(0, resp(b"Y")) + rec(1, b",1.5\r\n") + rec(0, resp(b"Z")) +

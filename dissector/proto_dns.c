@@ -23,6 +23,10 @@ struct dns_pending {
 struct dns_state {
 	struct dns_pending pending[MAX_PENDING];
 	size_t n;
+	/* responses delivered before their queries (captured out of order, or
+	 * merged from two nodes' clocks): a later query with the id takes one */
+	struct dns_pending early[MAX_PENDING];
+	size_t nearly;
 	struct tv_buf stream[2]; /* TCP: bytes of a message not yet whole */
 	bool tcp;
 };
@@ -206,6 +210,16 @@ static void message(struct dns_state *s, struct tv_conn *c, const uint8_t *p, si
 	if (!j)
 		return;
 	if (!response) {
+		for (size_t i = 0; i < s->nearly; i++) {
+			if (s->early[i].id == id) {
+				struct dns_pending q = {id, j, ts, n}, r = s->early[i];
+				memmove(&s->early[i], &s->early[i + 1],
+					(s->nearly - i - 1) * sizeof(s->early[0]));
+				s->nearly--;
+				emit(c, s, &q, r.request, r.ts, r.size);
+				return;
+			}
+		}
 		if (s->n == MAX_PENDING) { /* never answered: out with the oldest */
 			emit(c, s, &s->pending[0], NULL, 0, 0);
 			memmove(&s->pending[0], &s->pending[1], (MAX_PENDING - 1) * sizeof(s->pending[0]));
@@ -222,7 +236,12 @@ static void message(struct dns_state *s, struct tv_conn *c, const uint8_t *p, si
 			return;
 		}
 	}
-	emit(c, s, NULL, j, ts, n);
+	if (s->nearly == MAX_PENDING) { /* never asked: out with the oldest */
+		emit(c, s, NULL, s->early[0].request, s->early[0].ts, s->early[0].size);
+		memmove(&s->early[0], &s->early[1], (MAX_PENDING - 1) * sizeof(s->early[0]));
+		s->nearly--;
+	}
+	s->early[s->nearly++] = (struct dns_pending){id, j, ts, n}; /* request holds the response */
 }
 
 static void *dns_open_udp(struct tv_conn *c)
@@ -284,6 +303,8 @@ static void dns_close(void *st, struct tv_conn *c, uint64_t ts)
 		return;
 	for (size_t i = 0; i < s->n; i++)
 		emit(c, s, &s->pending[i], NULL, 0, 0);
+	for (size_t i = 0; i < s->nearly; i++)
+		emit(c, s, NULL, s->early[i].request, s->early[i].ts, s->early[i].size);
 	if (s->tcp) {
 		tv_buf_cleanup(&s->stream[0]);
 		tv_buf_cleanup(&s->stream[1]);

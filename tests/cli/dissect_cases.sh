@@ -125,7 +125,7 @@ if got != [("/first", 200, False), ("/second", 200, False)]:
 print("ports reused: two connections, two complete entries")
 PY
 
-# HTTP/2 and Redis: the server's response captured before the client's request
+# HTTP/2, Redis, DNS: the server's response captured before the client's request
 # (the two directions' segments are not ordered by TCP): still one exchange
 python3 - <<'PY'
 import struct
@@ -163,13 +163,26 @@ rpkt(0, b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n")
 rpkt(1, b"+OK\r\n")
 rpkt(1, b"$1\r\nv\r\n")  # first
 rpkt(0, b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n")
+# DNS over UDP the same way: the answer captured before the query
+def udp(d, data):
+    global ts
+    src, dst, sp, dp = ((1, 2, 40003, 53) if d == 0 else (2, 1, 53, 40003))
+    u = struct.pack(">HHHH", sp, dp, 8 + len(data), 0) + data
+    ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(u), 0, 0, 64, 17, 0,
+                     bytes([10, 0, 0, src]), bytes([10, 0, 0, dst])) + u
+    pkts.append((ts, b"\x02\0\0\0\0\x02\x02\0\0\0\0\x01\x08\x00" + ip))
+    ts += 1_000_000
+question = b"\x01a\x03svc\x04test\x00" + struct.pack(">HH", 1, 1)
+answer = b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 60, 4) + bytes([10, 9, 8, 7])
+udp(1, struct.pack(">HHHHHH", 0x4242, 0x8180, 1, 1, 0, 0) + question + answer)  # first
+udp(0, struct.pack(">HHHHHH", 0x4242, 0x0100, 1, 0, 0, 0) + question)
 with open("h2-early.pcap", "wb") as f:
     f.write(struct.pack("<IHHiIII", 0xA1B23C4D, 2, 4, 0, 0, 262144, 1))
     for t, fr in pkts:
         f.write(struct.pack("<IIII", t // 10**9, t % 10**9, len(fr), len(fr)) + fr)
 PY
 "$TV" dissect --pcap h2-early.pcap -o h2-early.jsonl 2>err.txt || fail "dissect h2-early: $(cat err.txt)"
-python3 - <<'PY' || fail "a response captured before its request (HTTP/2, Redis)"
+python3 - <<'PY' || fail "a response captured before its request (HTTP/2, Redis, DNS)"
 import json, sys
 E = [json.loads(l) for l in open("h2-early.jsonl")]
 got = [(e["request"]["method"], e["request"]["path"], e["request"]["postData"]["text"], e["response"]["status"],
@@ -182,7 +195,12 @@ got = sorted((e["request"]["command"], e["request"]["args"], e["response"]["valu
 if got != [("GET", ["k"], "v", False), ("SET", ["k", "v"], "OK", False)]:
     print("FAIL: Redis got", got)
     sys.exit(1)
-print("HTTP/2 and Redis: a response captured before its request still pairs with it")
+got = [(e["request"]["questions"][0]["name"], e["response"]["answers"][0]["data"], e["failed"])
+       for e in E if e["protocol"]["name"] == "dns"]
+if got != [("a.svc.test", "10.9.8.7", False)]:
+    print("FAIL: DNS got", got)
+    sys.exit(1)
+print("HTTP/2, Redis and DNS: a response captured before its request still pairs with it")
 PY
 
 # Kubernetes names: the objects as `kubectl get pods,services,configmaps -A -o json` prints them

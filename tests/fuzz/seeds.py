@@ -105,6 +105,7 @@ def dns():
     r = struct.pack(">HHHHHH", 0x1234, 0x8180, 1, 1, 0, 0) + q[12:] + answer
     nx = struct.pack(">HHHHHH", 0x1234, 0x8183, 1, 0, 0, 0) + q[12:]
     save("dns", "udp", b"\x01" + rec(0, q) + rec(1, r) + rec(0, q) + rec(1, nx))
+    save("dns", "udp-answer-first", b"\x01" + rec(1, r) + rec(0, q) + rec(1, nx))
     save("dns", "tcp", b"\x00" + rec(0, struct.pack(">H", len(q)) + q) + rec(1, struct.pack(">H", len(r)) + r[:7]) +
          rec(1, r[7:]))
 

@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <malloc.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -227,10 +226,6 @@ int tv_cmd_dissect(int argc, char **argv)
 	if (!out)
 		return tv_cli_fail("dissect", strerror(errno));
 	a.o.out = out;
-	/* bodies of up to --body-cap come and go all the time: keep freed heap
-	 * instead of returning it to the kernel and faulting it back in */
-	mallopt(M_MMAP_THRESHOLD, 32 << 20);
-	mallopt(M_TRIM_THRESHOLD, 64 << 20);
 	a.o.writer_thread = sysconf(_SC_NPROCESSORS_ONLN) > 1;
 	struct tv_cli_k8s k8s = {0};
 	struct tv_names *names = NULL;

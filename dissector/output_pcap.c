@@ -3,10 +3,8 @@
 #include "dissector/output_pcap.h"
 
 #include <errno.h>
-#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "archive/common/err.h"
@@ -28,12 +26,6 @@ int tv_pcap_format_parse(const char *name, enum tv_pcap_format *out)
 static const char *shown_name(const struct tv_pcap_out *o)
 {
 	return o->tmp_path ? o->tmp_path : o->path ? o->path : "stdout";
-}
-
-static bool is_special_file(const char *path)
-{
-	struct stat st;
-	return stat(path, &st) == 0 && !S_ISREG(st.st_mode);
 }
 
 static int flush_buf(struct tv_pcap_out *o)
@@ -83,7 +75,7 @@ int tv_pcap_out_open(struct tv_pcap_out *o, const char *path, enum tv_pcap_forma
 	tv_buf_init(&o->buf, 64 << 20);
 	if (strcmp(path, "-") == 0) {
 		o->f = stdout;
-	} else if (is_special_file(path)) {
+	} else if (tv_is_special_file(path)) {
 		if (!(o->path = strdup(path)))
 			return tv_err(-ENOMEM, "out of memory");
 		if (!(o->f = fopen(path, "wb"))) {

@@ -134,10 +134,15 @@ static int write_in_place(const char *path, const void *data, size_t n)
 	return rc;
 }
 
-int tv_write_file_atomic(const char *path, const void *data, size_t n)
+bool tv_is_special_file(const char *path)
 {
 	struct stat st;
-	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+	return stat(path, &st) == 0 && !S_ISREG(st.st_mode);
+}
+
+int tv_write_file_atomic(const char *path, const void *data, size_t n)
+{
+	if (tv_is_special_file(path))
 		return write_in_place(path, data, n);
 	char tmp[4200];
 	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());

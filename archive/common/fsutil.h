@@ -4,6 +4,7 @@
 #ifndef TV_FSUTIL_H
 #define TV_FSUTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -22,6 +23,9 @@ int tv_pread_all(int fd, void *data, size_t n, uint64_t off, const char *path_fo
 int tv_fsync_parent(const char *path);
 /* Reads a whole file into out (appending), bounded by out->limit. */
 int tv_read_file(const char *path, struct tv_buf *out);
+/* Whether path exists and is not a regular file (a device such as /dev/null,
+ * a FIFO): an output that must be written in place, never renamed over. */
+bool tv_is_special_file(const char *path);
 /* Writes data to path atomically: temp file beside it, fsync, rename, fsync dir.
  * A path that exists and is not a regular file (/dev/null, a FIFO) is written
  * in place. */

@@ -58,12 +58,11 @@ struct tv_dissect {
 
 /* ---- entries ---- */
 
-static json_t *endpoint(const struct tv_dissect *d, const struct tv_flow_key *k, bool source)
+/* {ip, port, name, namespace} of one side of k; n: its name, or NULL. */
+static json_t *endpoint(const struct tv_flow_key *k, bool source, const struct tv_name *n)
 {
 	char ip[INET6_ADDRSTRLEN];
-	const uint8_t *addr = source ? k->src : k->dst;
-	inet_ntop(k->family == 4 ? AF_INET : AF_INET6, addr, ip, sizeof(ip));
-	const struct tv_name *n = tv_names_lookup(d->o.names, k->family, addr);
+	inet_ntop(k->family == 4 ? AF_INET : AF_INET6, source ? k->src : k->dst, ip, sizeof(ip));
 	if (n)
 		return json_pack("{s:s, s:i, s:s, s:s}", "ip", ip, "port", source ? k->sport : k->dport,
 				 "name", n->name, "namespace", n->ns);
@@ -192,12 +191,11 @@ static void har_entry(struct tv_dissect *d, struct tv_conn *c, const struct tv_e
 	tv_entry_writer_put(d->writer, d->st.entries ? ",\n" : NULL, j, NULL);
 }
 
-/* The client is a pod of the node that captured the connection: the request
- * left that node (Kubeshark's "outgoing"). */
-static bool outgoing(const struct tv_dissect *d, const struct tv_conn *c)
+/* The client (named client) is a pod of the node that captured the
+ * connection: the request left that node (Kubeshark's "outgoing"). */
+static bool outgoing(const struct tv_conn *c, const struct tv_name *client)
 {
-	const struct tv_name *n = tv_names_lookup(d->o.names, c->client.family, c->client.src);
-	return n && n->node && n->node[0] && !strcmp(n->node, c->node);
+	return client && client->node && client->node[0] && !strcmp(client->node, c->node);
 }
 
 void tv_dissect_emit(struct tv_conn *c, struct tv_entry *e)
@@ -213,9 +211,11 @@ void tv_dissect_emit(struct tv_conn *c, struct tv_entry *e)
 	json_object_set_new(j, "stream", json_string(c->stream));
 	json_object_set_new(j, "node", json_string(c->node));
 	json_object_set_new(j, "protocol", json_pack("{s:s, s:s}", "name", e->proto, "version", e->version));
-	json_object_set_new(j, "src", endpoint(d, &c->client, true));
-	json_object_set_new(j, "dst", endpoint(d, &c->client, false));
-	json_object_set_new(j, "outgoing", json_boolean(outgoing(d, c)));
+	const struct tv_name *client = tv_names_lookup(d->o.names, c->client.family, c->client.src),
+			     *server = tv_names_lookup(d->o.names, c->client.family, c->client.dst);
+	json_object_set_new(j, "src", endpoint(&c->client, true, client));
+	json_object_set_new(j, "dst", endpoint(&c->client, false, server));
+	json_object_set_new(j, "outgoing", json_boolean(outgoing(c, client)));
 	json_object_set_new(j, "request", e->request ? e->request : json_null());
 	json_object_set_new(j, "response", e->response ? e->response : json_null());
 	json_object_set_new(j, "requestSize", json_integer((json_int_t)e->request_size));

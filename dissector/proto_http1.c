@@ -207,6 +207,15 @@ static int on_body(http_parser *p, const char *at, size_t n)
 static void emit_pair(struct http_state *s, struct message *req, struct message *resp, const char *error);
 static void answer(struct http_state *s, struct message *resp);
 
+/* Takes the oldest message out of a FIFO of *n (the caller checked *n > 0). */
+static struct message *pop_oldest(struct message **fifo, size_t *n)
+{
+	struct message *m = fifo[0];
+	memmove(&fifo[0], &fifo[1], (*n - 1) * sizeof(fifo[0]));
+	(*n)--;
+	return m;
+}
+
 static bool asks_h2c(const struct message *req)
 {
 	json_t *up = tv_header(req->headers, "upgrade");
@@ -227,10 +236,7 @@ static int on_complete(http_parser *p)
 			s->early = NULL;
 			emit_pair(s, m, resp, NULL);
 		} else if (s->norphans) {
-			struct message *resp = s->orphans[0];
-			memmove(&s->orphans[0], &s->orphans[1], (s->norphans - 1) * sizeof(s->orphans[0]));
-			s->norphans--;
-			emit_pair(s, m, resp, NULL);
+			emit_pair(s, m, pop_oldest(s->orphans, &s->norphans), NULL);
 		} else if (s->nq < MAX_QUEUE) {
 			s->queue[s->nq++] = m;
 		} else {
@@ -240,9 +246,7 @@ static int on_complete(http_parser *p)
 		message_free(m); /* 100 Continue, 103 Early Hints: the final response follows */
 	} else if (m->status_code == 101 && s->nq && asks_h2c(s->queue[0])) {
 		/* one transaction: the upgraded request with its HTTP/2 response on stream 1 */
-		s->h2c_request = s->queue[0];
-		memmove(&s->queue[0], &s->queue[1], (s->nq - 1) * sizeof(s->queue[0]));
-		s->nq--;
+		s->h2c_request = pop_oldest(s->queue, &s->nq);
 		message_free(m);
 	} else if (m->status_code == 101 && !s->nq && !s->early_101) {
 		s->early_101 = m; /* its request is still on the way */
@@ -255,10 +259,7 @@ static int on_complete(http_parser *p)
 static void answer(struct http_state *s, struct message *resp)
 {
 	if (s->nq) {
-		struct message *req = s->queue[0];
-		memmove(&s->queue[0], &s->queue[1], (s->nq - 1) * sizeof(s->queue[0]));
-		s->nq--;
-		emit_pair(s, req, resp, NULL);
+		emit_pair(s, pop_oldest(s->queue, &s->nq), resp, NULL);
 	} else if (s->side[0].cur && !s->early) {
 		s->early = resp; /* answered before the request body ended */
 	} else if (s->norphans < MAX_QUEUE) {
@@ -386,10 +387,7 @@ static void break_side(struct http_state *s, int dir, const char *why)
 		emit_pair(s, m, NULL, why);
 	} else if (s->nq) {
 		/* a partial response still answers its request, marked */
-		struct message *req = s->queue[0];
-		memmove(&s->queue[0], &s->queue[1], (s->nq - 1) * sizeof(s->queue[0]));
-		s->nq--;
-		emit_pair(s, req, m, why);
+		emit_pair(s, pop_oldest(s->queue, &s->nq), m, why);
 	} else {
 		emit_pair(s, NULL, m, why);
 	}
@@ -457,15 +455,12 @@ static void answer_early_101(struct http_state *s, struct tv_conn *c, uint64_t t
 {
 	struct message *resp = s->early_101;
 	s->early_101 = NULL;
-	struct message *req = s->nq ? s->queue[0] : NULL;
-	if (!req || !asks_h2c(req)) {
+	if (!s->nq || !asks_h2c(s->queue[0])) {
 		answer(s, resp);
 		s->upgraded = true;
 		return;
 	}
-	memmove(&s->queue[0], &s->queue[1], (s->nq - 1) * sizeof(s->queue[0]));
-	s->nq--;
-	s->h2c_request = req;
+	s->h2c_request = pop_oldest(s->queue, &s->nq);
 	message_free(resp);
 	struct tv_buf held = s->server_stash;
 	uint64_t held_ts = s->server_stash_ts;

@@ -76,9 +76,10 @@ struct agent {
 	uint64_t seq;
 	uint8_t prev_sha[TV_SHA256_LEN];
 	uint64_t seg_last_ts;
-	uint64_t next_created; /* live: where the next segment starts (the last seal) */
-	uint64_t retry_after;  /* mono ns: after a write error, drop chunks until then */
-	int level;             /* zstd level of the open segment's writer */
+	uint64_t next_created;   /* live: where the next segment starts (the last seal) */
+	uint64_t retry_after;    /* mono ns: after a write error, drop chunks until then */
+	int level;               /* zstd level of the open segment's writer */
+	uint64_t health_changes; /* tv_capture_health_changes when the health metrics were last set */
 };
 
 /* ---- queue ---- */
@@ -224,6 +225,7 @@ static int on_packet(void *ctx, uint32_t ifindex, uint64_t ts, uint32_t caplen, 
 
 static void update_health(struct agent *a)
 {
+	a->health_changes = tv_capture_health_changes(a->cap);
 	for (uint32_t i = 0; i < a->m.niface; i++) {
 		bool up;
 		uint64_t lost, reopened;
@@ -245,7 +247,8 @@ static int capture_step(struct agent *a)
 		tv_info("capture %s", pause ? "paused (tap.capture.stopped)" : "resumed");
 	}
 	int n = tv_capture_poll(a->cap, 100, on_packet, a);
-	update_health(a);
+	if (tv_capture_health_changes(a->cap) != a->health_changes)
+		update_health(a);
 	if (n == -ENODATA) {
 		atomic_store(&a->stop, true);
 		return 0;
@@ -270,6 +273,7 @@ static void *capture_thread(void *arg)
 	struct agent *a = arg;
 	pthread_setname_np(pthread_self(), "tv-capture");
 	a->chunk_started = tv_mono_ns();
+	update_health(a); /* every interface starts up */
 	if (!tv_capture_is_replay(a->cap))
 		a->seg_started = tv_now_ns();
 	int rc = 0;

@@ -48,6 +48,9 @@ int tv_capture_stats(struct tv_capture *c, uint32_t i, uint64_t *received, uint6
 /* Interface i: open now (false while lost and being reopened), times lost
  * and times reopened. A replay is always up. */
 void tv_capture_health(const struct tv_capture *c, uint32_t i, bool *up, uint64_t *lost, uint64_t *reopened);
+/* Grows whenever an interface is lost or reopened: the health above needs
+ * reading again only when this changed. */
+uint64_t tv_capture_health_changes(const struct tv_capture *c);
 
 /* Stops (true) or resumes (false) delivery without closing: a filter that
  * matches nothing is installed so the kernel does not queue packets. */

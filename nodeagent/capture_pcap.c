@@ -27,7 +27,6 @@ struct handle {
 	struct tv_iface iface;
 	struct bpf_program prog; /* the user's filter */
 	bool have_prog;
-	uint64_t wrap_drops, last_drop; /* pcap_stats counters are 32-bit on some paths */
 	/* loss and reopening */
 	uint64_t next_retry_ns;
 	uint64_t base_recv, base_drop, base_ifdrop; /* counted by handles closed before */
@@ -38,6 +37,8 @@ struct tv_capture {
 	struct handle *h;
 	uint32_t n;
 	bool replay, paused;
+	uint32_t ndown;       /* interfaces lost and being reopened */
+	uint64_t transitions; /* losses plus reopenings, for tv_capture_health_changes */
 	struct pollfd *pfds;
 	struct tv_capture_opts o; /* for reopening (snaplen, ring); names and filter live in the handles */
 };
@@ -198,6 +199,8 @@ static void lose(struct tv_capture *c, uint32_t i)
 	h->p = NULL;
 	c->pfds[i].fd = -1; /* poll(2) skips it */
 	h->lost++;
+	c->ndown++;
+	c->transitions++;
 	h->next_retry_ns = mono_ns() + RETRY_NS;
 }
 
@@ -226,9 +229,10 @@ static void try_reopen(struct tv_capture *c, uint32_t i)
 		return;
 	}
 	h->p = fresh.p;
-	h->wrap_drops = h->last_drop = 0;
 	c->pfds[i].fd = pcap_get_selectable_fd(h->p);
 	h->reopened++;
+	c->ndown--;
+	c->transitions++;
 	tv_info("interface %s is back: capturing it again", h->iface.name);
 }
 
@@ -258,10 +262,12 @@ int tv_capture_poll(struct tv_capture *c, int timeout_ms, tv_capture_fn fn, void
 			return n;
 		return n == 0 ? -ENODATA : d.delivered;
 	}
-	uint64_t now = mono_ns();
-	for (uint32_t i = 0; i < c->n; i++)
-		if (!c->h[i].p && now >= c->h[i].next_retry_ns)
-			try_reopen(c, i);
+	if (c->ndown) { /* the clock and the scan only while something is lost */
+		uint64_t now = mono_ns();
+		for (uint32_t i = 0; i < c->n; i++)
+			if (!c->h[i].p && now >= c->h[i].next_retry_ns)
+				try_reopen(c, i);
+	}
 	int ready = poll(c->pfds, c->n, timeout_ms);
 	if (ready < 0)
 		return errno == EINTR ? 0 : tv_err(-errno, "poll: %s", strerror(errno));
@@ -285,6 +291,11 @@ int tv_capture_stats(struct tv_capture *c, uint32_t i, uint64_t *received, uint6
 	*dropped = h->base_drop + st.ps_drop;
 	*if_dropped = h->base_ifdrop + st.ps_ifdrop;
 	return 0;
+}
+
+uint64_t tv_capture_health_changes(const struct tv_capture *c)
+{
+	return c->transitions;
 }
 
 void tv_capture_health(const struct tv_capture *c, uint32_t i, bool *up, uint64_t *lost, uint64_t *reopened)

@@ -367,9 +367,13 @@ static void abandon_segment(struct agent *a, const struct chunk *c)
 }
 
 /* Picks the zstd level for the next chunk from the backlog, with hysteresis
- * (back to the configured level only once the queue is nearly empty). */
+ * (back to the configured level only once the queue is nearly empty). A
+ * replay waits for the writer instead of losing packets, so it keeps the
+ * configured level (and stores what a live agent that kept up would). */
 static void adapt_level(struct agent *a)
 {
+	if (tv_capture_is_replay(a->cap))
+		return;
 	uint64_t depth = atomic_load(&a->m.queue_depth);
 	int level = a->level;
 	if (depth >= BACKLOG_FASTEST)

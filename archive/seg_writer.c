@@ -36,6 +36,7 @@ struct tv_seg_writer {
 	uint32_t buffered_packets; /* in raw, not yet compressed */
 	double ratio;              /* running compressed/raw ratio */
 	bool no_window_layout;
+	bool defer_fsync;
 	uint64_t offset;    /* compressed bytes written */
 	uint64_t raw_total; /* pcapng bytes accepted */
 };
@@ -335,6 +336,7 @@ int tv_seg_writer_open(struct tv_seg_writer **out, const char *data_path,
 	w->frame_bytes = opts->frame_bytes ? opts->frame_bytes : TV_FRAME_BYTES_DEFAULT;
 	w->ratio = 0.5;
 	w->no_window_layout = opts->no_window_layout;
+	w->defer_fsync = opts->defer_fsync;
 	tv_buf_init(&w->raw, TV_FRAME_RAW_MAX);
 	tv_buf_init(&w->comp, TV_FRAME_COMP_MAX);
 	w->path = strdup(data_path);
@@ -473,7 +475,7 @@ int tv_seg_writer_finish(struct tv_seg_writer *w, uint64_t end_ns, const char *e
 	int rc = tv_seg_writer_flush(w);
 	if (rc)
 		return rc;
-	if (fsync(w->fd) != 0)
+	if (!w->defer_fsync && fsync(w->fd) != 0)
 		return tv_err(-errno, "fsync %s: %s", w->path, strerror(errno));
 	if (close(w->fd) != 0) {
 		w->fd = -1;

@@ -65,6 +65,9 @@ struct tv_seg_writer_opts {
 	 * the padding (large for big incompressible packets) at the price of
 	 * Wireshark 4.0 reading such files only through `zstd -dc`. */
 	bool no_window_layout;
+	/* Leave the fsync of the data file to the caller, who does it before
+	 * publishing the segment (the agent, off its writing thread). */
+	bool defer_fsync;
 };
 
 struct tv_seg_writer;

@@ -6,6 +6,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -32,6 +33,11 @@ struct tv_buffer {
 	uint64_t cap;
 	struct sealed *segs; /* sorted by stem */
 	size_t n, alloc;
+	/* Segments are sealed on the agent's sealing thread while its writer
+	 * makes room: list_lock guards segs and pending_bytes (data written,
+	 * index prepared, not yet moved into place), and is taken before lock. */
+	pthread_mutex_t list_lock;
+	uint64_t pending_bytes;
 	pthread_mutex_t lock; /* stats are read by the metrics thread */
 	struct tv_buffer_stats st;
 };
@@ -156,6 +162,7 @@ int tv_buffer_open(struct tv_buffer **out, const char *dir, uint64_t cap)
 		return tv_err(-ENOMEM, "out of memory");
 	}
 	pthread_mutex_init(&b->lock, NULL);
+	pthread_mutex_init(&b->list_lock, NULL);
 	b->cap = cap;
 	if ((rc = tv_store_open(dir, 0, &b->store)) ||
 	    (rc = tv_store_each(b->store, "v1/nodes/", index_existing, b))) {
@@ -175,6 +182,7 @@ void tv_buffer_free(struct tv_buffer *b)
 	free(b->segs);
 	tv_store_free(b->store);
 	pthread_mutex_destroy(&b->lock);
+	pthread_mutex_destroy(&b->list_lock);
 	free(b->dir);
 	free(b);
 }
@@ -241,39 +249,97 @@ static int move_into_place(const char *from, const char *to)
 	return 0;
 }
 
-int tv_buffer_seal(struct tv_buffer *b, const struct tv_index *idx, const char *data_path,
-		   const char *events_path, uint8_t index_sha[TV_SHA256_LEN])
+struct tv_buffer_seal {
+	char *data_path, *events_path; /* in open/ */
+	char stem[TV_KEY_MAX];
+	struct tv_buf index; /* encoded */
+	uint64_t bytes;      /* data + events + index */
+};
+
+int tv_buffer_seal_prepare(struct tv_buffer *b, const struct tv_index *idx, const char *data_path,
+			   const char *events_path, uint8_t index_sha[TV_SHA256_LEN],
+			   struct tv_buffer_seal **out)
 {
-	char key[TV_KEY_MAX], stem[TV_KEY_MAX], to[4096], idx_tmp[4096];
+	*out = NULL;
+	char key[TV_KEY_MAX];
 	int rc = tv_key_segment(key, sizeof(key), "", idx->node, idx->start_ns, idx->seq, TV_OBJ_INDEX);
 	if (rc)
 		return tv_err(rc, "segment key too long");
-	tv_key_sibling(key, "", stem, sizeof(stem));
-	struct tv_buf enc;
-	tv_buf_init(&enc, TV_INDEX_MAX_BYTES);
-	if ((rc = tv_index_encode(idx, &enc))) {
-		tv_buf_cleanup(&enc);
+	struct tv_buffer_seal *s = calloc(1, sizeof(*s));
+	if (!s || !(s->data_path = strdup(data_path)) ||
+	    (events_path && !(s->events_path = strdup(events_path)))) {
+		tv_buffer_seal_free(s);
+		return tv_err(-ENOMEM, "out of memory");
+	}
+	tv_key_sibling(key, "", s->stem, sizeof(s->stem));
+	tv_buf_init(&s->index, TV_INDEX_MAX_BYTES);
+	if ((rc = tv_index_encode(idx, &s->index))) {
+		tv_buffer_seal_free(s);
 		return tv_err(rc, "cannot encode index of %s", data_path);
 	}
-	tv_sha256(enc.data, enc.len, index_sha);
-	tv_key_sibling(data_path, TV_KEY_SUFFIX_INDEX, idx_tmp, sizeof(idx_tmp));
-	rc = tv_write_file_atomic(idx_tmp, enc.data, enc.len);
-	tv_buf_cleanup(&enc);
+	tv_sha256(s->index.data, s->index.len, index_sha);
+	s->bytes = file_size(data_path) + (events_path ? file_size(events_path) : 0) + s->index.len;
+	pthread_mutex_lock(&b->list_lock);
+	b->pending_bytes += s->bytes;
+	pthread_mutex_unlock(&b->list_lock);
+	*out = s;
+	return 0;
+}
+
+/* fsync(2) through a new descriptor: flushes what any writer left dirty. */
+static int fsync_path(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return tv_err(-errno, "%s: %s", path, strerror(errno));
+	int rc = fsync(fd) == 0 ? 0 : tv_err(-errno, "fsync %s: %s", path, strerror(errno));
+	close(fd);
+	return rc;
+}
+
+int tv_buffer_seal_commit(struct tv_buffer *b, struct tv_buffer_seal *s)
+{
+	char to[4096], idx_tmp[4096];
+	tv_key_sibling(s->data_path, TV_KEY_SUFFIX_INDEX, idx_tmp, sizeof(idx_tmp));
+	int rc = fsync_path(s->data_path);
+	if (!rc)
+		rc = tv_write_file_atomic(idx_tmp, s->index.data, s->index.len);
 	/* data, events, index last: a reader sees the segment only when whole */
-	if (!rc && !(rc = object_path(b, stem, TV_KEY_SUFFIX_DATA, to, sizeof(to))))
-		rc = move_into_place(data_path, to);
-	if (!rc && events_path && !(rc = object_path(b, stem, TV_KEY_SUFFIX_EVENTS, to, sizeof(to))))
-		rc = move_into_place(events_path, to);
-	if (!rc && !(rc = object_path(b, stem, TV_KEY_SUFFIX_INDEX, to, sizeof(to))))
+	if (!rc && !(rc = object_path(b, s->stem, TV_KEY_SUFFIX_DATA, to, sizeof(to))))
+		rc = move_into_place(s->data_path, to);
+	if (!rc && s->events_path && !(rc = object_path(b, s->stem, TV_KEY_SUFFIX_EVENTS, to, sizeof(to))))
+		rc = move_into_place(s->events_path, to);
+	if (!rc && !(rc = object_path(b, s->stem, TV_KEY_SUFFIX_INDEX, to, sizeof(to))))
 		rc = move_into_place(idx_tmp, to);
 	if (!rc)
 		rc = tv_fsync_parent(to);
-	if (rc)
-		return rc;
-	if ((rc = add_sealed(b, stem, segment_bytes(b, stem))))
-		return tv_err(rc, "out of memory");
-	count(b, &b->st.sealed);
-	return 0;
+	pthread_mutex_lock(&b->list_lock);
+	b->pending_bytes -= s->bytes;
+	if (!rc && (rc = add_sealed(b, s->stem, segment_bytes(b, s->stem))))
+		rc = tv_err(rc, "out of memory");
+	pthread_mutex_unlock(&b->list_lock);
+	if (!rc)
+		count(b, &b->st.sealed);
+	tv_buffer_seal_free(s);
+	return rc;
+}
+
+void tv_buffer_seal_free(struct tv_buffer_seal *s)
+{
+	if (!s)
+		return;
+	free(s->data_path);
+	free(s->events_path);
+	tv_buf_cleanup(&s->index);
+	free(s);
+}
+
+int tv_buffer_seal(struct tv_buffer *b, const struct tv_index *idx, const char *data_path,
+		   const char *events_path, uint8_t index_sha[TV_SHA256_LEN])
+{
+	struct tv_buffer_seal *s;
+	int rc = tv_buffer_seal_prepare(b, idx, data_path, events_path, index_sha, &s);
+	return rc ? rc : tv_buffer_seal_commit(b, s);
 }
 
 static void delete_segment(struct tv_buffer *b, size_t i)
@@ -304,6 +370,8 @@ int tv_buffer_make_room(struct tv_buffer *b, uint64_t open_bytes)
 		return tv_err(-ENOSPC,
 			      "buffer %s: the open segment alone (%" PRIu64 " bytes) exceeds the cap", b->dir,
 			      open_bytes);
+	pthread_mutex_lock(&b->list_lock);
+	open_bytes += b->pending_bytes;
 	while (b->n && b->st.sealed_bytes + open_bytes > b->cap) {
 		size_t victim = 0;
 		bool uploaded = false;
@@ -320,7 +388,9 @@ int tv_buffer_make_room(struct tv_buffer *b, uint64_t open_bytes)
 		}
 		delete_segment(b, victim);
 	}
-	return 0;
+	bool over = b->st.sealed_bytes + open_bytes > b->cap; /* only with seals pending */
+	pthread_mutex_unlock(&b->list_lock);
+	return over ? -EBUSY : 0;
 }
 
 int tv_buffer_chain_tail(struct tv_buffer *b, const char *node, bool *found, uint64_t *seq,

@@ -44,8 +44,22 @@ int tv_buffer_open_paths(struct tv_buffer *b, uint64_t created_ns, uint64_t seq,
 int tv_buffer_seal(struct tv_buffer *b, const struct tv_index *idx, const char *data_path,
 		   const char *events_path, uint8_t index_sha[TV_SHA256_LEN]);
 
-/* Evicts sealed segments until sealed bytes + open_bytes <= cap.
- * @return 0, or -ENOSPC when even an empty buffer cannot hold open_bytes. */
+/* The same in two steps, so that flushing to disk need not stall writing:
+ * prepare encodes the index (index_sha is known at once, for the next
+ * segment's chain) and counts the segment as pending against the cap; commit
+ * (on any thread, in order) fsyncs the data, writes the index and moves the
+ * three objects into place. commit frees s, also on error (the files stay in
+ * open/ for salvage). */
+struct tv_buffer_seal;
+int tv_buffer_seal_prepare(struct tv_buffer *b, const struct tv_index *idx, const char *data_path,
+			   const char *events_path, uint8_t index_sha[TV_SHA256_LEN],
+			   struct tv_buffer_seal **s);
+int tv_buffer_seal_commit(struct tv_buffer *b, struct tv_buffer_seal *s);
+void tv_buffer_seal_free(struct tv_buffer_seal *s);
+
+/* Evicts sealed segments until sealed + pending bytes + open_bytes <= cap.
+ * @return 0; -ENOSPC when even an empty buffer cannot hold open_bytes;
+ * -EBUSY when it cannot because of pending seals (retry after a commit). */
 int tv_buffer_make_room(struct tv_buffer *b, uint64_t open_bytes);
 
 void tv_buffer_get_stats(struct tv_buffer *b, struct tv_buffer_stats *out);

@@ -79,6 +79,8 @@ void tv_metrics_render(struct tv_agent_metrics *m, const struct tv_buffer_stats 
 	gauge(o, "tapvault_buffer_cap_bytes", "tap.capture.raw.storageSize.", (double)cap);
 	gauge(o, "tapvault_writer_queue_depth", "Chunks waiting for the writer.",
 	      (double)atomic_load(&m->queue_depth));
+	gauge(o, "tapvault_seals_pending", "Segments written and being flushed to disk before sealing.",
+	      (double)atomic_load(&m->seals_pending));
 	uint64_t raw = atomic_load(&m->raw_bytes), comp = atomic_load(&m->compressed_bytes);
 	gauge(o, "tapvault_compression_ratio", "pcapng bytes per stored byte, sealed segments.",
 	      comp ? (double)raw / (double)comp : 0);

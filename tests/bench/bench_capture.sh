@@ -27,8 +27,12 @@ HZ=$(getconf CLK_TCK)
 cpu_s() { awk -v hz="$HZ" '{print ($14 + $15) / hz}' "/proc/$1/stat"; }
 disk() { du -sb "$1" | cut -f1; }
 
+# Each trial starts from a clean disk: the previous trial's output is removed
+# and its writeback finished, or one tool's trial pays for the other's flush.
+clean_disk() { rm -rf buf td.pcap; sync; }
+
 run_agent() { # RATE -> "drops cpu_s bytes_captured disk"
-    rm -rf buf
+    clean_disk
     bg ip netns exec "$N" "$AGENT" -n bench -i vh-a -b "$TV_TMP/buf" --storage-size 64Gi --metrics-addr 127.0.0.1:9130 2>agent.log
     local pid=$BG_PID
     wait_for 10 ip netns exec "$N" curl -sf -o /dev/null http://127.0.0.1:9130/metrics || fail "agent"
@@ -44,7 +48,7 @@ run_agent() { # RATE -> "drops cpu_s bytes_captured disk"
 }
 
 run_tcpdump() { # RATE -> "drops cpu_s bytes_captured disk"
-    rm -f td.pcap
+    clean_disk
     bg ip netns exec "$N" tcpdump -i vh-a -s 0 -B 65536 -w "$TV_TMP/td.pcap" 2>td.log
     local pid=$BG_PID
     wait_for 10 grep -q "listening on" td.log || fail tcpdump

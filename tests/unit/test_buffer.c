@@ -17,8 +17,11 @@
 
 #define T0 1700000000000000000ULL
 
-/* Writes and seals segment seq (~60 KiB) into b; returns its stem. */
-static void make_segment(struct tv_buffer *b, uint64_t seq, char *stem, size_t n, bool seal)
+/* Writes segment seq (~60 KiB) into b and seals it (seal), or only prepares
+ * its seal (*prepared set, index_sha filled), or leaves it in open/ as a crash
+ * would; returns its stem. */
+static void make_segment_ex(struct tv_buffer *b, uint64_t seq, char *stem, size_t n, bool seal,
+			    struct tv_buffer_seal **prepared, uint8_t index_sha[32])
 {
 	char *data, *events;
 	uint64_t start = T0 + seq * 1000000000ULL;
@@ -45,11 +48,15 @@ static void make_segment(struct tv_buffer *b, uint64_t seq, char *stem, size_t n
 	assert_int_equal(tv_seg_writer_flush(w), 0);
 	assert_int_equal(tv_events_writer_close(ev), 0);
 	tv_events_writer_free(ev);
-	if (seal) {
+	if (seal || prepared) {
 		struct tv_index idx;
 		uint8_t sha[32];
 		assert_int_equal(tv_seg_writer_finish(w, start + 1000000000ULL, events, &idx), 0);
-		assert_int_equal(tv_buffer_seal(b, &idx, data, events, sha), 0);
+		if (prepared)
+			assert_int_equal(tv_buffer_seal_prepare(b, &idx, data, events, index_sha, prepared),
+					 0);
+		else
+			assert_int_equal(tv_buffer_seal(b, &idx, data, events, sha), 0);
 		char key[TV_KEY_MAX];
 		tv_key_segment(key, sizeof(key), "", "node-a", idx.start_ns, seq, TV_OBJ_INDEX);
 		snprintf(stem, n, "%.*s", (int)(strlen(key) - 4), key);
@@ -58,6 +65,11 @@ static void make_segment(struct tv_buffer *b, uint64_t seq, char *stem, size_t n
 	tv_seg_writer_free(w); /* unsealed: left in open/ as a crash would */
 	free(data);
 	free(events);
+}
+
+static void make_segment(struct tv_buffer *b, uint64_t seq, char *stem, size_t n, bool seal)
+{
+	make_segment_ex(b, seq, stem, n, seal, NULL, NULL);
 }
 
 static void test_eviction_prefers_uploaded_and_counts_losses(void **state)
@@ -116,6 +128,12 @@ static void test_salvage_and_completion(void **state)
 	char stem[TV_KEY_MAX];
 	make_segment(b, 0, stem, sizeof(stem), true);
 	make_segment(b, 1, stem, sizeof(stem), false); /* left open, as after a crash */
+	/* written and its seal prepared, the crash came before the commit */
+	char stem2[TV_KEY_MAX];
+	struct tv_buffer_seal *pending;
+	uint8_t sha2[32];
+	make_segment_ex(b, 2, stem2, sizeof(stem2), false, &pending, sha2);
+	tv_buffer_seal_free(pending);
 	/* garbage that cannot be salvaged */
 	char p[4200];
 	snprintf(p, sizeof(p), "%s/open/0000000000000000009-0000000009.pcapng.zst", dir);
@@ -136,13 +154,65 @@ static void test_salvage_and_completion(void **state)
 	assert_int_equal(tv_buffer_salvage(b), 0);
 	struct tv_buffer_stats st;
 	tv_buffer_get_stats(b, &st);
-	assert_int_equal(st.salvaged, 1);
+	assert_int_equal(st.salvaged, 2);
 	assert_int_equal(st.corrupt, 1);
-	assert_int_equal(st.segments, 2);
+	assert_int_equal(st.segments, 3);
 	snprintf(p, sizeof(p), "%s/.corrupt/0000000000000000009-0000000009.pcapng.zst", dir);
 	assert_int_equal(access(p, F_OK), 0);
 	snprintf(p, sizeof(p), "%s/open", dir);
 	assert_int_equal(rmdir(p), 0); /* empty: salvaged, quarantined, orphan removed */
+	tv_buffer_free(b);
+	tu_rmrf(dir);
+}
+
+/* A segment whose seal is prepared but not committed (the agent flushes it on
+ * another thread) counts against the cap; when only pending seals stand in
+ * the way make_room says -EBUSY; commit publishes it and the chain goes on
+ * from the index hash prepare returned. */
+static void test_pending_seal_counts_against_cap(void **state)
+{
+	(void)state;
+	const char *dir = tu_tmpdir();
+	struct tv_buffer *b;
+	assert_int_equal(tv_buffer_open(&b, dir, 1 << 20), 0);
+	char stems[4][TV_KEY_MAX];
+	for (int i = 0; i < 3; i++)
+		make_segment(b, (uint64_t)i, stems[i], sizeof(stems[i]), true);
+	struct tv_buffer_stats st;
+	tv_buffer_get_stats(b, &st);
+	uint64_t one = st.sealed_bytes / 3;
+	struct tv_buffer_seal *pending;
+	uint8_t index_sha[32];
+	make_segment_ex(b, 3, stems[3], sizeof(stems[3]), false, &pending, index_sha);
+	char p[4200];
+	snprintf(p, sizeof(p), "%s/%s.idx", dir, stems[3]);
+	assert_int_equal(access(p, F_OK), -1); /* not published yet */
+	tv_buffer_get_stats(b, &st);
+	assert_int_equal(st.segments, 3);
+	/* 3 sealed + 1 pending + what the writer asks for: the oldest goes */
+	uint64_t cap = 1 << 20;
+	assert_int_equal(tv_buffer_make_room(b, cap - 4 * one + one / 2), 0);
+	tv_buffer_get_stats(b, &st);
+	assert_int_equal(st.lost, 1);
+	assert_int_equal(st.segments, 2);
+	/* everything sealed evicted and still over the cap: the pending seal */
+	assert_int_equal(tv_buffer_make_room(b, cap - one / 2), -EBUSY);
+	tv_buffer_get_stats(b, &st);
+	assert_int_equal(st.segments, 0);
+	assert_int_equal(tv_buffer_seal_commit(b, pending), 0);
+	assert_int_equal(access(p, F_OK), 0);
+	tv_buffer_get_stats(b, &st);
+	assert_int_equal(st.segments, 1);
+	assert_int_equal(st.sealed, 4);
+	bool found;
+	uint64_t seq;
+	uint8_t tail_sha[32];
+	assert_int_equal(tv_buffer_chain_tail(b, "node-a", &found, &seq, tail_sha), 0);
+	assert_true(found);
+	assert_int_equal(seq, 3);
+	assert_memory_equal(tail_sha, index_sha, 32);
+	/* no seal pending any more: room is made by evicting, not refused */
+	assert_int_equal(tv_buffer_make_room(b, cap - one / 2), 0);
 	tv_buffer_free(b);
 	tu_rmrf(dir);
 }
@@ -152,6 +222,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_eviction_prefers_uploaded_and_counts_losses),
 		cmocka_unit_test(test_salvage_and_completion),
+		cmocka_unit_test(test_pending_seal_counts_against_cap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

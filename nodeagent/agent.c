@@ -24,7 +24,6 @@
 #include "nodeagent/metrics.h"
 
 #define CHUNK_BYTES ((size_t)1 << 20)
-#define QUEUE_CHUNKS 32
 /* Backlog (queued chunks) beyond which the writer trades ratio for speed:
  * losing packets is worse than storing them less compressed. */
 #define BACKLOG_FAST 6
@@ -56,6 +55,7 @@ struct queue {
 	pthread_cond_t nonempty, nonfull;
 	struct chunk *head, *tail, *free_list;
 	size_t depth;
+	size_t max_depth; /* agent.queueSize in chunks; a full queue holds the capture thread */
 	bool closed;
 };
 
@@ -139,7 +139,7 @@ static void chunk_put(struct agent *a, struct chunk *c)
 static void queue_push(struct agent *a, struct chunk *c)
 {
 	pthread_mutex_lock(&a->q.lock);
-	while (a->q.depth >= QUEUE_CHUNKS)
+	while (a->q.depth >= a->q.max_depth)
 		pthread_cond_wait(&a->q.nonfull, &a->q.lock);
 	c->next = NULL;
 	if (a->q.tail)
@@ -618,6 +618,7 @@ int tv_agent_run(struct tv_agent_config *cfg, const struct tv_agent_run_opts *op
 	a->cfg = cfg;
 	a->opts = opts;
 	pthread_mutex_init(&a->q.lock, NULL);
+	a->q.max_depth = cfg->queue_size / CHUNK_BYTES;
 	pthread_mutex_init(&a->sl.lock, NULL);
 	pthread_cond_init(&a->sl.changed, NULL);
 	pthread_cond_init(&a->q.nonempty, NULL);

@@ -57,6 +57,8 @@ static const struct cfg_entry table[] = {
 	{"agent.metricsAddr", CFG_STRING, F(metrics_addr), "",
 	 "Prometheus metrics on HOST:PORT (empty: off)"},
 	{"agent.ringSize", CFG_SIZE, F(ring_size), "64Mi", "kernel ring per interface (TPACKET_V3)"},
+	{"agent.queueSize", CFG_SIZE, F(queue_size), "128Mi",
+	 "captured packets waiting for the writer (allocated only under backlog)"},
 	{"agent.logLevel", CFG_STRING, F(log_level), "info", "error, warn, info or debug"},
 };
 
@@ -330,6 +332,8 @@ int tv_agent_config_validate(const struct tv_agent_config *c)
 			      (long long)c->zstd_level);
 	if (c->seal_interval_ns < 100000000ULL || c->seal_interval_ns > 3600 * TV_NS_PER_SEC)
 		return tv_err(-EINVAL, "agent.sealInterval must be between 100ms and 1h");
+	if (c->queue_size < ((uint64_t)4 << 20) || c->queue_size > ((uint64_t)4 << 30))
+		return tv_err(-EINVAL, "agent.queueSize must be between 4Mi and 4Gi");
 	if (c->seal_bytes < (1 << 20))
 		return tv_err(-EINVAL, "agent.sealBytes must be at least 1Mi");
 	/* Room for the open segment and three sealed ones, so the cap can hold. */

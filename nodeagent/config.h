@@ -41,6 +41,7 @@ struct tv_agent_config {
 	int64_t zstd_level;
 	char *metrics_addr;
 	uint64_t ring_size;
+	uint64_t queue_size; /* bytes of 1 MiB chunks between capture and writer */
 	char *log_level;
 };
 

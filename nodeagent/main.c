@@ -28,6 +28,7 @@ static const char usage[] = "Usage: tapvault-agent [options]\n"
 			    "      --snaplen N         agent.snaplen\n"
 			    "      --zstd-level N      agent.zstdLevel\n"
 			    "      --ring-size SZ      agent.ringSize\n"
+			    "      --queue-size SZ     agent.queueSize\n"
 			    "      --metrics-addr A    agent.metricsAddr (HOST:PORT)\n"
 			    "      --set KEY=VALUE     any key, e.g. --set tap.capture.stopped=true\n"
 			    "  -r, --read FILE         replay a pcap/pcapng through the pipeline and exit\n"
@@ -57,6 +58,7 @@ static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
 				     {"snaplen", required_argument, NULL, 3},
 				     {"zstd-level", required_argument, NULL, 4},
 				     {"ring-size", required_argument, NULL, 5},
+				     {"queue-size", required_argument, NULL, 10},
 				     {"metrics-addr", required_argument, NULL, 6},
 				     {"set", required_argument, NULL, 7},
 				     {"read", required_argument, NULL, 'r'},
@@ -65,17 +67,11 @@ static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
 				     {"help", no_argument, NULL, 'h'},
 				     {NULL, 0, NULL, 0}};
 
-static const char *const flag_keys[] = {[1] = "agent.sealInterval",
-					[2] = "agent.sealBytes",
-					[3] = "agent.snaplen",
-					[4] = "agent.zstdLevel",
-					[5] = "agent.ringSize",
-					[6] = "agent.metricsAddr",
-					[9] = "agent.logLevel",
-					['n'] = "agent.node",
-					['f'] = "agent.filter",
-					['b'] = "agent.bufferDir",
-					['s'] = "tap.capture.raw.storageSize"};
+static const char *const flag_keys[] = {
+	[1] = "agent.sealInterval", [2] = "agent.sealBytes",   [3] = "agent.snaplen",
+	[4] = "agent.zstdLevel",    [5] = "agent.ringSize",    [6] = "agent.metricsAddr",
+	[9] = "agent.logLevel",     [10] = "agent.queueSize",  ['n'] = "agent.node",
+	['f'] = "agent.filter",     ['b'] = "agent.bufferDir", ['s'] = "tap.capture.raw.storageSize"};
 
 /* Builds the config: defaults, then the file, then flags in order. */
 static int build_config(struct cli *cl, struct tv_agent_config *cfg)

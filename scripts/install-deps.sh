@@ -18,6 +18,8 @@ packages=(
     ceph-mon ceph-osd radosgw uuid-runtime awscli
     # peers of the dissection tests
     redis-server redis-tools nghttp2-client nghttp2-server nghttp2-proxy python3-grpcio
+    # the floors printed by bench_capture.sh (openssl speed)
+    openssl
 )
 
 missing=()

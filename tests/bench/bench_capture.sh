@@ -5,7 +5,8 @@
 # veth of the server pod, full snaplen, writing to the same disk, one at a time
 # on the same traffic. Steps of iperf3 TCP at rising rates (8 s each): kernel
 # drops, CPU seconds per GB captured, bytes on disk. Then HTTP-like traffic
-# (curl <-> nginx, JSON) captured by both at once: bytes on disk.
+# (curl <-> nginx, JSON) captured by both at once: bytes on disk and CPU per
+# GB. Last, the floors: zstd level 1 and SHA-256 speed on this machine.
 # This machine is a shared VM: each rate runs TRIALS times (default 3),
 # alternating the tools; a rate counts as lossless for a tool only if every
 # trial had zero kernel drops. CPU and disk figures are medians.
@@ -97,6 +98,16 @@ while [ $SECONDS -lt $end ]; do
     ip netns exec "$B" curl -s -o /dev/null -o /dev/null http://10.215.0.2/api.json http://10.215.0.2/page.html
 done
 sleep 0.5
+acpu=$(cpu_s "$APID"); tcpu=$(cpu_s "$TPID")
 kill -INT "$TPID"; wait "$TPID"; kill -TERM "$APID"; wait "$APID"
 a=$(disk buf); t=$(stat -c %s td.pcap)
 awk -v a="$a" -v t="$t" 'BEGIN {printf "HTTP-like: tcpdump %d bytes, tapvault-agent %d bytes (segments + indexes + events): %.3fx (target <= 0.35x)\n", t, a, a / t}'
+awk -v a="$acpu" -v t="$tcpu" -v b="$t" 'BEGIN {printf "HTTP-like CPU per GB: tapvault-agent %.2f s, tcpdump %.2f s (%.1fx)\n", a / (b / 1e9), t / (b / 1e9), a / t}'
+
+# What no compressing, hashing archiver can go below on this machine: zstd
+# level 1 on the HTTP-like capture (1 MiB blocks, as the agent's frames) and
+# SHA-256 of the stored bytes (DESIGN.md requires it), each in CPU s per GB.
+note "floors (this machine)"
+zs=$(zstd -b1 -i2 -B1MiB td.pcap 2>&1 | tr '\r' '\n' | grep "MB/s" | tail -1 | sed 's/.*(x[0-9.]*), *\([0-9.]*\) MB\/s.*/\1/')
+sha=$(openssl speed -bytes 1048576 -seconds 1 -evp sha256 2>/dev/null | awk '/^sha256/ {print $2}' | tr -d k)
+awk -v z="$zs" -v s="$sha" 'BEGIN {printf "zstd -1 on HTTP-like: %.2f s/GB; SHA-256: %.2f s/GB\n", 1000 / z, 1e6 / s}'

@@ -99,6 +99,12 @@ static void test_validation(void **state)
 	assert_int_equal(tv_agent_config_validate(&c), -EINVAL); /* < 4 x sealBytes (128Mi) */
 	assert_non_null(strstr(tv_errmsg(), "at least 4x agent.sealBytes"));
 	assert_int_equal(tv_agent_config_set(&c, "tap.capture.raw.storageSize", "1Gi", true, "t"), 0);
+	assert_int_equal(c.queue_size, (uint64_t)128 << 20); /* default */
+	assert_int_equal(tv_agent_config_set(&c, "agent.queueSize", "1Mi", true, "t"), 0);
+	assert_int_equal(tv_agent_config_validate(&c), -EINVAL);
+	assert_non_null(strstr(tv_errmsg(), "agent.queueSize must be between 4Mi and 4Gi"));
+	assert_int_equal(tv_agent_config_set(&c, "agent.queueSize", "32Mi", true, "t"), 0);
+	assert_int_equal(tv_agent_config_validate(&c), 0);
 	assert_int_equal(tv_agent_config_set(&c, "tap.regex", "([", true, "t"), 0);
 	assert_int_equal(tv_agent_config_validate(&c), -EINVAL);
 	assert_int_equal(tv_agent_config_set(&c, "agent.zstdLevel", "x", true, "--zstd-level"), -EINVAL);

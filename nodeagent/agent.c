@@ -85,6 +85,7 @@ struct agent {
 	atomic_bool stop;
 	atomic_bool want_pause;
 	int capture_rc, writer_rc;
+	char capture_err[256]; /* the capture thread's message (errors are per thread) */
 	/* capture thread state */
 	struct chunk *cur;
 	uint64_t chunk_started, seg_started, seg_raw;
@@ -299,8 +300,11 @@ static void *capture_thread(void *arg)
 	int rc = 0;
 	while (!rc && !atomic_load(&a->stop))
 		rc = capture_step(a);
-	if (rc)
-		tv_error("capture: %s", tv_errmsg());
+	if (rc) {
+		snprintf(a->capture_err, sizeof(a->capture_err), "capture: %s", tv_errmsg());
+		tv_error("%s; sealing what was captured and exiting", a->capture_err);
+		atomic_store(&a->stop, true); /* the main thread waits for this */
+	}
 	a->capture_rc = rc;
 	/* the last chunk seals the open segment */
 	a->cur->seal_after = true;
@@ -645,14 +649,15 @@ int tv_agent_run(struct tv_agent_config *cfg, const struct tv_agent_run_opts *op
 	bool boosted = setpriority(PRIO_PROCESS, 0, CAPTURE_NICE) == 0;
 	if (getuid() == 0 || geteuid() == 0)
 		drop_privileges(!tv_capture_is_replay(a->cap));
+	/* logged first: a->seq belongs to the writer once it runs */
+	tv_info("capturing on %u interface(s) into %s (cap %" PRIu64 " bytes), node %s, segment %" PRIu64,
+		a->m.niface, cfg->buffer_dir, cfg->storage_size, cfg->node, a->seq);
 	pthread_t ct, wt, st;
 	pthread_create(&ct, NULL, capture_thread, a);
 	if (boosted)
 		setpriority(PRIO_PROCESS, 0, 0);
 	pthread_create(&wt, NULL, writer_thread, a);
 	pthread_create(&st, NULL, sealer_thread, a);
-	tv_info("capturing on %u interface(s) into %s (cap %" PRIu64 " bytes), node %s, segment %" PRIu64,
-		a->m.niface, cfg->buffer_dir, cfg->storage_size, cfg->node, a->seq);
 	while (!atomic_load(&a->stop)) {
 		struct timespec tick = {0, 200000000};
 		int sig = sigtimedwait(&sigs, NULL, &tick);
@@ -676,7 +681,7 @@ int tv_agent_run(struct tv_agent_config *cfg, const struct tv_agent_run_opts *op
 	pthread_join(wt, NULL);
 	sealer_close(a); /* after sealing what was written */
 	pthread_join(st, NULL);
-	rc = a->capture_rc;
+	rc = a->capture_rc ? tv_err(a->capture_rc, "%s", a->capture_err) : 0;
 out:
 	tv_metrics_server_stop(ms);
 	if (a->w) /* a failed start leaves nothing open; a failed writer left it for salvage */

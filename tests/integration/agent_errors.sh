@@ -100,6 +100,7 @@ ip -n "$N" link add vh-a type veth peer name eth0 netns "$A" # the pod again, sa
 ip -n "$N" link set vh-a master br0 up
 ip -n "$A" addr add 10.215.0.2/24 dev eth0
 ip -n "$A" link set eth0 up
+ip -n "$B" neigh flush dev eth0 # the new eth0 has a new MAC; B would wait a minute for its stale entry
 wait_for 5 metric_is 'tapvault_interface_reopened_total{interface="vh-a"}' 1 || fail "not reopened: $(tail -3 reopen.log)"
 udp_to_a || fail "traffic after"
 after=$(metric 9122 'tapvault_packets_total{interface="vh-a"}')
@@ -110,10 +111,13 @@ kill -TERM "$AG"; wait "$AG" || fail "agent exit status after a lost interface"
 note "vh-a lost and reopened; $before -> $after packets on it; buffer verified"
 
 note "--read replays a capture through the pipeline"
+# a fresh server: the first one lost its address with the deleted veth
+bg ip netns exec "$A" iperf3 -s -B 10.215.0.2 -p 5202 >iperf-server2.log 2>&1
+wait_for 10 ip netns exec "$B" bash -c "exec 3<>/dev/tcp/10.215.0.2/5202" || fail "iperf3 server"
 bg ip netns exec "$N" tcpdump -i vh-a -s 0 --time-stamp-precision=nano -w replay-src.pcap 2>replay-src.log
 TD=$BG_PID
 wait_for 10 grep -q "listening on" replay-src.log || fail tcpdump
-ip netns exec "$B" timeout 10 iperf3 -c 10.215.0.2 -b 50M -t 2 >/dev/null 2>&1
+ip netns exec "$B" timeout 10 iperf3 -c 10.215.0.2 -p 5202 -b 50M -t 2 >iperf-replay.log 2>&1 || fail "iperf3: $(tail -2 iperf-replay.log)"
 stop_pid "$TD"
 "$AGENT" -n replay-node -r replay-src.pcap -b "$TV_TMP/replay" --seal-interval 200ms 2>replay.log || fail "replay: $(tail -3 replay.log)"
 i=0
@@ -127,7 +131,31 @@ python3 -c "
 import sys; sys.path.insert(0, '$HERE/../lib'); import pcaps
 a = [(t, o, d) for _, t, o, d in pcaps.read('replay-src.pcap')]
 b = [(t, o, d) for _, t, o, d in pcaps.read('replayed.pcapng')]
+assert len(a) >= 100, f'only {len(a)} packets in the source capture'
 assert a == b, f'{len(a)} source packets, {len(b)} replayed, first difference at {next((i for i,(x,y) in enumerate(zip(a,b)) if x!=y), min(len(a),len(b)))}'
 print(f'replay: {len(a)} packets identical, timestamps kept')
 " || fail "replay differs from its source"
+note "--read of a truncated capture: what precedes the cut is sealed, then a clear error"
+size=$(stat -c %s replay-src.pcap)
+head -c $((size / 2 + 7)) replay-src.pcap > cut.pcap
+# whole records before the cut (classic pcap: 24-byte file header, 16-byte record headers)
+read -r whole kept < <(python3 -c "
+import struct
+d = open('replay-src.pcap', 'rb').read()
+cut = len(d) // 2 + 7  # mid-record, almost surely
+pos, n, k = 24, 0, 0
+while pos + 16 <= len(d):
+    end = pos + 16 + struct.unpack_from('<I', d, pos + 8)[0]
+    n += 1
+    k += end <= cut
+    pos = end
+print(n, k)")
+rc=0; timeout 20 "$AGENT" -n cut-node -r cut.pcap -b "$TV_TMP/cut" 2>cut.log || rc=$?
+[ "$rc" = 1 ] || fail "truncated replay: exit $rc, expected 1 (124 = it hung): $(tail -3 cut.log)"
+grep -q "truncated" cut.log || fail "truncated replay: no clear error: $(tail -3 cut.log)"
+got=$("$TV" ls --store cut | awk '$1 == "cut-node" {print $3}')
+[ "$kept" -gt 0 ] && [ "$kept" -lt "$whole" ] || fail "bad cut: $kept of $whole"
+[ "$got" = "$kept" ] || fail "truncated replay kept $got packets, expected the $kept of $whole before the cut"
+"$TV" verify --store cut >/dev/null || fail "truncated replay: buffer does not verify"
+note "truncated replay: exit 1, $got of $whole packets sealed and verified"
 echo "PASS: agent errors, full disk, SIGHUP, replay"

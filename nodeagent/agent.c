@@ -35,7 +35,7 @@
 /* Segments written but still being flushed to disk (see sealer_thread)
  * beyond which the writer waits: bounds the page cache they hold and the
  * time SIGTERM takes to seal everything. */
-#define SEALS_PENDING_MAX 4
+#define SEALS_PENDING_MAX 2
 /* Room kept for what sealing adds (index, events) beyond the data written. */
 #define SEAL_RESERVE ((uint64_t)256 << 10)
 

@@ -6,7 +6,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -286,22 +285,11 @@ int tv_buffer_seal_prepare(struct tv_buffer *b, const struct tv_index *idx, cons
 	return 0;
 }
 
-/* fsync(2) through a new descriptor: flushes what any writer left dirty. */
-static int fsync_path(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return tv_err(-errno, "%s: %s", path, strerror(errno));
-	int rc = fsync(fd) == 0 ? 0 : tv_err(-errno, "fsync %s: %s", path, strerror(errno));
-	close(fd);
-	return rc;
-}
-
 int tv_buffer_seal_commit(struct tv_buffer *b, struct tv_buffer_seal *s)
 {
 	char to[4096], idx_tmp[4096];
 	tv_key_sibling(s->data_path, TV_KEY_SUFFIX_INDEX, idx_tmp, sizeof(idx_tmp));
-	int rc = fsync_path(s->data_path);
+	int rc = tv_fsync_path(s->data_path);
 	if (!rc)
 		rc = tv_write_file_atomic(idx_tmp, s->index.data, s->index.len);
 	/* data, events, index last: a reader sees the segment only when whole */

@@ -80,19 +80,23 @@ int tv_pread_all(int fd, void *data, size_t n, uint64_t off, const char *path)
 	return 0;
 }
 
+int tv_fsync_path(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return tv_err(-errno, "open %s: %s", path, strerror(errno));
+	int rc = 0;
+	if (fsync(fd) != 0)
+		rc = tv_err(-errno, "fsync %s: %s", path, strerror(errno));
+	close(fd);
+	return rc;
+}
+
 int tv_fsync_parent(const char *path)
 {
 	char tmp[4096];
 	snprintf(tmp, sizeof(tmp), "%s", path);
-	const char *dir = dirname(tmp);
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return tv_err(-errno, "open dir %s: %s", dir, strerror(errno));
-	int rc = 0;
-	if (fsync(fd) != 0)
-		rc = tv_err(-errno, "fsync dir %s: %s", dir, strerror(errno));
-	close(fd);
-	return rc;
+	return tv_fsync_path(dirname(tmp));
 }
 
 int tv_read_file(const char *path, struct tv_buf *out)

@@ -21,6 +21,8 @@ int tv_write_all(int fd, const void *data, size_t n, const char *path_for_errors
 int tv_pread_all(int fd, void *data, size_t n, uint64_t off, const char *path_for_errors);
 /* fsync the directory holding path, so a rename or create in it is durable. */
 int tv_fsync_parent(const char *path);
+/* fsync(2) of a file or directory by path: flushes what any descriptor left dirty. */
+int tv_fsync_path(const char *path);
 /* Reads a whole file into out (appending), bounded by out->limit. */
 int tv_read_file(const char *path, struct tv_buf *out);
 /* Whether path exists and is not a regular file (a device such as /dev/null,

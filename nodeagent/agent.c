@@ -39,8 +39,42 @@
 /* Room kept for what sealing adds (index, events) beyond the data written. */
 #define SEAL_RESERVE ((uint64_t)256 << 10)
 
+/* A FIFO of items whose first member is a struct link; callers lock. Carries
+ * chunks to the writer and written segments to the sealer. */
+struct link {
+	struct link *next;
+};
+
+struct fifo {
+	struct link *head, *tail;
+	size_t depth;
+};
+
+static void fifo_push(struct fifo *f, struct link *l)
+{
+	l->next = NULL;
+	if (f->tail)
+		f->tail->next = l;
+	else
+		f->head = l;
+	f->tail = l;
+	f->depth++;
+}
+
+static struct link *fifo_pop(struct fifo *f)
+{
+	struct link *l = f->head;
+	if (l) {
+		f->head = l->next;
+		if (!f->head)
+			f->tail = NULL;
+		f->depth--;
+	}
+	return l;
+}
+
 struct chunk {
-	struct chunk *next;
+	struct link link; /* first: in the queue or the free list */
 	struct tv_buf buf;
 	uint32_t packets;
 	uint64_t first_ts, last_ts;
@@ -53,15 +87,15 @@ struct chunk {
 struct queue {
 	pthread_mutex_t lock;
 	pthread_cond_t nonempty, nonfull;
-	struct chunk *head, *tail, *free_list;
-	size_t depth;
+	struct fifo chunks;
+	struct link *free_list;
 	size_t max_depth; /* agent.queueSize in chunks; a full queue holds the capture thread */
 	bool closed;
 };
 
 /* A segment written and indexed, waiting to be flushed and moved into place. */
 struct pending_seal {
-	struct pending_seal *next;
+	struct link link; /* first */
 	struct tv_buffer_seal *seal;
 	uint64_t seq, packets, raw_bytes, compressed_bytes;
 };
@@ -69,8 +103,7 @@ struct pending_seal {
 struct sealer {
 	pthread_mutex_t lock;
 	pthread_cond_t changed;
-	struct pending_seal *head, *tail;
-	size_t depth;
+	struct fifo segs; /* the head is being sealed; it leaves the FIFO once sealed */
 	bool closed;
 };
 
@@ -108,9 +141,9 @@ struct agent {
 static struct chunk *chunk_get(struct agent *a)
 {
 	pthread_mutex_lock(&a->q.lock);
-	struct chunk *c = a->q.free_list;
+	struct chunk *c = (struct chunk *)a->q.free_list;
 	if (c)
-		a->q.free_list = c->next;
+		a->q.free_list = c->link.next;
 	pthread_mutex_unlock(&a->q.lock);
 	if (!c) {
 		c = calloc(1, sizeof(*c));
@@ -132,24 +165,18 @@ static struct chunk *chunk_get(struct agent *a)
 static void chunk_put(struct agent *a, struct chunk *c)
 {
 	pthread_mutex_lock(&a->q.lock);
-	c->next = a->q.free_list;
-	a->q.free_list = c;
+	c->link.next = a->q.free_list;
+	a->q.free_list = &c->link;
 	pthread_mutex_unlock(&a->q.lock);
 }
 
 static void queue_push(struct agent *a, struct chunk *c)
 {
 	pthread_mutex_lock(&a->q.lock);
-	while (a->q.depth >= a->q.max_depth)
+	while (a->q.chunks.depth >= a->q.max_depth)
 		pthread_cond_wait(&a->q.nonfull, &a->q.lock);
-	c->next = NULL;
-	if (a->q.tail)
-		a->q.tail->next = c;
-	else
-		a->q.head = c;
-	a->q.tail = c;
-	a->q.depth++;
-	atomic_store(&a->m.queue_depth, a->q.depth);
+	fifo_push(&a->q.chunks, &c->link);
+	atomic_store(&a->m.queue_depth, a->q.chunks.depth);
 	pthread_cond_signal(&a->q.nonempty);
 	pthread_mutex_unlock(&a->q.lock);
 }
@@ -157,15 +184,11 @@ static void queue_push(struct agent *a, struct chunk *c)
 static struct chunk *queue_pop(struct agent *a)
 {
 	pthread_mutex_lock(&a->q.lock);
-	while (!a->q.head && !a->q.closed)
+	while (!a->q.chunks.head && !a->q.closed)
 		pthread_cond_wait(&a->q.nonempty, &a->q.lock);
-	struct chunk *c = a->q.head;
+	struct chunk *c = (struct chunk *)fifo_pop(&a->q.chunks);
 	if (c) {
-		a->q.head = c->next;
-		if (!a->q.head)
-			a->q.tail = NULL;
-		a->q.depth--;
-		atomic_store(&a->m.queue_depth, a->q.depth);
+		atomic_store(&a->m.queue_depth, a->q.chunks.depth);
 		pthread_cond_signal(&a->q.nonfull);
 	}
 	pthread_mutex_unlock(&a->q.lock);
@@ -330,16 +353,10 @@ static void sealer_push(struct agent *a, struct pending_seal *p)
 {
 	struct sealer *sl = &a->sl;
 	pthread_mutex_lock(&sl->lock);
-	while (sl->depth >= SEALS_PENDING_MAX)
+	while (sl->segs.depth >= SEALS_PENDING_MAX)
 		pthread_cond_wait(&sl->changed, &sl->lock);
-	p->next = NULL;
-	if (sl->tail)
-		sl->tail->next = p;
-	else
-		sl->head = p;
-	sl->tail = p;
-	sl->depth++;
-	atomic_store(&a->m.seals_pending, sl->depth);
+	fifo_push(&sl->segs, &p->link);
+	atomic_store(&a->m.seals_pending, sl->segs.depth);
 	pthread_cond_broadcast(&sl->changed);
 	pthread_mutex_unlock(&sl->lock);
 }
@@ -349,8 +366,8 @@ static void sealer_wait_one(struct agent *a)
 {
 	struct sealer *sl = &a->sl;
 	pthread_mutex_lock(&sl->lock);
-	size_t depth = sl->depth;
-	while (sl->depth && sl->depth >= depth)
+	size_t depth = sl->segs.depth;
+	while (sl->segs.depth && sl->segs.depth >= depth)
 		pthread_cond_wait(&sl->changed, &sl->lock);
 	pthread_mutex_unlock(&sl->lock);
 }
@@ -370,9 +387,9 @@ static void *sealer_thread(void *arg)
 	pthread_setname_np(pthread_self(), "tv-seal");
 	pthread_mutex_lock(&sl->lock);
 	for (;;) {
-		while (!sl->head && !sl->closed)
+		while (!sl->segs.head && !sl->closed)
 			pthread_cond_wait(&sl->changed, &sl->lock);
-		struct pending_seal *p = sl->head;
+		struct pending_seal *p = (struct pending_seal *)sl->segs.head;
 		if (!p)
 			break;
 		pthread_mutex_unlock(&sl->lock);
@@ -386,11 +403,8 @@ static void *sealer_thread(void *arg)
 			tv_error("sealing segment %" PRIu64 ": %s", p->seq, tv_errmsg());
 		}
 		pthread_mutex_lock(&sl->lock);
-		sl->head = p->next;
-		if (!sl->head)
-			sl->tail = NULL;
-		sl->depth--;
-		atomic_store(&a->m.seals_pending, sl->depth);
+		fifo_pop(&sl->segs);
+		atomic_store(&a->m.seals_pending, sl->segs.depth);
 		pthread_cond_broadcast(&sl->changed);
 		free(p);
 	}
@@ -686,8 +700,8 @@ out:
 	tv_metrics_server_stop(ms);
 	if (a->w) /* a failed start leaves nothing open; a failed writer left it for salvage */
 		drop_segment_state(a);
-	for (struct chunk *c = a->q.free_list, *n; c; c = n) {
-		n = c->next;
+	for (struct chunk *c = (struct chunk *)a->q.free_list, *n; c; c = n) {
+		n = (struct chunk *)c->link.next;
 		tv_buf_cleanup(&c->buf);
 		free(c);
 	}

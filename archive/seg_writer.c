@@ -396,24 +396,18 @@ int tv_seg_writer_add_blocks(struct tv_seg_writer *w, const uint8_t *raw, size_t
 {
 	/* Buffered like single packets, so frames can span chunks: the caller
 	 * flushes (at least once a second) to bound what a crash can lose. */
-	if (w->raw.len + len > TV_FRAME_RAW_MAX / 2 && w->raw.len) {
-		int rc = tv_seg_writer_flush(w);
-		if (rc)
-			return rc;
-	}
-	if (len > TV_FRAME_RAW_MAX / 2)
+	bool direct = len >= w->frame_bytes / 2 && !w->no_window_layout;
+	/* Emitted whole, straight from the caller's buffer: what is too big to
+	 * buffer, and compressible traffic, where a window holds many blocks so
+	 * cutting frames at chunk ends costs no padding (no copy at all; 6 % less
+	 * CPU on HTTP-like traffic). */
+	bool whole = len > TV_FRAME_RAW_MAX / 2 || (direct && w->ratio < DIRECT_RATIO);
+	int rc;
+	if (w->raw.len && (whole || w->raw.len + len > TV_FRAME_RAW_MAX / 2) && (rc = tv_seg_writer_flush(w)))
+		return rc;
+	if (whole)
 		return emit(w, raw, len);
 	size_t done = 0;
-	int rc;
-	bool direct = len >= w->frame_bytes / 2 && !w->no_window_layout;
-	/* Compressible traffic: a window holds many blocks, so cutting frames at
-	 * chunk ends costs no padding. Compress every chunk straight from the
-	 * caller's buffer (no copy at all; 6 % less CPU on HTTP-like traffic). */
-	if (direct && w->ratio < DIRECT_RATIO) {
-		if ((rc = tv_seg_writer_flush(w)))
-			return rc;
-		return emit(w, raw, len);
-	}
 	/* Nothing pending: compress straight from the caller's buffer and keep
 	 * only the tail (saves copying every chunk). The tail waits for the next
 	 * chunk so that large incompressible blocks fill windows well. */

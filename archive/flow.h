@@ -1,10 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* flow: the TCP/UDP 5-tuple (plus VLAN) of a captured packet.
- *
- * Parses the link layers libpcap captures on Linux (Ethernet with 802.1Q/802.1ad
- * tags, Linux cooked SLL and SLL2, raw IPv4/IPv6, BSD loopback) and IPv4/IPv6
- * (with extension headers) down to the TCP or UDP ports. Non-first fragments and
- * everything that is not TCP/UDP are "other". Never reads past caplen. */
+/* flow: the TCP/UDP 5-tuple (plus VLAN) of a captured packet: the flow
+ * index's key, and what is done with keys (canonical order, hashing, text).
+ * Packets are decoded by decode.h, the one decoder every part uses. */
 #ifndef TV_FLOW_H
 #define TV_FLOW_H
 
@@ -24,13 +21,9 @@ struct tv_flow_key {
 	uint16_t sport, dport;
 };
 
-/* @return true and fills k when the packet is TCP or UDP; false otherwise
- * (k is then zeroed, i.e. the "other" key). */
+/* The key of a packet (tv_decode's). @return true and fills k when the
+ * packet is TCP or UDP; false otherwise (k is then zeroed, the "other" key). */
 bool tv_flow_key_parse(uint16_t linktype, const uint8_t *pkt, uint32_t caplen, struct tv_flow_key *k);
-
-/* @return the offset of the network-layer header (IPv4/IPv6) in pkt, or 0
- * when the link type or packet is not understood (then the whole packet). */
-uint32_t tv_l3_offset(uint16_t linktype, const uint8_t *pkt, uint32_t caplen);
 
 /* The same key with its endpoints in a fixed order, so both directions of a
  * conversation map to one flow. */

@@ -9,7 +9,7 @@
 #include <time.h>
 
 #include "archive/segment.h"
-#include "archive/store.h"
+#include "archive/store/store.h"
 
 #define NS_PER_HOUR (3600ULL * 1000000000ULL)
 

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "archive/common/buf.h"
+#include "archive/common/parse.h"
 
 #define TV_PCAPNG_SHB 0x0A0D0D0Au
 #define TV_PCAPNG_IDB 0x00000001u
@@ -51,12 +52,6 @@ struct tv_pcapng_block {
 	uint32_t total_len;
 	const uint8_t *body; /* after type+length, before the trailing length */
 	uint32_t body_len;
-};
-
-enum tv_parse {
-	TV_PARSE_OK = 0,
-	TV_PARSE_NEED_MORE = 1,
-	TV_PARSE_ERROR = -1
 };
 
 /* Decodes the block at p[0..n). @return TV_PARSE_OK (block filled),

@@ -7,7 +7,7 @@
 #include <stdbool.h>
 
 #include "archive/index.h"
-#include "archive/store.h"
+#include "archive/store/store.h"
 
 /* Puts the data file, then the events file, then the encoded index (last, so a
  * segment is visible only when whole) under the keys of idx. index_sha (may be

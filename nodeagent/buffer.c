@@ -14,12 +14,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "archive/bufdir.h"
 #include "archive/common/err.h"
 #include "archive/common/fsutil.h"
 #include "archive/common/log.h"
 #include "archive/keys.h"
 #include "archive/segment.h"
-#include "archive/store.h"
+#include "archive/store/store.h"
 
 struct sealed {
 	char *stem;
@@ -43,9 +44,7 @@ struct tv_buffer {
 
 static int object_path(const struct tv_buffer *b, const char *stem, const char *suffix, char *out, size_t n)
 {
-	if ((size_t)snprintf(out, n, "%s/%s%s", b->dir, stem, suffix) >= n)
-		return tv_err(-ENAMETOOLONG, "%s: path too long", stem);
-	return 0;
+	return tv_bufdir_object_path(b->dir, stem, suffix, out, n);
 }
 
 static uint64_t file_size(const char *path)
@@ -149,7 +148,7 @@ int tv_buffer_open(struct tv_buffer **out, const char *dir, uint64_t cap)
 {
 	*out = NULL;
 	char sub[4096];
-	snprintf(sub, sizeof(sub), "%s/open", dir);
+	snprintf(sub, sizeof(sub), "%s/" TV_BUFDIR_OPEN, dir);
 	int rc = tv_mkdir_p(sub);
 	if (rc)
 		return rc;
@@ -163,7 +162,7 @@ int tv_buffer_open(struct tv_buffer **out, const char *dir, uint64_t cap)
 	pthread_mutex_init(&b->lock, NULL);
 	pthread_mutex_init(&b->list_lock, NULL);
 	b->cap = cap;
-	if ((rc = tv_store_open(dir, 0, &b->store)) ||
+	if ((rc = tv_store_open(dir, 0, NULL, &b->store)) ||
 	    (rc = tv_store_each(b->store, "v1/nodes/", index_existing, b))) {
 		tv_buffer_free(b);
 		return rc;
@@ -205,37 +204,9 @@ static void count(struct tv_buffer *b, uint64_t *field)
 	pthread_mutex_unlock(&b->lock);
 }
 
-static void marker_path(const char *dir, const char *stem, char *out, size_t n)
-{
-	snprintf(out, n, "%s/.uploaded/%s", dir, stem);
-}
-
-int tv_buffer_mark_uploaded(const char *dir, const char *stem)
-{
-	char p[4096];
-	marker_path(dir, stem, p, sizeof(p));
-	int rc = tv_mkdir_parent(p);
-	return rc ? rc : tv_write_file_atomic(p, "", 0);
-}
-
-bool tv_buffer_is_uploaded(const char *dir, const char *stem)
-{
-	char p[4096];
-	marker_path(dir, stem, p, sizeof(p));
-	return access(p, F_OK) == 0;
-}
-
 int tv_buffer_open_paths(struct tv_buffer *b, uint64_t created_ns, uint64_t seq, char **data, char **events)
 {
-	if (asprintf(data, "%s/open/%019" PRIu64 "-%010" PRIu64 "%s", b->dir, created_ns, seq,
-		     TV_KEY_SUFFIX_DATA) < 0)
-		return -ENOMEM;
-	if (asprintf(events, "%s/open/%019" PRIu64 "-%010" PRIu64 "%s", b->dir, created_ns, seq,
-		     TV_KEY_SUFFIX_EVENTS) < 0) {
-		free(*data);
-		return -ENOMEM;
-	}
-	return 0;
+	return tv_bufdir_open_paths(b->dir, created_ns, seq, data, events);
 }
 
 static int move_into_place(const char *from, const char *to)
@@ -339,8 +310,7 @@ static void delete_segment(struct tv_buffer *b, size_t i)
 	for (size_t k = 0; k < 3; k++)
 		if (!object_path(b, stem, tv_key_suffix(order[k]), p, sizeof(p)))
 			unlink(p);
-	marker_path(b->dir, stem, p, sizeof(p));
-	unlink(p);
+	tv_bufdir_unmark(b->dir, stem);
 	pthread_mutex_lock(&b->lock);
 	b->st.sealed_bytes -= b->segs[i].bytes;
 	pthread_mutex_unlock(&b->lock);
@@ -364,7 +334,7 @@ int tv_buffer_make_room(struct tv_buffer *b, uint64_t open_bytes)
 		size_t victim = 0;
 		bool uploaded = false;
 		for (size_t i = 0; i < b->n && !uploaded; i++)
-			if (tv_buffer_is_uploaded(b->dir, b->segs[i].stem))
+			if (tv_bufdir_is_uploaded(b->dir, b->segs[i].stem))
 				victim = i, uploaded = true;
 		if (uploaded) {
 			count(b, &b->st.recycled);
@@ -410,7 +380,7 @@ int tv_buffer_chain_tail(struct tv_buffer *b, const char *node, bool *found, uin
 static void quarantine(struct tv_buffer *b, const char *path)
 {
 	char dir[4096], to[4200];
-	snprintf(dir, sizeof(dir), "%s/.corrupt", b->dir);
+	snprintf(dir, sizeof(dir), "%s/" TV_BUFDIR_CORRUPT, b->dir);
 	tv_mkdir_p(dir);
 	snprintf(to, sizeof(to), "%s/%s", dir, strrchr(path, '/') + 1);
 	if (rename(path, to) != 0)
@@ -449,7 +419,7 @@ static int salvage_one(struct tv_buffer *b, const char *data)
 int tv_buffer_salvage(struct tv_buffer *b)
 {
 	char dir[4096];
-	snprintf(dir, sizeof(dir), "%s/open", b->dir);
+	snprintf(dir, sizeof(dir), "%s/" TV_BUFDIR_OPEN, b->dir);
 	DIR *d = opendir(dir);
 	if (!d)
 		return tv_err(-errno, "%s: %s", dir, strerror(errno));

@@ -1,9 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* buffer: the node's rolling segment buffer, a directory laid out as a
- * file:// store with DESIGN.md's keys, plus:
- *   open/              the segment being written (and any a crash left)
- *   .uploaded/STEM     empty marker: the uploader stored every object of STEM
- *   .corrupt/          open segments nothing could be salvaged from
+/* buffer: the node's rolling segment buffer, a directory laid out as
+ * archive/bufdir.h says (a file:// store plus open/, .uploaded/, .corrupt/).
  * The buffer never exceeds its cap: before each write the agent asks for room,
  * and the oldest sealed segments go first, uploaded ones before ones still
  * waiting; each segment dropped before upload is counted and logged. */
@@ -64,9 +61,5 @@ int tv_buffer_make_room(struct tv_buffer *b, uint64_t open_bytes);
 
 void tv_buffer_get_stats(struct tv_buffer *b, struct tv_buffer_stats *out);
 uint64_t tv_buffer_cap(const struct tv_buffer *b);
-
-/* For the uploader: marks a segment (by stem) as stored everywhere it must be. */
-int tv_buffer_mark_uploaded(const char *dir, const char *stem);
-bool tv_buffer_is_uploaded(const char *dir, const char *stem);
 
 #endif

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* capture: where packets come from. One interface, several backends:
- * capture_pcap.c (libpcap, TPACKET_V3 ring; also replays a capture file).
- * No libpcap type appears here, so callers never include pcap.h. */
+/* capture: where packets come from. One interface, one backend per file
+ * behind an ops table, as store.h does it: capture_pcap.c (libpcap,
+ * TPACKET_V3 ring; also replays a capture file) now, an eBPF TC backend
+ * next. No libpcap or libbpf type appears here, so callers include neither
+ * (their headers clash on struct bpf_insn). */
 #ifndef TV_CAPTURE_H
 #define TV_CAPTURE_H
 
@@ -17,16 +19,41 @@ struct tv_capture_opts {
 	const char *filter;    /* BPF (tcpdump syntax); "" or NULL: everything */
 	uint64_t ring_bytes;   /* kernel ring per interface */
 	const char *read_file; /* replay this pcap/pcapng instead of capturing */
+	const char *backend;   /* "pcap" (the default when NULL) */
 };
-
-struct tv_capture;
 
 /* Called for each packet; data is valid only during the call. */
 typedef int (*tv_capture_fn)(void *ctx, uint32_t ifindex, uint64_t ts_ns, uint32_t caplen, uint32_t len,
 			     const uint8_t *data);
 
-/* Opens every interface (needs CAP_NET_RAW). @return 0 or negative errno
- * with a message naming the interface. */
+struct tv_capture;
+
+/* A backend. Semantics of each operation: the tv_capture_* function below. */
+struct tv_capture_ops {
+	const char *name;
+	int (*open)(struct tv_capture **out, const struct tv_capture_opts *o);
+	void (*free)(struct tv_capture *c);
+	uint32_t (*niface)(const struct tv_capture *c);
+	void (*iface)(const struct tv_capture *c, uint32_t i, struct tv_iface *out);
+	int (*poll)(struct tv_capture *c, int timeout_ms, tv_capture_fn fn, void *ctx);
+	int (*stats)(struct tv_capture *c, uint32_t i, uint64_t *received, uint64_t *dropped,
+		     uint64_t *if_dropped);
+	void (*health)(const struct tv_capture *c, uint32_t i, bool *up, uint64_t *lost, uint64_t *reopened);
+	uint64_t (*health_changes)(const struct tv_capture *c);
+	int (*pause)(struct tv_capture *c, bool paused);
+	bool (*is_replay)(const struct tv_capture *c);
+};
+
+/* The first member of every backend's handle. */
+struct tv_capture {
+	const struct tv_capture_ops *ops;
+};
+
+extern const struct tv_capture_ops tv_capture_pcap_ops;
+
+/* Opens every interface with the backend o->backend names (needs
+ * CAP_NET_RAW). @return 0, -ENOTSUP for an unknown backend, or negative
+ * errno with a message naming the interface. */
 int tv_capture_open(struct tv_capture **out, const struct tv_capture_opts *o);
 void tv_capture_free(struct tv_capture *c);
 

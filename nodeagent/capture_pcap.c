@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* capture_pcap: libpcap backend of capture.h.
+/* capture_pcap: the libpcap backend of capture.h (tv_capture_pcap_ops).
  *
  * Each interface gets its own handle with a large TPACKET_V3 ring
  * (pcap_set_buffer_size), nanosecond timestamps, full snaplen and
@@ -33,7 +33,8 @@ struct handle {
 	uint64_t lost, reopened;
 };
 
-struct tv_capture {
+struct pcap_capture {
+	struct tv_capture base; /* first: what capture.c dispatches on */
 	struct handle *h;
 	uint32_t n;
 	bool replay, paused;
@@ -100,15 +101,18 @@ static int open_replay(struct handle *h, const char *path)
 	return 0;
 }
 
-int tv_capture_open(struct tv_capture **out, const struct tv_capture_opts *o)
+static void lp_free(struct tv_capture *base);
+
+static int lp_open(struct tv_capture **out, const struct tv_capture_opts *o)
 {
 	*out = NULL;
-	struct tv_capture *c = calloc(1, sizeof(*c));
+	struct pcap_capture *c = calloc(1, sizeof(*c));
 	uint32_t n = o->read_file ? 1 : o->ninterfaces;
 	if (!c || !(c->h = calloc(n, sizeof(*c->h))) || !(c->pfds = calloc(n, sizeof(*c->pfds)))) {
-		tv_capture_free(c);
+		lp_free(&c->base);
 		return tv_err(-ENOMEM, "out of memory");
 	}
+	c->base.ops = &tv_capture_pcap_ops;
 	c->replay = o->read_file != NULL;
 	c->o = *o;
 	c->o.interfaces = NULL; /* the names live in each handle's iface */
@@ -130,15 +134,16 @@ int tv_capture_open(struct tv_capture **out, const struct tv_capture_opts *o)
 		c->pfds[i].events = POLLIN;
 	}
 	if (rc) {
-		tv_capture_free(c);
+		lp_free(&c->base);
 		return rc;
 	}
-	*out = c;
+	*out = &c->base;
 	return 0;
 }
 
-void tv_capture_free(struct tv_capture *c)
+static void lp_free(struct tv_capture *base)
 {
+	struct pcap_capture *c = (struct pcap_capture *)base;
 	if (!c)
 		return;
 	for (uint32_t i = 0; c->h && i < c->n; i++) {
@@ -152,18 +157,21 @@ void tv_capture_free(struct tv_capture *c)
 	free(c);
 }
 
-uint32_t tv_capture_niface(const struct tv_capture *c)
+static uint32_t lp_niface(const struct tv_capture *base)
 {
+	const struct pcap_capture *c = (const struct pcap_capture *)base;
 	return c->n;
 }
 
-void tv_capture_iface(const struct tv_capture *c, uint32_t i, struct tv_iface *out)
+static void lp_iface(const struct tv_capture *base, uint32_t i, struct tv_iface *out)
 {
+	const struct pcap_capture *c = (const struct pcap_capture *)base;
 	*out = c->h[i].iface;
 }
 
-bool tv_capture_is_replay(const struct tv_capture *c)
+static bool lp_is_replay(const struct tv_capture *base)
 {
+	const struct pcap_capture *c = (const struct pcap_capture *)base;
 	return c->replay;
 }
 
@@ -185,7 +193,7 @@ static uint64_t mono_ns(void)
 }
 
 /* The interface failed: keep its counters, close it, retry from now on. */
-static void lose(struct tv_capture *c, uint32_t i)
+static void lose(struct pcap_capture *c, uint32_t i)
 {
 	struct handle *h = &c->h[i];
 	tv_warn("interface %s: %s; reopening it every second", h->iface.name, pcap_geterr(h->p));
@@ -208,7 +216,7 @@ static int apply_pause(struct handle *h, bool paused);
 
 /* Tries to open a lost interface again; it must come back with the link
  * type its segments describe. */
-static void try_reopen(struct tv_capture *c, uint32_t i)
+static void try_reopen(struct pcap_capture *c, uint32_t i)
 {
 	struct handle *h = &c->h[i], fresh = {0};
 	h->next_retry_ns = mono_ns() + RETRY_NS;
@@ -236,7 +244,7 @@ static void try_reopen(struct tv_capture *c, uint32_t i)
 	tv_info("interface %s is back: capturing it again", h->iface.name);
 }
 
-static int dispatch(struct tv_capture *c, uint32_t i, struct dispatch_ctx *d, int max)
+static int dispatch(struct pcap_capture *c, uint32_t i, struct dispatch_ctx *d, int max)
 {
 	d->ifindex = i;
 	if (!c->h[i].p)
@@ -253,8 +261,9 @@ static int dispatch(struct tv_capture *c, uint32_t i, struct dispatch_ctx *d, in
 	return n;
 }
 
-int tv_capture_poll(struct tv_capture *c, int timeout_ms, tv_capture_fn fn, void *ctx)
+static int lp_poll(struct tv_capture *base, int timeout_ms, tv_capture_fn fn, void *ctx)
 {
+	struct pcap_capture *c = (struct pcap_capture *)base;
 	struct dispatch_ctx d = {fn, ctx, 0, 0, 0};
 	if (c->replay) {
 		int n = dispatch(c, 0, &d, 4096);
@@ -280,9 +289,10 @@ int tv_capture_poll(struct tv_capture *c, int timeout_ms, tv_capture_fn fn, void
 	return d.delivered;
 }
 
-int tv_capture_stats(struct tv_capture *c, uint32_t i, uint64_t *received, uint64_t *dropped,
-		     uint64_t *if_dropped)
+static int lp_stats(struct tv_capture *base, uint32_t i, uint64_t *received, uint64_t *dropped,
+		    uint64_t *if_dropped)
 {
+	struct pcap_capture *c = (struct pcap_capture *)base;
 	const struct handle *h = &c->h[i];
 	struct pcap_stat st = {0};
 	if (c->replay || (h->p && pcap_stats(h->p, &st) != 0))
@@ -293,13 +303,15 @@ int tv_capture_stats(struct tv_capture *c, uint32_t i, uint64_t *received, uint6
 	return 0;
 }
 
-uint64_t tv_capture_health_changes(const struct tv_capture *c)
+static uint64_t lp_health_changes(const struct tv_capture *base)
 {
+	const struct pcap_capture *c = (const struct pcap_capture *)base;
 	return c->transitions;
 }
 
-void tv_capture_health(const struct tv_capture *c, uint32_t i, bool *up, uint64_t *lost, uint64_t *reopened)
+static void lp_health(const struct tv_capture *base, uint32_t i, bool *up, uint64_t *lost, uint64_t *reopened)
 {
+	const struct pcap_capture *c = (const struct pcap_capture *)base;
 	*up = c->replay || c->h[i].p != NULL;
 	*lost = c->h[i].lost;
 	*reopened = c->h[i].reopened;
@@ -327,8 +339,9 @@ static int apply_pause(struct handle *h, bool paused)
 	return rc != 0 ? tv_err(-EIO, "%s: %s", h->iface.name, pcap_geterr(h->p)) : 0;
 }
 
-int tv_capture_pause(struct tv_capture *c, bool paused)
+static int lp_pause(struct tv_capture *base, bool paused)
 {
+	struct pcap_capture *c = (struct pcap_capture *)base;
 	c->paused = paused;
 	for (uint32_t i = 0; i < c->n && !c->replay; i++) {
 		if (!c->h[i].p)
@@ -339,3 +352,17 @@ int tv_capture_pause(struct tv_capture *c, bool paused)
 	}
 	return 0;
 }
+
+const struct tv_capture_ops tv_capture_pcap_ops = {
+	.name = "pcap",
+	.open = lp_open,
+	.free = lp_free,
+	.niface = lp_niface,
+	.iface = lp_iface,
+	.poll = lp_poll,
+	.stats = lp_stats,
+	.health = lp_health,
+	.health_changes = lp_health_changes,
+	.pause = lp_pause,
+	.is_replay = lp_is_replay,
+};

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* config: the agent's configuration, one typed table that drives YAML
- * parsing, command-line overrides, defaults, validation and --print-config.
+/* config: the agent's configuration, one typed table (archive/common/config.h)
+ * that drives YAML parsing, command-line overrides, defaults, validation and
+ * --print-config.
  *
  * Keys mirror the Helm values (tap.capture.raw.storageSize, ...) plus the
  * agent's own (agent.*). A YAML file sets them as nested mappings; flags and
@@ -13,14 +14,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "archive/common/units.h" /* tv_parse_size, for the config's sizes */
-
-#define TV_CFG_LIST_MAX 32
-
-struct tv_strlist {
-	char *items[TV_CFG_LIST_MAX]; /* owned */
-	size_t n;
-};
+#include "archive/common/config.h" /* the table engine, struct tv_strlist */
+#include "archive/common/units.h"  /* tv_parse_size, for the config's sizes */
 
 struct tv_agent_config {
 	/* tap.* (Helm values) */

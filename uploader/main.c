@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* tapvault-uploader: flags -> tv_uploader_run(). */
+/* tapvault-uploader: flags and config file -> tv_uploader_run(). Every flag
+ * but --config, --set, --once and --print-config is a configuration key
+ * (uploader/config.h); flags override the file. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -10,9 +12,7 @@
 
 #include "archive/common/err.h"
 #include "archive/common/log.h"
-#include "archive/common/timeutil.h"
-#include "archive/common/units.h"
-#include "archive/store_s3.h"
+#include "uploader/config.h"
 #include "uploader/uploader.h"
 
 static const char usage[] =
@@ -23,74 +23,72 @@ static const char usage[] =
 	"the index; marks it uploaded only after the store acknowledged all three.\n"
 	"Watches the buffer (inotify plus a periodic rescan) until TERM/INT.\n"
 	"\n"
-	"  -b, --buffer DIR            buffer directory\n"
-	"  -s, --store URL             s3://BUCKET[/PREFIX] or file:///dir\n"
-	"  -j, --parallel N            segments in flight (default 4)\n"
+	"  -b, --buffer DIR            uploader.bufferDir: the buffer directory\n"
+	"  -s, --store URL             store.url: s3://BUCKET[/PREFIX] or file:///dir\n"
+	"  -j, --parallel N            uploader.parallel: segments in flight (default 4)\n"
 	"      --once                  upload what is sealed now, then exit\n"
-	"      --give-up-after DUR     with --once: stop retrying after DUR (default: never)\n"
-	"      --rescan DUR            full rescan period (default 5s)\n"
-	"      --retry-refused DUR     wait after a refusal retrying cannot fix (default 30s)\n"
-	"      --metrics-addr A        Prometheus metrics on HOST:PORT\n"
-	"      --log-level L           error, warn, info, debug\n"
+	"      --give-up-after DUR     uploader.giveUpAfter: with --once, stop retrying after DUR\n"
+	"      --rescan DUR            uploader.rescan: full rescan period (default 5s)\n"
+	"      --retry-refused DUR     uploader.retryRefused: wait after a refusal retrying\n"
+	"                              cannot fix (default 30s)\n"
+	"      --metrics-addr A        uploader.metricsAddr: Prometheus metrics on HOST:PORT\n"
+	"      --log-level L           uploader.logLevel: error, warn, info, debug\n"
+	"  -c, --config FILE           YAML configuration (the agent's file; keys: --print-config)\n"
+	"      --set KEY=VALUE         any key, e.g. --set store.region=eu-west-1\n"
+	"      --print-config          print the effective configuration and exit\n"
 	"  -h, --help                  this text\n"
 	"\n"
 	"S3 (endpoint and credentials otherwise as the AWS CLI finds them:\n"
 	"AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,\n"
 	"AWS_SESSION_TOKEN, AWS_REGION, AWS_PROFILE, ~/.aws/config and credentials):\n"
-	"      --endpoint URL          http(s)://host[:port]\n"
-	"      --region R              signing region (default us-east-1)\n"
-	"      --ca-bundle FILE        CA certificates to verify TLS with\n"
-	"      --insecure              do not verify TLS certificates\n"
-	"      --addressing M          path or virtual (default: path on a custom endpoint)\n"
-	"      --create-mode M         if-none-match (default) or head-then-put\n"
-	"      --multipart-threshold SZ  objects above go multipart (default 64Mi)\n"
-	"      --part-size SZ          multipart part size (default 16Mi, >= 5Mi)\n"
-	"      --part-parallel N       parts in flight per object (default 4)\n"
-	"      --content-md5           also send Content-MD5 (the signed SHA-256 is always checked)\n"
-	"      --max-rate SZ           bytes per second per connection (e.g. 50Mi; default unlimited)\n"
+	"      --endpoint URL          store.endpoint: http(s)://host[:port]\n"
+	"      --region R              store.region: signing region (default us-east-1)\n"
+	"      --profile P             store.profile: AWS profile\n"
+	"      --ca-bundle FILE        store.caBundle: CA certificates to verify TLS with\n"
+	"      --insecure              store.insecure: do not verify TLS certificates\n"
+	"      --addressing M          store.addressing: path or virtual (default: path on a\n"
+	"                              custom endpoint)\n"
+	"      --create-mode M         store.createMode: if-none-match (default) or head-then-put\n"
+	"      --multipart-threshold SZ  store.multipartThreshold: objects above go multipart (64Mi)\n"
+	"      --part-size SZ          store.partSize: multipart part size (default 16Mi, >= 5Mi)\n"
+	"      --part-parallel N       store.partParallel: parts in flight per object (default 4)\n"
+	"      --content-md5           store.contentMd5: also send Content-MD5 (the signed\n"
+	"                              SHA-256 is always checked)\n"
+	"      --max-rate SZ           store.maxRate: bytes per second per connection (e.g. 50Mi)\n"
 	"\n"
 	"Exit: 0 done (or stopped), 1 --once left segments not uploaded, 2 usage or setup.\n";
 
 enum {
 	O_ONCE = 256,
-	O_GIVE_UP,
-	O_RESCAN,
-	O_RETRY_REFUSED,
-	O_METRICS,
-	O_LOG,
-	O_ENDPOINT,
-	O_REGION,
-	O_CA,
-	O_INSECURE,
-	O_ADDR,
-	O_CREATE,
-	O_MP_THRESHOLD,
-	O_PART_SIZE,
-	O_PART_PAR,
-	O_MD5,
-	O_MAX_RATE,
+	O_SET,
+	O_PRINT,
+	O_KEY, /* a flag named after its configuration key */
 };
 
 static const struct option opts[] = {{"buffer", required_argument, NULL, 'b'},
 				     {"store", required_argument, NULL, 's'},
 				     {"parallel", required_argument, NULL, 'j'},
+				     {"config", required_argument, NULL, 'c'},
 				     {"once", no_argument, NULL, O_ONCE},
-				     {"give-up-after", required_argument, NULL, O_GIVE_UP},
-				     {"rescan", required_argument, NULL, O_RESCAN},
-				     {"retry-refused", required_argument, NULL, O_RETRY_REFUSED},
-				     {"metrics-addr", required_argument, NULL, O_METRICS},
-				     {"log-level", required_argument, NULL, O_LOG},
-				     {"endpoint", required_argument, NULL, O_ENDPOINT},
-				     {"region", required_argument, NULL, O_REGION},
-				     {"ca-bundle", required_argument, NULL, O_CA},
-				     {"insecure", no_argument, NULL, O_INSECURE},
-				     {"addressing", required_argument, NULL, O_ADDR},
-				     {"create-mode", required_argument, NULL, O_CREATE},
-				     {"multipart-threshold", required_argument, NULL, O_MP_THRESHOLD},
-				     {"part-size", required_argument, NULL, O_PART_SIZE},
-				     {"part-parallel", required_argument, NULL, O_PART_PAR},
-				     {"content-md5", no_argument, NULL, O_MD5},
-				     {"max-rate", required_argument, NULL, O_MAX_RATE},
+				     {"set", required_argument, NULL, O_SET},
+				     {"print-config", no_argument, NULL, O_PRINT},
+				     {"give-up-after", required_argument, NULL, O_KEY},
+				     {"rescan", required_argument, NULL, O_KEY},
+				     {"retry-refused", required_argument, NULL, O_KEY},
+				     {"metrics-addr", required_argument, NULL, O_KEY},
+				     {"log-level", required_argument, NULL, O_KEY},
+				     {"endpoint", required_argument, NULL, O_KEY},
+				     {"region", required_argument, NULL, O_KEY},
+				     {"profile", required_argument, NULL, O_KEY},
+				     {"ca-bundle", required_argument, NULL, O_KEY},
+				     {"insecure", no_argument, NULL, O_KEY},
+				     {"addressing", required_argument, NULL, O_KEY},
+				     {"create-mode", required_argument, NULL, O_KEY},
+				     {"multipart-threshold", required_argument, NULL, O_KEY},
+				     {"part-size", required_argument, NULL, O_KEY},
+				     {"part-parallel", required_argument, NULL, O_KEY},
+				     {"content-md5", no_argument, NULL, O_KEY},
+				     {"max-rate", required_argument, NULL, O_KEY},
 				     {"help", no_argument, NULL, 'h'},
 				     {NULL, 0, NULL, 0}};
 
@@ -102,92 +100,81 @@ static void on_signal(int sig)
 	atomic_store(&stop, true);
 }
 
-static int parse_count(const char *flag, const char *v, unsigned max, unsigned *out)
+struct cli {
+	bool once, print;
+};
+
+static int set_flag(struct tv_uploader_config *c, const char *key, const char *flag, const char *v)
 {
-	char *end;
-	unsigned long n = strtoul(v, &end, 10);
-	if (!*v || *end || n == 0 || n > max)
-		return tv_err(-EINVAL, "%s '%s': expected 1..%u", flag, v, max);
-	*out = (unsigned)n;
-	return 0;
+	char where[80];
+	snprintf(where, sizeof(where), "--%s", flag);
+	return tv_uploader_config_set(c, key, v ? v : "true", where);
 }
 
-static int parse_dur(const char *flag, const char *v, uint64_t *out)
+static int set_pair(struct tv_uploader_config *c, const char *kv)
 {
-	return tv_parse_duration(v, out)
-		       ? tv_err(-EINVAL, "%s '%s': expected a duration like 30s or 5m", flag, v)
-		       : 0;
+	const char *eq = strchr(kv, '=');
+	if (!eq || eq == kv)
+		return tv_err(-EINVAL, "--set '%s': expected KEY=VALUE", kv);
+	char key[256];
+	snprintf(key, sizeof(key), "%.*s", (int)(eq - kv), kv);
+	return tv_uploader_config_set(c, key, eq + 1, "--set");
 }
 
-static int parse_sz(const char *flag, const char *v, uint64_t *out)
+/* The file first (wherever --config stands), then every flag in order. */
+static int parse(int argc, char **argv, struct tv_uploader_config *c, struct cli *cl)
 {
-	return tv_parse_size(v, out) ? tv_err(-EINVAL, "%s '%s': expected a size like 16Mi", flag, v) : 0;
-}
-
-static int parse_s3_flag(int c, const char *v, struct tv_s3_opts *s3)
-{
-	switch (c) {
-	case O_ENDPOINT: s3->endpoint = v; return 0;
-	case O_REGION: s3->region = v; return 0;
-	case O_CA: s3->ca_bundle = v; return 0;
-	case O_INSECURE: s3->insecure = true; return 0;
-	case O_ADDR:
-		if (strcmp(v, "path") && strcmp(v, "virtual"))
-			return tv_err(-EINVAL, "--addressing '%s': path or virtual", v);
-		s3->addressing = v[0] == 'p' ? TV_S3_ADDR_PATH : TV_S3_ADDR_VIRTUAL;
-		return 0;
-	case O_CREATE:
-		if (strcmp(v, "if-none-match") && strcmp(v, "head-then-put"))
-			return tv_err(-EINVAL, "--create-mode '%s': if-none-match or head-then-put", v);
-		s3->create_mode = v[0] == 'i' ? TV_S3_CREATE_IF_NONE_MATCH : TV_S3_CREATE_HEAD_THEN_PUT;
-		return 0;
-	case O_MP_THRESHOLD: return parse_sz("--multipart-threshold", v, &s3->multipart_threshold);
-	case O_PART_SIZE: return parse_sz("--part-size", v, &s3->part_size);
-	case O_PART_PAR: return parse_count("--part-parallel", v, 64, &s3->parallel);
-	case O_MD5: s3->content_md5 = true; return 0;
-	case O_MAX_RATE: return parse_sz("--max-rate", v, &s3->max_send_rate);
-	default: return tv_err(-EINVAL, "unknown option (see --help)");
+	int ch, idx, rc = 0;
+	for (int i = 1; i < argc && !rc; i++) {
+		const char *path = !strcmp(argv[i], "-c") || !strcmp(argv[i], "--config") ? argv[i + 1]
+				   : !strncmp(argv[i], "--config=", 9)                    ? argv[i] + 9
+											  : NULL;
+		if (path)
+			rc = tv_uploader_config_load_file(c, path);
 	}
-}
-
-static int parse(int argc, char **argv, struct tv_uploader_opts *o, struct tv_s3_opts *s3)
-{
-	int c, rc = 0;
-	while (!rc && (c = getopt_long(argc, argv, "b:s:j:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'b': o->buffer_dir = optarg; break;
-		case 's': o->store_url = optarg; break;
-		case 'j': rc = parse_count("--parallel", optarg, 64, &o->parallel); break;
-		case O_ONCE: o->once = true; break;
-		case O_GIVE_UP: rc = parse_dur("--give-up-after", optarg, &o->give_up_ns); break;
-		case O_RESCAN: rc = parse_dur("--rescan", optarg, &o->rescan_ns); break;
-		case O_RETRY_REFUSED: rc = parse_dur("--retry-refused", optarg, &o->config_retry_ns); break;
-		case O_METRICS: o->metrics_addr = optarg; break;
-		case O_LOG:
-			if (tv_log_set_level(optarg))
-				rc = tv_err(-EINVAL, "--log-level '%s': error, warn, info or debug", optarg);
+	while (!rc && (ch = getopt_long(argc, argv, "b:s:j:c:h", opts, &idx)) != -1) {
+		switch (ch) {
+		case 'b': rc = set_flag(c, "uploader.bufferDir", "buffer", optarg); break;
+		case 's': rc = set_flag(c, "store.url", "store", optarg); break;
+		case 'j': rc = set_flag(c, "uploader.parallel", "parallel", optarg); break;
+		case 'c': break; /* read above */
+		case O_ONCE: cl->once = true; break;
+		case O_SET: rc = set_pair(c, optarg); break;
+		case O_PRINT: cl->print = true; break;
+		case O_KEY:
+			rc = set_flag(c, tv_uploader_config_key_of_flag(opts[idx].name), opts[idx].name,
+				      optarg);
 			break;
 		case 'h': fputs(usage, stdout); exit(0);
-		case '?': rc = tv_err(-EINVAL, "unknown option (see --help)"); break;
-		default: rc = parse_s3_flag(c, optarg, s3);
+		default: rc = tv_err(-EINVAL, "unknown option (see --help)");
 		}
 	}
 	if (!rc && optind < argc)
 		rc = tv_err(-EINVAL, "unexpected argument '%s' (see --help)", argv[optind]);
-	if (!rc && (!o->buffer_dir || !o->store_url))
-		rc = tv_err(-EINVAL, "--buffer and --store are required (see --help)");
+	if (!rc && tv_log_set_level(c->log_level))
+		rc = tv_err(-EINVAL, "uploader.logLevel '%s': error, warn, info or debug", c->log_level);
+	if (!rc && !cl->print)
+		rc = tv_uploader_config_validate(c);
 	return rc;
 }
 
 int main(int argc, char **argv)
 {
-	struct tv_uploader_opts o = {0};
-	struct tv_s3_opts s3 = {0};
-	if (parse(argc, argv, &o, &s3)) {
+	struct tv_uploader_config c;
+	struct cli cl = {0};
+	if (tv_uploader_config_init(&c) || parse(argc, argv, &c, &cl)) {
 		fprintf(stderr, "tapvault-uploader: %s\n", tv_errmsg());
+		tv_uploader_config_cleanup(&c);
 		return 2;
 	}
-	tv_s3_set_defaults(&s3);
+	if (cl.print) {
+		tv_uploader_config_print(&c, stdout);
+		tv_uploader_config_cleanup(&c);
+		return 0;
+	}
+	struct tv_store_opts so;
+	struct tv_uploader_opts o = {.once = cl.once};
+	tv_uploader_config_opts(&c, &so, &o);
 	struct sigaction sa = {.sa_handler = on_signal};
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
@@ -196,10 +183,12 @@ int main(int argc, char **argv)
 	int rc = tv_uploader_run(&o, &stop, &r);
 	if (rc && rc != -EAGAIN) {
 		fprintf(stderr, "tapvault-uploader: %s\n", tv_errmsg());
+		tv_uploader_config_cleanup(&c);
 		return 2;
 	}
 	tv_info("uploaded %" PRIu64 " segment(s), %" PRIu64 " bytes; %" PRIu64
 		" left the buffer first; %" PRIu64 " retried; %" PRIu64 " not uploaded",
 		r.uploaded, r.uploaded_bytes, r.gone, r.retries, r.failed);
+	tv_uploader_config_cleanup(&c);
 	return rc ? 1 : 0;
 }

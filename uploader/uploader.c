@@ -19,32 +19,19 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "archive/bufdir.h"
 #include "archive/common/err.h"
+#include "archive/common/httpd.h"
 #include "archive/common/log.h"
+#include "archive/common/prom.h"
 #include "archive/common/timeutil.h"
 #include "archive/keys.h"
-#include "archive/store.h"
-#include "archive/store_s3.h"
-#include "nodeagent/buffer.h"
-#include "nodeagent/metrics.h"
+#include "archive/store/store.h"
+#include "archive/store/store_s3.h"
+#include "uploader/retry.h"
 
 #define MAX_WORKERS 64
-#define BACKOFF_MIN_NS (500ULL * 1000000ULL)
-#define BACKOFF_MAX_NS (60ULL * 1000000000ULL)
 #define ERROR_LOG_EVERY_NS (60ULL * 1000000000ULL)
-
-enum err_class {
-	EC_TRANSIENT,   /* network, timeout, 5xx, throttling */
-	EC_CHECKSUM,    /* the server's checksum disagreed: resend */
-	EC_CREDENTIALS, /* refused: key, signature, token, access */
-	EC_BUCKET,      /* no such bucket */
-	EC_CLOCK,       /* RequestTimeTooSkewed */
-	EC_PROTOCOL,    /* any other refusal */
-	EC_LOCAL,       /* reading the buffer failed */
-	EC_COUNT
-};
-static const char *const class_names[EC_COUNT] = {"transient", "checksum", "credentials", "bucket",
-						  "clock",     "protocol", "local"};
 
 struct pending {
 	char *stem; /* key without suffix */
@@ -66,30 +53,10 @@ struct uploader {
 	atomic_bool fatal; /* once: a refusal retrying cannot fix */
 	/* metrics */
 	_Atomic uint64_t uploaded, uploaded_bytes, retries, gone, failed;
-	_Atomic uint64_t errors[EC_COUNT];
-	_Atomic uint64_t last_logged[EC_COUNT];
+	_Atomic uint64_t errors[TV_EC_COUNT];
+	_Atomic uint64_t last_logged[TV_EC_COUNT];
 	uint64_t started_mono;
 };
-
-static enum err_class classify(int rc)
-{
-	switch (rc) {
-	case -EAGAIN: return EC_TRANSIENT;
-	case -EBADMSG: return EC_CHECKSUM;
-	case -EACCES: return EC_CREDENTIALS;
-	case -ENXIO: return EC_BUCKET;
-	case -ETIME: return EC_CLOCK;
-	case -EPROTO:
-	case -EEXIST:
-	case -EINVAL: return EC_PROTOCOL;
-	default: return EC_LOCAL;
-	}
-}
-
-static bool heals_by_itself(enum err_class c)
-{
-	return c == EC_TRANSIENT || c == EC_CHECKSUM || c == EC_LOCAL;
-}
 
 /* ---- the pending list (lock held) ---- */
 
@@ -154,7 +121,7 @@ static int on_buffer_key(void *ctx, const struct tv_store_entry *e)
 		return 0;
 	note_node(u, e->key);
 	if (k.kind != TV_OBJ_INDEX || tv_key_sibling(e->key, "", stem, sizeof(stem)) ||
-	    tv_buffer_is_uploaded(u->o->buffer_dir, stem))
+	    tv_bufdir_is_uploaded(u->o->buffer_dir, stem))
 		return 0;
 	struct pending *p = find(u, stem);
 	if (p) {
@@ -238,13 +205,13 @@ static int upload_once(struct tv_store *s, const char *dir, const char *stem)
 	return rc;
 }
 
-static void log_failure(struct uploader *u, enum err_class c, const char *stem)
+static void log_failure(struct uploader *u, enum tv_err_class c, const char *stem)
 {
 	uint64_t now = tv_mono_ns(), last = atomic_load(&u->last_logged[c]);
 	if (last && now - last < ERROR_LOG_EVERY_NS)
 		return;
 	atomic_store(&u->last_logged[c], now);
-	if (heals_by_itself(c))
+	if (tv_retry_heals_by_itself(c))
 		tv_warn("upload of %s: %s (retrying)", stem, tv_errmsg());
 	else
 		tv_error("upload of %s: %s (retrying every %" PRIu64 " s; fix the cause)", stem, tv_errmsg(),
@@ -278,23 +245,22 @@ static bool giving_up(struct uploader *u)
  * -EINTR stopped or given up. */
 static int upload_segment(struct uploader *u, struct tv_store *s, const char *stem)
 {
-	uint64_t backoff = BACKOFF_MIN_NS;
+	struct tv_backoff backoff;
+	tv_backoff_init(&backoff, u->o->config_retry_ns);
 	for (;;) {
 		int rc = upload_once(s, u->o->buffer_dir, stem);
 		if (rc == 0 || rc == -ENOENT)
 			return rc;
-		enum err_class c = classify(rc);
+		enum tv_err_class c = tv_retry_classify(rc);
 		atomic_fetch_add(&u->errors[c], 1);
 		log_failure(u, c, stem);
-		if (u->o->once && !heals_by_itself(c)) {
+		if (u->o->once && !tv_retry_heals_by_itself(c)) {
 			atomic_store(&u->fatal, true);
 			tv_error("upload of %s: %s", stem, tv_errmsg());
 		}
 		if (giving_up(u))
 			return -EINTR;
-		uint64_t wait = heals_by_itself(c) ? backoff / 2 + (uint64_t)rand() % (backoff / 2 + 1)
-						   : u->o->config_retry_ns;
-		backoff = backoff * 2 > BACKOFF_MAX_NS ? BACKOFF_MAX_NS : backoff * 2;
+		uint64_t wait = tv_backoff_next(&backoff, c, (uint64_t)rand());
 		atomic_fetch_add(&u->retries, 1);
 		if (!pause_for(u, wait))
 			return -EINTR;
@@ -360,7 +326,7 @@ static void *worker_main(void *arg)
 	char *stem = NULL;
 	while (take(u, &stem)) {
 		int rc = upload_segment(u, w->store, stem);
-		if (rc == 0 && (rc = tv_buffer_mark_uploaded(u->o->buffer_dir, stem)) != 0)
+		if (rc == 0 && (rc = tv_bufdir_mark_uploaded(u->o->buffer_dir, stem)) != 0)
 			tv_error("marking %s uploaded: %s", stem, tv_errmsg()); /* re-sent later: harmless */
 		if (rc == 0)
 			tv_debug("uploaded %s", stem);
@@ -391,37 +357,24 @@ static void render(void *ctx, struct tv_buf *o)
 	pthread_mutex_unlock(&u->lock);
 	uint64_t now = tv_now_ns();
 	double age = oldest && now > oldest ? (double)(now - oldest) / 1e9 : 0;
-	tv_buf_printf(
-		o,
-		"# HELP tapvault_uploader_backlog_segments Sealed segments not yet uploaded.\n"
-		"# TYPE tapvault_uploader_backlog_segments gauge\n"
-		"tapvault_uploader_backlog_segments %" PRIu64 "\n"
-		"# HELP tapvault_uploader_backlog_bytes Bytes of sealed segments not yet uploaded.\n"
-		"# TYPE tapvault_uploader_backlog_bytes gauge\n"
-		"tapvault_uploader_backlog_bytes %" PRIu64 "\n"
-		"# HELP tapvault_uploader_oldest_pending_age_seconds Age of the oldest segment not yet "
-		"uploaded.\n"
-		"# TYPE tapvault_uploader_oldest_pending_age_seconds gauge\n"
-		"tapvault_uploader_oldest_pending_age_seconds %.3f\n"
-		"# HELP tapvault_uploader_segments_uploaded_total Segments stored and marked uploaded.\n"
-		"# TYPE tapvault_uploader_segments_uploaded_total counter\n"
-		"tapvault_uploader_segments_uploaded_total %" PRIu64 "\n"
-		"# HELP tapvault_uploader_bytes_uploaded_total Bytes of segments uploaded.\n"
-		"# TYPE tapvault_uploader_bytes_uploaded_total counter\n"
-		"tapvault_uploader_bytes_uploaded_total %" PRIu64 "\n"
-		"# HELP tapvault_uploader_segments_gone_total Segments that left the buffer before upload.\n"
-		"# TYPE tapvault_uploader_segments_gone_total counter\n"
-		"tapvault_uploader_segments_gone_total %" PRIu64 "\n"
-		"# HELP tapvault_uploader_retries_total Segment upload attempts retried.\n"
-		"# TYPE tapvault_uploader_retries_total counter\n"
-		"tapvault_uploader_retries_total %" PRIu64 "\n"
-		"# HELP tapvault_uploader_errors_total Failed upload attempts by class.\n"
-		"# TYPE tapvault_uploader_errors_total counter\n",
-		backlog, bytes, age, atomic_load(&u->uploaded), atomic_load(&u->uploaded_bytes),
-		atomic_load(&u->gone), atomic_load(&u->retries));
-	for (int c = 0; c < EC_COUNT; c++)
-		tv_buf_printf(o, "tapvault_uploader_errors_total{class=\"%s\"} %" PRIu64 "\n", class_names[c],
-			      atomic_load(&u->errors[c]));
+	tv_prom_gauge(o, "tapvault_uploader_backlog_segments", "Sealed segments not yet uploaded.",
+		      (double)backlog);
+	tv_prom_gauge(o, "tapvault_uploader_backlog_bytes", "Bytes of sealed segments not yet uploaded.",
+		      (double)bytes);
+	tv_prom_gauge(o, "tapvault_uploader_oldest_pending_age_seconds",
+		      "Age of the oldest segment not yet uploaded.", age);
+	tv_prom_counter(o, "tapvault_uploader_segments_uploaded_total",
+			"Segments stored and marked uploaded.", atomic_load(&u->uploaded));
+	tv_prom_counter(o, "tapvault_uploader_bytes_uploaded_total", "Bytes of segments uploaded.",
+			atomic_load(&u->uploaded_bytes));
+	tv_prom_counter(o, "tapvault_uploader_segments_gone_total",
+			"Segments that left the buffer before upload.", atomic_load(&u->gone));
+	tv_prom_counter(o, "tapvault_uploader_retries_total", "Segment upload attempts retried.",
+			atomic_load(&u->retries));
+	tv_prom_header(o, "tapvault_uploader_errors_total", "Failed upload attempts by class.", "counter");
+	for (int c = 0; c < TV_EC_COUNT; c++)
+		tv_prom_sample(o, "tapvault_uploader_errors_total", "class",
+			       tv_retry_class_name((enum tv_err_class)c), atomic_load(&u->errors[c]));
 }
 
 /* ---- setup ---- */
@@ -487,7 +440,7 @@ static int start_workers(struct uploader *u, struct worker *w, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++) {
 		w[i].u = u;
-		int rc = tv_store_open(u->o->store_url, TV_STORE_CREATE, &w[i].store);
+		int rc = tv_store_open(u->o->store_url, TV_STORE_CREATE, u->o->store_opts, &w[i].store);
 		if (rc)
 			return rc;
 	}
@@ -506,13 +459,13 @@ int tv_uploader_run(const struct tv_uploader_opts *given, atomic_bool *stop, str
 	pthread_mutex_init(&u.lock, NULL);
 	pthread_cond_init(&u.changed, NULL);
 	struct worker w[MAX_WORKERS] = {0};
-	struct tv_metrics_server *ms = NULL;
+	struct tv_httpd *ms = NULL;
 	int ifd = -1;
-	int rc = tv_store_open(o.buffer_dir, 0, &u.buffer);
+	int rc = tv_store_open(o.buffer_dir, 0, NULL, &u.buffer);
 	if (!rc)
 		rc = scan(&u);
 	if (!rc && o.metrics_addr)
-		rc = tv_metrics_server_start(&ms, o.metrics_addr, render, &u);
+		rc = tv_httpd_start(&ms, o.metrics_addr, "--metrics-addr", TV_PROM_CONTENT_TYPE, render, &u);
 	unsigned started = 0;
 	if (!rc) {
 		tv_info("uploading %s to %s: %zu sealed segment(s) pending, %u in parallel", o.buffer_dir,
@@ -542,7 +495,7 @@ int tv_uploader_run(const struct tv_uploader_opts *given, atomic_bool *stop, str
 						   atomic_load(&u.gone), atomic_load(&u.retries), u.n};
 	if (ifd >= 0)
 		close(ifd);
-	tv_metrics_server_stop(ms);
+	tv_httpd_stop(ms);
 	for (unsigned i = 0; i < o.parallel; i++)
 		tv_store_free(w[i].store);
 	for (size_t i = 0; i < u.n; i++)

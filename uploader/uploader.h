@@ -18,15 +18,18 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "archive/store/store.h"
+
 struct tv_uploader_opts {
 	const char *buffer_dir;
 	const char *store_url;
-	unsigned parallel;        /* segments in flight (default 4) */
-	bool once;                /* upload what is sealed now, then return */
-	uint64_t rescan_ns;       /* full rescan period besides inotify (default 5 s) */
-	uint64_t give_up_ns;      /* --once: stop retrying after this long (0: never) */
-	uint64_t config_retry_ns; /* wait after a refusal retrying cannot fix (default 30 s) */
-	const char *metrics_addr; /* HOST:PORT or NULL */
+	unsigned parallel;                      /* segments in flight (default 4) */
+	bool once;                              /* upload what is sealed now, then return */
+	uint64_t rescan_ns;                     /* full rescan period besides inotify (default 5 s) */
+	uint64_t give_up_ns;                    /* --once: stop retrying after this long (0: never) */
+	uint64_t config_retry_ns;               /* wait after a refusal retrying cannot fix (default 30 s) */
+	const char *metrics_addr;               /* HOST:PORT or NULL */
+	const struct tv_store_opts *store_opts; /* for the store (S3 options); NULL: defaults */
 };
 
 struct tv_uploader_result {

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -182,4 +183,27 @@ int tv_copy_fd(int src_fd, int dst_fd, const char *src_path, const char *dst_pat
 		if (rc)
 			return rc;
 	}
+}
+
+static int remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st, (void)ftw;
+	return (type == FTW_DP ? rmdir(path) : unlink(path)) == 0 || errno == ENOENT ? 0 : -1;
+}
+
+int tv_remove_tree(const char *path)
+{
+	if (nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS) != 0 && errno != ENOENT)
+		return tv_err(-errno, "removing %s: %s", path, strerror(errno));
+	return 0;
+}
+
+int tv_make_temp_dir(char *out, size_t n, const char *what)
+{
+	const char *tmp = getenv("TMPDIR");
+	if ((size_t)snprintf(out, n, "%s/tapvault-%s.XXXXXX", tmp && tmp[0] ? tmp : "/tmp", what) >= n)
+		return tv_err(-ENAMETOOLONG, "TMPDIR too long");
+	if (!mkdtemp(out))
+		return tv_err(-errno, "mkdtemp %s: %s", out, strerror(errno));
+	return 0;
 }

@@ -34,5 +34,9 @@ bool tv_is_special_file(const char *path);
 int tv_write_file_atomic(const char *path, const void *data, size_t n);
 /* Copies src to fd from the current offset; used to publish local files. */
 int tv_copy_fd(int src_fd, int dst_fd, const char *src_path, const char *dst_path);
+/* rm -rf path (a missing path is not an error; links are not followed). */
+int tv_remove_tree(const char *path);
+/* A fresh private directory $TMPDIR/tapvault-WHAT.XXXXXX (or under /tmp) into out. */
+int tv_make_temp_dir(char *out, size_t n, const char *what);
 
 #endif

@@ -6,14 +6,14 @@
  * delivered or reported missing, and every byte of budget comes back.
  *
  * Input: 4 bytes of initial sequence number (so streams cross the wrap),
- * then 6-byte records: flags (l4.h bits; 0x40: an ACK from the peer instead
+ * then 6-byte records: flags (decode.h bits; 0x40: an ACK from the peer instead
  * of a segment; 0x80: a second passes first), a 16-bit sequence offset from
  * the ISN, a 16-bit ACK offset, and the payload length. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "dissector/l4.h"
-#include "dissector/tcp_reasm.h"
+#include "archive/decode.h"
+#include "dissector/dissect/tcp_reasm.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -13,7 +13,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def rec(direction, data=b"", gap=None, later=False):
-    """One stream_driver.h record: bytes a direction delivered, or a gap."""
+    """One stream_harness.h record: bytes a direction delivered, or a gap."""
     ctl = direction | (4 if later else 0)
     if gap is not None:
         return struct.pack(">BH", ctl | 2, gap)

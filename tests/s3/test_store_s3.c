@@ -15,17 +15,24 @@
 #include <unistd.h>
 
 #include "archive/common/err.h"
-#include "archive/store.h"
-#include "archive/store_s3.h"
+#include "archive/store/store.h"
+#include "archive/store/store_s3.h"
 #include "tests/unit/testutil.h"
 
 static char url[256];
 
-static struct tv_store *open_store(void)
+/* A store with options o (NULL: the defaults): nothing is process-global. */
+static struct tv_store *open_store_with(const struct tv_s3_opts *o)
 {
 	struct tv_store *s = NULL;
-	assert_int_equal(tv_store_open(url, 0, &s), 0);
+	struct tv_store_opts so = {.s3 = o};
+	assert_int_equal(tv_store_open(url, 0, &so, &s), 0);
 	return s;
+}
+
+static struct tv_store *open_store(void)
+{
+	return open_store_with(NULL);
 }
 
 static void fill(uint8_t *p, size_t n, uint32_t seed)
@@ -118,12 +125,10 @@ static void test_create_if_absent(void **state)
 	assert_memory_equal(b.data, "first", 5);
 	/* the documented fallback for servers that ignore If-None-Match */
 	struct tv_s3_opts o = {.create_mode = TV_S3_CREATE_HEAD_THEN_PUT};
-	tv_s3_set_defaults(&o);
-	struct tv_store *h = open_store();
+	struct tv_store *h = open_store_with(&o);
 	assert_int_equal(tv_store_put(h, "t/once/a", "third", 5, TV_PUT_CREATE_ONLY), -EEXIST);
 	tv_store_delete(h, "t/once/b");
 	assert_int_equal(tv_store_put(h, "t/once/b", "b", 1, TV_PUT_CREATE_ONLY), 0);
-	tv_s3_set_defaults(NULL);
 	tv_store_free(h);
 	tv_buf_cleanup(&b);
 	tv_store_free(s);
@@ -192,7 +197,7 @@ static void test_prefix_store(void **state)
 	char sub[300];
 	snprintf(sub, sizeof(sub), "%s/t/pfx/", url);
 	struct tv_store *s = NULL;
-	assert_int_equal(tv_store_open(sub, 0, &s), 0);
+	assert_int_equal(tv_store_open(sub, 0, NULL, &s), 0);
 	assert_int_equal(tv_store_put(s, "a/b", "ab", 2, 0), 0);
 	struct tv_store_list l;
 	assert_int_equal(tv_store_list(s, "", '/', NULL, 0, &l), 0);
@@ -213,18 +218,14 @@ static void test_multipart(void **state)
 {
 	(void)state;
 	struct tv_s3_opts o = {.multipart_threshold = 6 << 20, .part_size = 5 << 20, .parallel = 3};
-	tv_s3_set_defaults(&o);
 	multipart_round(&o);
 	o.content_md5 = true; /* the same with Content-MD5 and MD5 ETag checks */
-	tv_s3_set_defaults(&o);
 	multipart_round(&o);
-	tv_s3_set_defaults(NULL);
 }
 
 static void multipart_round(const struct tv_s3_opts *o)
 {
-	(void)o;
-	struct tv_store *s = open_store();
+	struct tv_store *s = open_store_with(o);
 	size_t n = (23 << 20) + 12345; /* 5 parts, the last short */
 	uint8_t *data = malloc(n);
 	fill(data, n, 7);
@@ -262,6 +263,40 @@ static void multipart_round(const struct tv_s3_opts *o)
 	free(data);
 	tu_rmrf(dir);
 	tv_store_free(s);
+}
+
+/* Content-MD5 is sent, and checked by the server, only when asked: with the
+ * test hook that corrupts the digest we send, a put with content_md5 is
+ * refused as BadDigest (single and multipart), one without it succeeds. */
+static void test_content_md5_sent(void **state)
+{
+	(void)state;
+	struct tv_s3_opts md5 = {.content_md5 = true,
+				 .retries = 1,
+				 .multipart_threshold = 6 << 20,
+				 .part_size = 5 << 20},
+			  plain = {.retries = 1};
+	struct tv_store *with = open_store_with(&md5), *without = open_store_with(&plain);
+	size_t n = 7 << 20;
+	uint8_t *data = malloc(n);
+	fill(data, n, 3);
+	setenv("TAPVAULT_TEST_CORRUPT_MD5", "1", 1);
+	assert_int_equal(tv_store_put(with, "t/md5/small", data, 1000, 0), -EBADMSG);
+	assert_non_null(strstr(tv_errmsg(), "t/md5/small"));
+	assert_int_equal(tv_store_put(with, "t/md5/multi", data, n, 0), -EBADMSG);
+	assert_int_equal(tv_store_put(without, "t/md5/plain", data, 1000, 0), 0);
+	unsetenv("TAPVAULT_TEST_CORRUPT_MD5");
+	assert_int_equal(tv_store_put(with, "t/md5/small", data, 1000, 0), 0);
+	struct tv_buf b;
+	tv_buf_init(&b, 4096);
+	assert_int_equal(tv_store_get(with, "t/md5/small", &b), 0);
+	assert_int_equal(b.len, 1000);
+	tv_buf_cleanup(&b);
+	tv_store_delete(with, "t/md5/small");
+	tv_store_delete(without, "t/md5/plain");
+	free(data);
+	tv_store_free(with);
+	tv_store_free(without);
 }
 
 /* A multi-GB object: sparse file with each MiB stamped with its number, so a
@@ -309,8 +344,7 @@ static void test_wrong_secret(void **state)
 	char *saved = strdup(getenv("AWS_SECRET_ACCESS_KEY"));
 	setenv("AWS_SECRET_ACCESS_KEY", "not-the-secret", 1);
 	struct tv_s3_opts o = {.retries = 0};
-	tv_s3_set_defaults(&o);
-	struct tv_store *s = open_store();
+	struct tv_store *s = open_store_with(&o);
 	assert_int_equal(tv_store_put(s, "t/denied", "x", 1, 0), -EACCES);
 	assert_non_null(strstr(tv_errmsg(), "SignatureDoesNotMatch"));
 	assert_non_null(strstr(tv_errmsg(), "AWS_SECRET_ACCESS_KEY"));
@@ -318,44 +352,39 @@ static void test_wrong_secret(void **state)
 	tv_store_free(s);
 	setenv("AWS_SECRET_ACCESS_KEY", saved, 1);
 	free(saved);
-	tv_s3_set_defaults(NULL);
 }
 
 static void test_missing_bucket(void **state)
 {
 	(void)state;
 	struct tv_store *s = NULL;
-	assert_int_equal(tv_store_open("s3://no-such-bucket-tapvault/x", 0, &s), 0);
+	assert_int_equal(tv_store_open("s3://no-such-bucket-tapvault/x", 0, NULL, &s), 0);
 	assert_int_equal(tv_store_put(s, "k", "x", 1, 0), -ENXIO);
 	assert_non_null(strstr(tv_errmsg(), "NoSuchBucket"));
 	struct tv_store_list l;
 	assert_int_equal(tv_store_list(s, "", 0, NULL, 0, &l), -ENXIO);
 	tv_store_free(s);
-	assert_int_equal(tv_store_open("s3://Bad_Bucket!/x", 0, &s), -EINVAL);
+	assert_int_equal(tv_store_open("s3://Bad_Bucket!/x", 0, NULL, &s), -EINVAL);
 }
 
 static void test_endpoint_down(void **state)
 {
 	(void)state;
 	struct tv_s3_opts o = {.endpoint = "http://127.0.0.1:1", .retries = 1};
-	tv_s3_set_defaults(&o);
-	struct tv_store *s = open_store();
+	struct tv_store *s = open_store_with(&o);
 	assert_int_equal(tv_store_put(s, "t/x", "x", 1, 0), -EAGAIN);
 	assert_non_null(strstr(tv_errmsg(), "127.0.0.1"));
 	tv_store_free(s);
-	tv_s3_set_defaults(NULL);
 }
 
 static void test_dns_failure(void **state)
 {
 	(void)state;
 	struct tv_s3_opts o = {.endpoint = "http://no-such-host.invalid:8080", .retries = 1};
-	tv_s3_set_defaults(&o);
-	struct tv_store *s = open_store();
+	struct tv_store *s = open_store_with(&o);
 	assert_int_equal(tv_store_put(s, "t/x", "x", 1, 0), -EAGAIN);
 	assert_non_null(strstr(tv_errmsg(), "no-such-host.invalid"));
 	tv_store_free(s);
-	tv_s3_set_defaults(NULL);
 }
 
 static void test_tls_failure(void **state)
@@ -366,12 +395,10 @@ static void test_tls_failure(void **state)
 	char https[256];
 	snprintf(https, sizeof(https), "https://%s", strstr(http, "://") + 3);
 	struct tv_s3_opts o = {.endpoint = https, .retries = 1};
-	tv_s3_set_defaults(&o);
-	struct tv_store *s = open_store();
+	struct tv_store *s = open_store_with(&o);
 	assert_int_equal(tv_store_put(s, "t/x", "x", 1, 0), -EPROTO);
 	assert_non_null(strstr(tv_errmsg(), "SSL"));
 	tv_store_free(s);
-	tv_s3_set_defaults(NULL);
 }
 
 static void test_clock_skew(void **state)
@@ -419,14 +446,12 @@ static void test_slow_server(void **state)
 	char ep[64];
 	snprintf(ep, sizeof(ep), "http://127.0.0.1:%d", ntohs(a.sin_port));
 	struct tv_s3_opts o = {.endpoint = ep, .retries = 1, .low_speed_timeout_s = 1};
-	tv_s3_set_defaults(&o);
-	struct tv_store *s = open_store();
+	struct tv_store *s = open_store_with(&o);
 	time_t t0 = time(NULL);
 	assert_int_equal(tv_store_put(s, "t/slow", "x", 1, 0), -EAGAIN);
 	assert_true(time(NULL) - t0 < 20);
 	assert_non_null(strstr(tv_errmsg(), "t/slow"));
 	tv_store_free(s);
-	tv_s3_set_defaults(NULL);
 	close(fd);
 }
 
@@ -445,6 +470,7 @@ int main(void)
 		cmocka_unit_test(test_list_pages_and_delimiter),
 		cmocka_unit_test(test_prefix_store),
 		cmocka_unit_test(test_multipart),
+		cmocka_unit_test(test_content_md5_sent),
 		cmocka_unit_test(test_multi_gb),
 		cmocka_unit_test(test_wrong_secret),
 		cmocka_unit_test(test_missing_bucket),

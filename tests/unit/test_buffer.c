@@ -7,11 +7,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "archive/bufdir.h"
 #include "archive/common/err.h"
 #include "archive/events.h"
 #include "archive/keys.h"
 #include "archive/segment.h"
-#include "archive/store.h"
+#include "archive/store/store.h"
 #include "nodeagent/buffer.h"
 #include "testutil.h"
 
@@ -87,9 +88,9 @@ static void test_eviction_prefers_uploaded_and_counts_losses(void **state)
 	assert_int_equal(st.sealed, 6);
 	uint64_t one = st.sealed_bytes / 6;
 	/* segments 2 and 4 were uploaded */
-	assert_int_equal(tv_buffer_mark_uploaded(dir, stems[2]), 0);
-	assert_int_equal(tv_buffer_mark_uploaded(dir, stems[4]), 0);
-	assert_true(tv_buffer_is_uploaded(dir, stems[4]));
+	assert_int_equal(tv_bufdir_mark_uploaded(dir, stems[2]), 0);
+	assert_int_equal(tv_bufdir_mark_uploaded(dir, stems[4]), 0);
+	assert_true(tv_bufdir_is_uploaded(dir, stems[4]));
 	/* ask for room for three more: uploaded 2 and 4 go, then the oldest, 0 */
 	assert_int_equal(tv_buffer_make_room(b, (1 << 20) - 3 * one - one / 2), 0);
 	tv_buffer_get_stats(b, &st);
@@ -102,7 +103,7 @@ static void test_eviction_prefers_uploaded_and_counts_losses(void **state)
 		bool kept = i == 1 || i == 3 || i == 5;
 		assert_int_equal(access(p, F_OK) == 0, kept);
 	}
-	assert_false(tv_buffer_is_uploaded(dir, stems[2])); /* marker removed with it */
+	assert_false(tv_bufdir_is_uploaded(dir, stems[2])); /* marker removed with it */
 	assert_int_equal(tv_buffer_make_room(b, (2 << 20)), -ENOSPC);
 	tv_buffer_free(b);
 	/* reopening finds what is left */

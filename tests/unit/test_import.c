@@ -10,8 +10,8 @@
 #include "archive/common/err.h"
 #include "archive/keys.h"
 #include "archive/segment.h"
-#include "archive/store.h"
-#include "dissector/import.h"
+#include "archive/store/store.h"
+#include "dissector/query/import.h"
 #include "testutil.h"
 
 #define T0_SEC 1700000000ULL
@@ -101,7 +101,7 @@ static void test_import_read_back_and_chain(void **state)
 	write_pcap(pcap1, 2000, T0_SEC);       /* 20 s of packets: 2 segments at 10 s */
 	write_pcap(pcap2, 2000, T0_SEC + 100); /* later capture, imported second */
 	struct tv_store *s;
-	assert_int_equal(tv_store_open(url, TV_STORE_CREATE, &s), 0);
+	assert_int_equal(tv_store_open(url, TV_STORE_CREATE, NULL, &s), 0);
 	struct tv_import_opts o = {.node = "n1", .prefix = ""};
 	struct tv_import_stats st;
 	const char *files1[] = {pcap1};
@@ -133,7 +133,7 @@ static void test_damaged_file_keeps_readable_part(void **state)
 	snprintf(cmd, sizeof(cmd), "head -c 20000 %s > %s && echo 'hello' > %s", good, torn, junk);
 	assert_int_equal(system(cmd), 0);
 	struct tv_store *s;
-	assert_int_equal(tv_store_open(url, TV_STORE_CREATE, &s), 0);
+	assert_int_equal(tv_store_open(url, TV_STORE_CREATE, NULL, &s), 0);
 	struct tv_import_opts o = {.node = "n1", .prefix = ""};
 	struct tv_import_stats st;
 	const char *files[] = {junk, torn};

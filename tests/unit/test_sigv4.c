@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "archive/common/sha256.h"
-#include "archive/sigv4.h"
+#include "archive/store/s3/sigv4.h"
 #include "testutil.h"
 
 static const struct tv_sigv4_key key = {"AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",

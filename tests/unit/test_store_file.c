@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "archive/common/err.h"
-#include "archive/store.h"
+#include "archive/store/store.h"
 #include "testutil.h"
 
 struct fx {
@@ -21,8 +21,8 @@ static int setup(void **state)
 	f->dir = tu_tmpdir();
 	char url[128];
 	snprintf(url, sizeof(url), "file://%s/store", f->dir);
-	assert_int_equal(tv_store_open(url, 0, &f->s), -ENOENT); /* not created unless asked */
-	assert_int_equal(tv_store_open(url, TV_STORE_CREATE, &f->s), 0);
+	assert_int_equal(tv_store_open(url, 0, NULL, &f->s), -ENOENT); /* not created unless asked */
+	assert_int_equal(tv_store_open(url, TV_STORE_CREATE, NULL, &f->s), 0);
 	*state = f;
 	return 0;
 }

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dissector/l4.h"
-#include "dissector/tcp_reasm.h"
+#include "archive/decode.h"
+#include "dissector/dissect/tcp_reasm.h"
 #include "tests/unit/testutil.h"
 
 struct out {

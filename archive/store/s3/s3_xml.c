@@ -1,0 +1,278 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* s3_xml: see s3_xml.h. Elements are matched by local name, so documents with
+ * or without S3's xmlns parse alike. */
+#include "archive/store/s3/s3_xml.h"
+
+#include <errno.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "archive/common/err.h"
+
+#define MAX_BODY (64u << 20)
+
+static xmlDocPtr parse(const char *body, size_t len)
+{
+	if (len == 0 || len > MAX_BODY)
+		return NULL;
+	return xmlReadMemory(body, (int)len, "s3.xml", NULL,
+			     XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+}
+
+static int is(const xmlNode *n, const char *name)
+{
+	return n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0;
+}
+
+static const xmlNode *child(const xmlNode *n, const char *name)
+{
+	for (const xmlNode *c = n ? n->children : NULL; c; c = c->next)
+		if (is(c, name))
+			return c;
+	return NULL;
+}
+
+/* The text of n's child `name`, malloc'd ("" when absent); NULL on ENOMEM. */
+static char *child_text(const xmlNode *n, const char *name)
+{
+	const xmlNode *c = child(n, name);
+	xmlChar *t = c ? xmlNodeGetContent(c) : NULL;
+	char *s = strdup(t ? (const char *)t : "");
+	xmlFree(t);
+	return s;
+}
+
+static void copy_text(const xmlNode *n, const char *name, char *out, size_t size)
+{
+	char *t = child_text(n, name);
+	snprintf(out, size, "%s", t ? t : "");
+	free(t);
+}
+
+int tv_s3_parse_iso8601(const char *s, uint64_t *ns)
+{
+	struct tm tm = {0};
+	int frac_len = 0;
+	unsigned long frac = 0;
+	const char *end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!end)
+		return -EINVAL;
+	if (*end == '.') {
+		const char *p = ++end;
+		while (*p >= '0' && *p <= '9' && frac_len < 9) {
+			frac = frac * 10 + (unsigned long)(*p++ - '0');
+			frac_len++;
+		}
+		while (*p >= '0' && *p <= '9')
+			p++;
+		end = p;
+	}
+	if (*end != 'Z' && *end != '\0')
+		return -EINVAL;
+	for (; frac_len < 9; frac_len++)
+		frac *= 10;
+	time_t t = timegm(&tm);
+	if (t < 0)
+		return -EINVAL;
+	*ns = (uint64_t)t * 1000000000ULL + frac;
+	return 0;
+}
+
+int tv_s3_xml_error(const char *body, size_t len, char *code, size_t ncode, char *msg, size_t nmsg)
+{
+	code[0] = msg[0] = '\0';
+	xmlDocPtr doc = parse(body, len);
+	const xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
+	int rc = root && is(root, "Error") ? 0 : -EINVAL;
+	if (!rc) {
+		copy_text(root, "Code", code, ncode);
+		copy_text(root, "Message", msg, nmsg);
+	}
+	xmlFreeDoc(doc);
+	return rc;
+}
+
+static int add_object(struct tv_s3_xml_list *out, const xmlNode *c)
+{
+	struct tv_s3_xml_object *p = realloc(out->objects, (out->nobjects + 1) * sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	out->objects = p;
+	struct tv_s3_xml_object *o = &p[out->nobjects];
+	memset(o, 0, sizeof(*o));
+	char *size = child_text(c, "Size"), *mtime = child_text(c, "LastModified");
+	o->key = child_text(c, "Key");
+	int rc = o->key && size && mtime ? 0 : -ENOMEM;
+	if (!rc && (!o->key[0] || !size[0]))
+		rc = TV_ECORRUPT;
+	if (!rc) {
+		char *e;
+		errno = 0;
+		o->size = strtoull(size, &e, 10);
+		if (errno || *e)
+			rc = TV_ECORRUPT;
+	}
+	if (!rc && mtime[0] && tv_s3_parse_iso8601(mtime, &o->mtime_ns))
+		o->mtime_ns = 0; /* a time we cannot read is not worth failing a listing over */
+	free(size);
+	free(mtime);
+	if (rc) {
+		free(o->key);
+		return rc;
+	}
+	out->nobjects++;
+	return 0;
+}
+
+static int add_prefix(struct tv_s3_xml_list *out, const xmlNode *c)
+{
+	char **p = realloc(out->prefixes, (out->nprefixes + 1) * sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	out->prefixes = p;
+	char *s = child_text(c, "Prefix");
+	if (!s)
+		return -ENOMEM;
+	if (!s[0]) {
+		free(s);
+		return TV_ECORRUPT;
+	}
+	p[out->nprefixes++] = s;
+	return 0;
+}
+
+int tv_s3_xml_list(const char *body, size_t len, struct tv_s3_xml_list *out)
+{
+	memset(out, 0, sizeof(*out));
+	xmlDocPtr doc = parse(body, len);
+	const xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
+	if (!root || !is(root, "ListBucketResult")) {
+		xmlFreeDoc(doc);
+		return TV_ECORRUPT;
+	}
+	int rc = 0;
+	for (const xmlNode *c = root->children; c && !rc; c = c->next) {
+		if (is(c, "Contents"))
+			rc = add_object(out, c);
+		else if (is(c, "CommonPrefixes"))
+			rc = add_prefix(out, c);
+	}
+	if (!rc) {
+		char *trunc = child_text(root, "IsTruncated");
+		if (!trunc)
+			rc = -ENOMEM;
+		else if (strcmp(trunc, "true") == 0) {
+			out->next_token = child_text(root, "NextContinuationToken");
+			if (!out->next_token)
+				rc = -ENOMEM;
+			else if (!out->next_token[0])
+				rc = TV_ECORRUPT; /* truncated but no way on */
+		}
+		free(trunc);
+	}
+	xmlFreeDoc(doc);
+	if (rc)
+		tv_s3_xml_list_cleanup(out);
+	return rc;
+}
+
+void tv_s3_xml_list_cleanup(struct tv_s3_xml_list *l)
+{
+	for (size_t i = 0; i < l->nobjects; i++)
+		free(l->objects[i].key);
+	for (size_t i = 0; i < l->nprefixes; i++)
+		free(l->prefixes[i]);
+	free(l->objects);
+	free(l->prefixes);
+	free(l->next_token);
+	memset(l, 0, sizeof(*l));
+}
+
+int tv_s3_xml_upload_id(const char *body, size_t len, char **upload_id)
+{
+	*upload_id = NULL;
+	xmlDocPtr doc = parse(body, len);
+	const xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
+	int rc = TV_ECORRUPT;
+	if (root && is(root, "InitiateMultipartUploadResult")) {
+		*upload_id = child_text(root, "UploadId");
+		rc = !*upload_id ? -ENOMEM : (*upload_id)[0] ? 0 : TV_ECORRUPT;
+		if (rc) {
+			free(*upload_id);
+			*upload_id = NULL;
+		}
+	}
+	xmlFreeDoc(doc);
+	return rc;
+}
+
+static int add_upload(struct tv_s3_xml_uploads *out, const xmlNode *c)
+{
+	struct tv_s3_xml_upload *p = realloc(out->uploads, (out->n + 1) * sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	out->uploads = p;
+	struct tv_s3_xml_upload *u = &p[out->n];
+	char *when = child_text(c, "Initiated");
+	u->key = child_text(c, "Key");
+	u->upload_id = child_text(c, "UploadId");
+	u->initiated_ns = 0;
+	int rc = u->key && u->upload_id && when ? 0 : -ENOMEM;
+	if (!rc && (!u->key[0] || !u->upload_id[0]))
+		rc = TV_ECORRUPT;
+	if (!rc && when[0])
+		tv_s3_parse_iso8601(when, &u->initiated_ns);
+	free(when);
+	if (rc) {
+		free(u->key);
+		free(u->upload_id);
+		return rc;
+	}
+	out->n++;
+	return 0;
+}
+
+int tv_s3_xml_uploads(const char *body, size_t len, struct tv_s3_xml_uploads *out)
+{
+	memset(out, 0, sizeof(*out));
+	xmlDocPtr doc = parse(body, len);
+	const xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
+	if (!root || !is(root, "ListMultipartUploadsResult")) {
+		xmlFreeDoc(doc);
+		return TV_ECORRUPT;
+	}
+	int rc = 0;
+	for (const xmlNode *c = root->children; c && !rc; c = c->next)
+		if (is(c, "Upload"))
+			rc = add_upload(out, c);
+	char *trunc = rc ? NULL : child_text(root, "IsTruncated");
+	if (trunc && strcmp(trunc, "true") == 0) {
+		out->next_key = child_text(root, "NextKeyMarker");
+		out->next_upload_id = child_text(root, "NextUploadIdMarker");
+		if (!out->next_key || !out->next_upload_id)
+			rc = -ENOMEM;
+		else if (!out->next_key[0])
+			rc = TV_ECORRUPT;
+	}
+	free(trunc);
+	xmlFreeDoc(doc);
+	if (rc)
+		tv_s3_xml_uploads_cleanup(out);
+	return rc;
+}
+
+void tv_s3_xml_uploads_cleanup(struct tv_s3_xml_uploads *u)
+{
+	for (size_t i = 0; i < u->n; i++) {
+		free(u->uploads[i].key);
+		free(u->uploads[i].upload_id);
+	}
+	free(u->uploads);
+	free(u->next_key);
+	free(u->next_upload_id);
+	memset(u, 0, sizeof(*u));
+}

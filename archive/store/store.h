@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* store: the object-store interface every part reads and writes through.
+ *
+ * One interface, one backend per file (store_file.c for file://, store_s3.c
+ * and s3/ for s3://). Keys are '/'-separated, as in S3. Semantics are
+ * S3's: put replaces atomically (readers see the old or the new object, never
+ * a mix), create-if-absent fails with -EEXIST, delete of a missing key succeeds,
+ * list is lexicographic by key and paginated with a continuation token. */
+#ifndef TV_STORE_H
+#define TV_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "archive/common/buf.h"
+
+#define TV_KEY_MAX 1024
+
+struct tv_store_entry {
+	char *key; /* owned */
+	uint64_t size;
+	uint64_t mtime_ns;
+};
+
+/* One page of a listing. Free with tv_store_list_cleanup. */
+struct tv_store_list {
+	struct tv_store_entry *entries; /* owned, sorted by key */
+	size_t n;
+	char **prefixes; /* owned; with a delimiter, the "directories" (CommonPrefixes) */
+	size_t nprefixes;
+	char *next; /* owned; pass as `after` for the next page; NULL when done */
+};
+
+enum tv_put_flags {
+	TV_PUT_CREATE_ONLY = 1, /* fail with -EEXIST if the key exists */
+};
+
+struct tv_store;
+
+struct tv_store_ops {
+	const char *scheme;
+	int (*put)(struct tv_store *s, const char *key, const void *data, size_t len, int flags);
+	int (*put_file)(struct tv_store *s, const char *key, const char *path, int flags);
+	int (*get_range)(struct tv_store *s, const char *key, uint64_t off, uint64_t len, struct tv_buf *out);
+	int (*head)(struct tv_store *s, const char *key, struct tv_store_entry *out);
+	int (*del)(struct tv_store *s, const char *key);
+	int (*list)(struct tv_store *s, const char *prefix, char delimiter, const char *after, size_t max,
+		    struct tv_store_list *out);
+	void (*free)(struct tv_store *s);
+};
+
+struct tv_store {
+	const struct tv_store_ops *ops;
+	char *url; /* owned; as given, for messages (never holds secrets) */
+};
+
+enum tv_store_open_flags {
+	TV_STORE_CREATE = 1, /* file://: create the directory if it does not exist */
+};
+
+/* What a caller may tell the backends; NULL (or a NULL member) means their
+ * defaults. Nothing here is process-global: two stores in one process may be
+ * opened with different options. */
+struct tv_s3_opts;
+struct tv_store_opts {
+	const struct tv_s3_opts *s3; /* s3:// (store_s3.h); copied at open */
+};
+
+/* Opens a store from a URL: "file:///abs/dir", "file://rel/dir", a bare
+ * directory path, or "s3://BUCKET[/PREFIX]". @return 0, -EINVAL (unknown
+ * scheme or bad URL), -ENOENT (no such store and not TV_STORE_CREATE), or the
+ * backend's error. */
+int tv_store_open(const char *url, int flags, const struct tv_store_opts *o, struct tv_store **out);
+void tv_store_free(struct tv_store *s);
+
+/* @return 0, -EEXIST (CREATE_ONLY and present), -EINVAL (bad key), or an I/O error. */
+int tv_store_put(struct tv_store *s, const char *key, const void *data, size_t len, int flags);
+/* Uploads a local file's content. */
+int tv_store_put_file(struct tv_store *s, const char *key, const char *path, int flags);
+/* Whole object into out (replacing its content). @return 0, -ENOENT, ... */
+int tv_store_get(struct tv_store *s, const char *key, struct tv_buf *out);
+/* Exactly len bytes at off. @return 0, -ENOENT, TV_ETRUNC (object too short), ... */
+int tv_store_get_range(struct tv_store *s, const char *key, uint64_t off, uint64_t len, struct tv_buf *out);
+/* Size and time of an object; out->key is left NULL. @return 0 or -ENOENT. */
+int tv_store_head(struct tv_store *s, const char *key, struct tv_store_entry *out);
+int tv_store_delete(struct tv_store *s, const char *key);
+/* Keys starting with prefix and sorting after `after` (NULL: from the start),
+ * at most max (0: 1000). With delimiter (e.g. '/', 0 for none), keys with the
+ * delimiter after the prefix are rolled up into out->prefixes. */
+int tv_store_list(struct tv_store *s, const char *prefix, char delimiter, const char *after, size_t max,
+		  struct tv_store_list *out);
+void tv_store_list_cleanup(struct tv_store_list *l);
+
+/* Calls fn for every key under prefix, page by page. fn returning non-zero
+ * stops the walk and is returned. */
+typedef int (*tv_store_each_fn)(void *ctx, const struct tv_store_entry *e);
+int tv_store_each(struct tv_store *s, const char *prefix, tv_store_each_fn fn, void *ctx);
+
+/* Calls fn with each common prefix ("directory", ending in '/') directly under
+ * prefix, in order, page by page. fn returning non-zero stops the walk. */
+typedef int (*tv_store_child_fn)(void *ctx, const char *child_prefix);
+int tv_store_each_child(struct tv_store *s, const char *prefix, tv_store_child_fn fn, void *ctx);
+
+/* A tv_read_at_fn over one object (ctx = struct tv_store_source *). */
+struct tv_store_source {
+	struct tv_store *store;
+	const char *key;
+};
+int tv_store_read_at(void *ctx, uint64_t off, size_t len, struct tv_buf *out);
+
+/* @return 0 when key is usable in every backend: 1..TV_KEY_MAX bytes, no NUL
+ * or control characters, no empty, "." or ".." path component, and no
+ * component starting with '.' (reserved for the file backend's temp files). */
+int tv_store_key_check(const char *key);
+
+#endif

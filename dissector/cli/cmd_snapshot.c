@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* cmd_snapshot: `tapvault snapshot create|ls|get|pcap|rm` (snapshot.h). */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "archive/common/err.h"
+#include "archive/common/fsutil.h"
+#include "archive/common/timeutil.h"
+#include "dissector/cli/cli.h"
+#include "dissector/query/export.h"
+#include "dissector/query/snapshot.h"
+#include "dissector/query/window.h"
+
+static const char usage[] =
+	"Usage: tapvault snapshot create NAME --store URL --from T --to T [--node NAME]...\n"
+	"       tapvault snapshot ls  --store URL [--json]\n"
+	"       tapvault snapshot get NAME --store URL -o FILE\n"
+	"       tapvault snapshot pcap NAME --store URL [--format pcapng|pcap] -o FILE|-\n"
+	"       tapvault snapshot rm  NAME --store URL\n"
+	"       (all take --prefix P)\n"
+	"\n"
+	"A snapshot is one tar at PREFIX/v1/snapshots/NAME.tar holding, for the window,\n"
+	"the overlapping frames of every segment re-packed as valid segments with fresh\n"
+	"indexes, their events, and manifest.json (window, nodes, tool version, each\n"
+	"member's SHA-256, the hash-chain links covered). Never overwritten; it stays\n"
+	"whole when the store recycles its sources. Names: no '/', no leading '.'.\n";
+
+struct snap_opts {
+	struct tv_cli_scope sc;
+	const char *output;
+	enum tv_pcap_format format;
+	bool json;
+};
+
+static int fetch_to_file(struct tv_store *s, const char *key, const char *path)
+{
+	struct tv_buf b;
+	tv_buf_init(&b, (size_t)1 << 34);
+	int rc = tv_store_get(s, key, &b);
+	if (!rc)
+		rc = tv_write_file_atomic(path, b.data, b.len);
+	tv_buf_cleanup(&b);
+	return rc;
+}
+
+static int snap_pcap(struct tv_store *s, const struct snap_opts *o, const char *key)
+{
+	char dir[600];
+	int rc = tv_make_temp_dir(dir, sizeof(dir), "snap");
+	if (rc)
+		return rc;
+	char tar[700];
+	snprintf(tar, sizeof(tar), "%s/snapshot.tar", dir);
+	rc = fetch_to_file(s, key, tar);
+	char root[700];
+	snprintf(root, sizeof(root), "%s/store", dir);
+	if (!rc && !(rc = tv_mkdir_p(root)))
+		rc = tv_snapshot_extract(tar, root);
+	struct tv_store *ss = NULL;
+	struct tv_window *w = NULL;
+	if (!rc)
+		rc = tv_store_open(root, 0, NULL, &ss);
+	struct tv_cli_report cr;
+	tv_cli_report_init(&cr, "snapshot", "segment streams");
+	struct tv_window_opts wo = {
+		.prefix = "", .from = 0, .to = UINT64_MAX, .dedup_window_ns = 1000000, .report = &cr.r};
+	if (!rc) {
+		/* the snapshot holds whole frames; its packets are those of its window */
+		char mpath[800];
+		snprintf(mpath, sizeof(mpath), "%s/manifest.json", root);
+		json_error_t jerr;
+		json_t *m = json_load_file(mpath, 0, &jerr);
+		json_t *win = json_object_get(m, "window");
+		if (!json_is_integer(json_object_get(win, "from_ns")) ||
+		    !json_is_integer(json_object_get(win, "to_ns")))
+			rc = tv_err(TV_ECORRUPT, "snapshot %s: manifest.json lacks the window", key);
+		else {
+			wo.from = (uint64_t)json_integer_value(json_object_get(win, "from_ns"));
+			wo.to = (uint64_t)json_integer_value(json_object_get(win, "to_ns"));
+		}
+		json_decref(m);
+	}
+	if (!rc)
+		rc = tv_window_open(&w, ss, &wo);
+	struct tv_export_opts eo = {.output = o->output, .format = o->format, .report = &cr.r};
+	struct tv_window_stats st;
+	if (!rc)
+		rc = tv_export_window(w, &eo, &st);
+	tv_cli_report_end(&cr);
+	tv_window_free(w);
+	tv_store_free(ss);
+	if (tv_remove_tree(dir))
+		fprintf(stderr, "tapvault snapshot: %s\n", tv_errmsg());
+	return rc;
+}
+
+struct ls_ctx {
+	const char *base;
+	json_t *json; /* NULL: text */
+};
+
+static int print_snapshot(void *ctx, const struct tv_store_entry *e)
+{
+	struct ls_ctx *l = ctx;
+	const char *name = e->key + strlen(l->base);
+	char t[TV_RFC3339_LEN];
+	tv_format_rfc3339(e->mtime_ns, t);
+	if (l->json)
+		json_array_append_new(l->json, json_pack("{s:s%,s:I,s:s}", "name", name, strlen(name) - 4,
+							 "bytes", (json_int_t)e->size, "modified", t));
+	else
+		printf("%.*s\t%" PRIu64 "\t%s\n", (int)(strlen(name) - 4), name, e->size, t);
+	return 0;
+}
+
+static int snap_ls(struct tv_store *s, const struct snap_opts *o)
+{
+	char key[1200];
+	if (tv_snapshot_prefix(o->sc.prefix, key, sizeof(key)))
+		return tv_err(-ENAMETOOLONG, "prefix too long");
+	struct ls_ctx l = {key, o->json ? json_array() : NULL};
+	int rc = tv_store_each(s, key, print_snapshot, &l);
+	if (!rc && l.json) {
+		json_dumpf(l.json, stdout, JSON_INDENT(2));
+		putchar('\n');
+	}
+	json_decref(l.json);
+	return rc;
+}
+
+int tv_cmd_snapshot(const struct tv_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {TV_CLI_SCOPE_OPTIONS,
+					     {"output", required_argument, NULL, 'o'},
+					     {"format", required_argument, NULL, 'm'},
+					     {"help", no_argument, NULL, 'h'},
+					     {"json", no_argument, NULL, 'j'},
+					     {NULL, 0, NULL, 0}};
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		fputs(usage, argc < 2 ? stderr : stdout);
+		return argc < 2 ? TV_EXIT_USAGE : TV_EXIT_OK;
+	}
+	const char *sub = argv[1];
+	argc--;
+	argv++;
+	struct snap_opts o = {.format = TV_FORMAT_PCAPNG};
+	int c;
+	while ((c = getopt_long(argc, argv, "s:n:p:o:h", opts, NULL)) != -1) {
+		if (tv_cli_scope_option(&o.sc, c, optarg))
+			continue;
+		switch (c) {
+		case 'o': o.output = optarg; break;
+		case 'm':
+			if (tv_pcap_format_parse(optarg, &o.format))
+				return tv_cli_usage_error("snapshot", "%s", tv_errmsg());
+			break;
+		case 'j': o.json = true; break;
+		case 'h': fputs(usage, stdout); return TV_EXIT_OK;
+		default: return tv_cli_usage_error("snapshot", "unknown option");
+		}
+	}
+	bool is_ls = !strcmp(sub, "ls");
+	if (!is_ls && strcmp(sub, "create") && strcmp(sub, "get") && strcmp(sub, "pcap") && strcmp(sub, "rm"))
+		return tv_cli_usage_error("snapshot", "unknown subcommand '%s' (create, ls, get, pcap, rm)",
+					  sub);
+	bool is_create = !strcmp(sub, "create");
+	if (is_create && o.sc.url && (!o.sc.from_text || !o.sc.to_text))
+		return tv_cli_usage_error("snapshot", "create needs --from and --to");
+	if (tv_cli_scope_finish(&o.sc, "snapshot", TV_SCOPE_STORE))
+		return TV_EXIT_USAGE;
+	const char *name = NULL;
+	if (!is_ls) {
+		if (optind != argc - 1)
+			return tv_cli_usage_error("snapshot", "%s takes exactly one NAME", sub);
+		name = argv[optind];
+		if (tv_snapshot_name_check(name))
+			return tv_cli_usage_error("snapshot", "%s", tv_errmsg());
+	}
+	if ((!strcmp(sub, "get") || !strcmp(sub, "pcap")) && !o.output)
+		return tv_cli_usage_error("snapshot", "%s needs -o FILE", sub);
+	struct tv_cli_report cr;
+	tv_cli_report_init(&cr, "snapshot", "segments");
+	struct tv_snapshot_opts so = {.prefix = o.sc.prefix,
+				      .name = name,
+				      .nodes = tv_cli_scope_nodes(&o.sc),
+				      .nnodes = o.sc.nnodes,
+				      .from = o.sc.from,
+				      .to = o.sc.to,
+				      .report = &cr.r};
+	struct tv_store *s;
+	if (tv_cli_open_store(cli, o.sc.url, 0, &s, "snapshot"))
+		return TV_EXIT_FAIL;
+	char key[1200];
+	int rc = name ? tv_snapshot_key(o.sc.prefix, name, key, sizeof(key)) : 0;
+	if (!rc && is_create) {
+		struct tv_snapshot_stats st;
+		rc = tv_snapshot_create(s, &so, &st);
+		tv_cli_report_end(&cr);
+		if (!rc)
+			fprintf(stderr,
+				"tapvault snapshot: %s: %" PRIu64 " segments, %" PRIu64 " frames, %" PRIu64
+				" bytes\n",
+				name, st.segments, st.frames, st.bytes);
+	} else if (!rc && is_ls) {
+		rc = snap_ls(s, &o);
+	} else if (!rc && !strcmp(sub, "get")) {
+		rc = fetch_to_file(s, key, o.output);
+	} else if (!rc && !strcmp(sub, "pcap")) {
+		rc = snap_pcap(s, &o, key);
+	} else if (!rc) {
+		struct tv_store_entry e;
+		rc = tv_store_head(s, key, &e);
+		if (!rc)
+			rc = tv_store_delete(s, key);
+	}
+	tv_store_free(s);
+	return rc ? tv_cli_fail("snapshot", "failed") : TV_EXIT_OK;
+}

@@ -1,0 +1,300 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* snapshot: see snapshot.h. */
+#include "dissector/query/snapshot.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "archive/common/err.h"
+#include "archive/common/fsutil.h"
+#include "archive/common/sha256.h"
+#include "archive/common/timeutil.h"
+#include "archive/keys.h"
+#include "archive/segment.h"
+#include "dissector/query/catalog.h"
+
+int tv_snapshot_name_check(const char *name)
+{
+	size_t n = strlen(name);
+	if (n == 0 || n > 200 || name[0] == '.' || strchr(name, '/'))
+		return tv_err(-EINVAL,
+			      "snapshot name '%.60s': 1-200 characters, no '/', not starting with '.'", name);
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
+			return tv_err(-EINVAL, "snapshot name has a control character");
+	return 0;
+}
+
+int tv_snapshot_prefix(const char *prefix, char *out, size_t n)
+{
+	size_t len = strlen(prefix);
+	int m = snprintf(out, n, "%s%sv1/snapshots/", prefix, len && prefix[len - 1] != '/' ? "/" : "");
+	return m < 0 || (size_t)m >= n ? -ENAMETOOLONG : 0;
+}
+
+int tv_snapshot_key(const char *prefix, const char *name, char *out, size_t n)
+{
+	if (tv_snapshot_prefix(prefix, out, n))
+		return -ENAMETOOLONG;
+	size_t used = strlen(out);
+	int m = snprintf(out + used, n - used, "%s.tar", name);
+	return m < 0 || (size_t)m >= n - used ? -ENAMETOOLONG : 0;
+}
+
+struct builder {
+	struct tv_store *s;
+	const struct tv_snapshot_opts *o;
+	struct archive *ar;
+	json_t *members, *links, *nodes;
+	struct tv_snapshot_stats *st;
+	int rc;
+};
+
+static int add_member(struct builder *b, const char *path, const void *data, size_t len)
+{
+	struct archive_entry *e = archive_entry_new();
+	archive_entry_set_pathname(e, path);
+	archive_entry_set_size(e, (la_int64_t)len);
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_perm(e, 0644);
+	archive_entry_set_mtime(e, (time_t)(tv_now_ns() / TV_NS_PER_SEC), 0);
+	int rc = archive_write_header(b->ar, e) == ARCHIVE_OK &&
+				 (len == 0 || archive_write_data(b->ar, data, len) == (la_ssize_t)len)
+			 ? 0
+			 : tv_err(-EIO, "snapshot tar: %s", archive_error_string(b->ar));
+	archive_entry_free(e);
+	if (rc)
+		return rc;
+	uint8_t sha[TV_SHA256_LEN];
+	char hex[TV_SHA256_HEX_LEN];
+	tv_sha256(data, len, sha);
+	tv_hex(sha, TV_SHA256_LEN, hex);
+	json_array_append_new(
+		b->members, json_pack("{s:s,s:s,s:I}", "path", path, "sha256", hex, "size", (json_int_t)len));
+	b->st->bytes += len;
+	return 0;
+}
+
+/* Frame 0 and every frame overlapping the window, fetched with ranged reads. */
+static int repack(struct builder *b, const char *data_key, const struct tv_index *idx, struct tv_buf *out)
+{
+	struct tv_buf part;
+	tv_buf_init(&part, TV_FRAME_COMP_MAX);
+	int rc = 0;
+	for (uint32_t i = 0; !rc && i < idx->nframes; i++) {
+		const struct tv_frame_entry *f = &idx->frames[i];
+		if (i != 0 && !tv_frame_overlaps(f, b->o->from, b->o->to))
+			continue;
+		rc = tv_store_get_range(b->s, data_key, f->offset, f->comp_size, &part);
+		if (!rc)
+			rc = tv_buf_append(out, part.data, part.len);
+		if (i)
+			b->st->frames++;
+	}
+	tv_buf_cleanup(&part);
+	return rc;
+}
+
+static json_t *hexj(const uint8_t *sha)
+{
+	char hex[TV_SHA256_HEX_LEN];
+	tv_hex(sha, TV_SHA256_LEN, hex);
+	return json_string(hex);
+}
+
+static int add_segment(struct builder *b, const char *index_key)
+{
+	struct tv_index idx, fresh;
+	uint8_t isha[TV_SHA256_LEN];
+	int rc = tv_catalog_load_index(b->s, index_key, &idx, isha, NULL);
+	if (rc)
+		return rc;
+	if (!(idx.packets && idx.ts_max >= b->o->from && idx.ts_min < b->o->to)) {
+		tv_index_cleanup(&idx);
+		return 0;
+	}
+	char data_key[TV_KEY_MAX + 32], events_key[TV_KEY_MAX + 32];
+	tv_key_sibling(index_key, TV_KEY_SUFFIX_DATA, data_key, sizeof(data_key));
+	tv_key_sibling(index_key, TV_KEY_SUFFIX_EVENTS, events_key, sizeof(events_key));
+	struct tv_buf data, events, enc;
+	tv_buf_init(&data, 0);
+	tv_buf_init(&events, 0);
+	tv_buf_init(&enc, TV_INDEX_MAX_BYTES);
+	memset(&fresh, 0, sizeof(fresh));
+	rc = repack(b, data_key, &idx, &data);
+	struct tv_scan_result res;
+	struct tv_mem_source src = {data.data, data.len};
+	if (!rc)
+		rc = tv_seg_reindex(tv_mem_read_at, &src, data.len, data_key, NULL, &fresh, &res);
+	if (!rc && res.torn)
+		rc = tv_err(TV_ECORRUPT, "%s: %s", data_key, res.reason);
+	if (!rc && idx.events_size) {
+		rc = tv_store_get(b->s, events_key, &events);
+		if (!rc) {
+			fresh.events_size = events.len;
+			tv_sha256(events.data, events.len, fresh.events_sha);
+		}
+	}
+	if (!rc) {
+		/* keep the source's identity; its drops and span are the source's too */
+		fresh.start_ns = idx.start_ns;
+		fresh.end_ns = idx.end_ns;
+		rc = tv_index_encode(&fresh, &enc);
+	}
+	if (!rc)
+		rc = add_member(b, data_key, data.data, data.len);
+	if (!rc && idx.events_size)
+		rc = add_member(b, events_key, events.data, events.len);
+	if (!rc)
+		rc = add_member(b, index_key, enc.data, enc.len);
+	if (!rc) {
+		json_array_append_new(b->links, json_pack("{s:s,s:I,s:o,s:o}", "node", idx.node, "seq",
+							  (json_int_t)idx.seq, "index_sha256", hexj(isha),
+							  "prev_index_sha256", hexj(idx.prev_sha)));
+		b->st->segments++;
+		tv_report_progress(b->o->report, b->st->segments, 0, b->st->bytes);
+	}
+	tv_buf_cleanup(&data);
+	tv_buf_cleanup(&events);
+	tv_buf_cleanup(&enc);
+	tv_index_cleanup(&fresh);
+	tv_index_cleanup(&idx);
+	return rc;
+}
+
+static int on_index(void *ctx, const char *key)
+{
+	return add_segment(ctx, key);
+}
+
+static int on_node(void *ctx, const char *node)
+{
+	struct builder *b = ctx;
+	json_array_append_new(b->nodes, json_string(node));
+	return tv_catalog_indexes(b->s, b->o->prefix, node, b->o->from, b->o->to, on_index, b);
+}
+
+static int write_manifest(struct builder *b)
+{
+	char from[TV_RFC3339_LEN], to[TV_RFC3339_LEN], now[TV_RFC3339_LEN];
+	tv_format_rfc3339(b->o->from, from);
+	tv_format_rfc3339(b->o->to, to);
+	tv_format_rfc3339(tv_now_ns(), now);
+	json_t *m =
+		json_pack("{s:s,s:i,s:{s:s,s:s,s:I,s:I},s:O,s:s,s:s,s:O,s:O}", "name", b->o->name, "format",
+			  1, "window", "from", from, "to", to, "from_ns", (json_int_t)b->o->from, "to_ns",
+			  (json_int_t)b->o->to, "nodes", b->nodes, "tool_version", "tapvault " TV_VERSION,
+			  "created", now, "members", b->members, "chain", b->links);
+	char *text = json_dumps(m, JSON_INDENT(2));
+	json_decref(m);
+	if (!text)
+		return -ENOMEM;
+	struct archive_entry *e = archive_entry_new();
+	size_t n = strlen(text);
+	archive_entry_set_pathname(e, "manifest.json");
+	archive_entry_set_size(e, (la_int64_t)n);
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_perm(e, 0644);
+	int rc = archive_write_header(b->ar, e) == ARCHIVE_OK &&
+				 archive_write_data(b->ar, text, n) == (la_ssize_t)n
+			 ? 0
+			 : tv_err(-EIO, "snapshot tar: %s", archive_error_string(b->ar));
+	archive_entry_free(e);
+	free(text);
+	return rc;
+}
+
+int tv_snapshot_create(struct tv_store *s, const struct tv_snapshot_opts *o, struct tv_snapshot_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	char key[TV_KEY_MAX];
+	int rc = tv_snapshot_name_check(o->name);
+	if (rc)
+		return rc;
+	if (tv_snapshot_key(o->prefix, o->name, key, sizeof(key)))
+		return tv_err(-ENAMETOOLONG, "snapshot key too long");
+	struct tv_store_entry existing;
+	if (tv_store_head(s, key, &existing) == 0)
+		return tv_err(-EEXIST, "snapshot '%s' exists; snapshots are never overwritten", o->name);
+	const char *tmpdir = getenv("TMPDIR");
+	char tmp[512];
+	snprintf(tmp, sizeof(tmp), "%s/tapvault-snapshot.XXXXXX",
+		 tmpdir && strlen(tmpdir) < 400 ? tmpdir : "/tmp");
+	int fd = mkstemp(tmp);
+	if (fd < 0)
+		return tv_err(-errno, "%s: %s", tmp, strerror(errno));
+	close(fd);
+	struct builder b = {s, o, archive_write_new(), json_array(), json_array(), json_array(), st, 0};
+	archive_write_set_format_pax_restricted(b.ar);
+	if (archive_write_open_filename(b.ar, tmp) != ARCHIVE_OK)
+		rc = tv_err(-EIO, "%s: %s", tmp, archive_error_string(b.ar));
+	for (size_t i = 0; !rc && o->nodes && i < o->nnodes; i++)
+		rc = on_node(&b, o->nodes[i]);
+	if (!rc && !o->nodes)
+		rc = tv_catalog_nodes(s, o->prefix, on_node, &b);
+	if (!rc && st->segments == 0)
+		rc = tv_err(-ENOENT, "no data in the window: snapshot '%s' not created", o->name);
+	if (!rc)
+		rc = write_manifest(&b);
+	if (archive_write_close(b.ar) != ARCHIVE_OK && !rc)
+		rc = tv_err(-EIO, "%s: %s", tmp, archive_error_string(b.ar));
+	archive_write_free(b.ar);
+	json_decref(b.members);
+	json_decref(b.links);
+	json_decref(b.nodes);
+	if (!rc)
+		rc = tv_store_put_file(s, key, tmp, TV_PUT_CREATE_ONLY);
+	if (rc == -EEXIST)
+		rc = tv_err(-EEXIST, "snapshot '%s' exists; snapshots are never overwritten", o->name);
+	unlink(tmp);
+	return rc;
+}
+
+int tv_snapshot_extract(const char *tar_path, const char *dir)
+{
+	struct archive *a = archive_read_new();
+	archive_read_support_format_tar(a);
+	int rc = 0;
+	if (archive_read_open_filename(a, tar_path, 1 << 16) != ARCHIVE_OK)
+		rc = tv_err(-EIO, "%s: %s", tar_path, archive_error_string(a));
+	struct archive_entry *e;
+	struct tv_buf buf;
+	tv_buf_init(&buf, (size_t)1 << 34);
+	while (!rc && archive_read_next_header(a, &e) == ARCHIVE_OK) {
+		const char *path = archive_entry_pathname(e);
+		struct tv_segment_key k;
+		bool manifest = strcmp(path, "manifest.json") == 0;
+		if (!manifest &&
+		    (tv_key_parse_segment(path, &k) || tv_store_key_check(path) || strstr(path, "..")))
+			rc = tv_err(TV_ECORRUPT, "%s: member '%.100s' is not part of a snapshot", tar_path,
+				    path);
+		if (rc || archive_entry_filetype(e) != AE_IFREG)
+			break;
+		char out[4096];
+		snprintf(out, sizeof(out), "%s/%s", dir, path);
+		tv_buf_reset(&buf);
+		la_int64_t size = archive_entry_size(e);
+		if (size < 0 || (rc = tv_buf_reserve(&buf, (size_t)size))) {
+			rc = tv_err(rc ? rc : TV_ECORRUPT, "%s: member %s too large", tar_path, path);
+			break;
+		}
+		la_ssize_t got = archive_read_data(a, buf.data, (size_t)size);
+		if (got != size) {
+			rc = tv_err(TV_ETRUNC, "%s: member %s is truncated", tar_path, path);
+			break;
+		}
+		if ((rc = tv_mkdir_parent(out)))
+			break;
+		rc = tv_write_file_atomic(out, buf.data, (size_t)size);
+	}
+	tv_buf_cleanup(&buf);
+	archive_read_free(a);
+	return rc;
+}

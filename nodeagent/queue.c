@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* queue: see queue.h. */
+#include "nodeagent/queue.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "archive/segment.h"
+
+void tv_fifo_push(struct tv_fifo *f, struct tv_link *l)
+{
+	l->next = NULL;
+	if (f->tail)
+		f->tail->next = l;
+	else
+		f->head = l;
+	f->tail = l;
+	f->depth++;
+}
+
+struct tv_link *tv_fifo_pop(struct tv_fifo *f)
+{
+	struct tv_link *l = f->head;
+	if (l) {
+		f->head = l->next;
+		if (!f->head)
+			f->tail = NULL;
+		f->depth--;
+	}
+	return l;
+}
+
+void tv_chunk_queue_init(struct tv_chunk_queue *q, size_t max_depth, _Atomic uint64_t *depth_metric)
+{
+	memset(q, 0, sizeof(*q));
+	pthread_mutex_init(&q->lock, NULL);
+	pthread_cond_init(&q->nonempty, NULL);
+	pthread_cond_init(&q->nonfull, NULL);
+	q->max_depth = max_depth;
+	q->depth_metric = depth_metric;
+}
+
+void tv_chunk_queue_cleanup(struct tv_chunk_queue *q)
+{
+	for (struct tv_link *l = q->free_list, *n; l; l = n) {
+		n = l->next;
+		struct tv_chunk *c = (struct tv_chunk *)l;
+		tv_buf_cleanup(&c->buf);
+		free(c);
+	}
+	q->free_list = NULL;
+	pthread_cond_destroy(&q->nonempty);
+	pthread_cond_destroy(&q->nonfull);
+	pthread_mutex_destroy(&q->lock);
+}
+
+static struct tv_chunk *chunk_new(void)
+{
+	struct tv_chunk *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	tv_buf_init(&c->buf, TV_CHUNK_BYTES + TV_MAX_PACKET + 64);
+	if (tv_buf_reserve(&c->buf, TV_CHUNK_BYTES + TV_MAX_PACKET + 64)) {
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+struct tv_chunk *tv_chunk_get(struct tv_chunk_queue *q)
+{
+	pthread_mutex_lock(&q->lock);
+	struct tv_chunk *c = (struct tv_chunk *)q->free_list;
+	if (c)
+		q->free_list = c->link.next;
+	pthread_mutex_unlock(&q->lock);
+	if (!c && !(c = chunk_new()))
+		return NULL;
+	struct tv_buf keep = c->buf;
+	memset(c, 0, sizeof(*c));
+	c->buf = keep;
+	tv_buf_reset(&c->buf);
+	return c;
+}
+
+void tv_chunk_put(struct tv_chunk_queue *q, struct tv_chunk *c)
+{
+	pthread_mutex_lock(&q->lock);
+	c->link.next = q->free_list;
+	q->free_list = &c->link;
+	pthread_mutex_unlock(&q->lock);
+}
+
+static void publish_depth(struct tv_chunk_queue *q)
+{
+	if (q->depth_metric)
+		atomic_store(q->depth_metric, q->chunks.depth);
+}
+
+void tv_chunk_queue_push(struct tv_chunk_queue *q, struct tv_chunk *c)
+{
+	pthread_mutex_lock(&q->lock);
+	while (q->chunks.depth >= q->max_depth)
+		pthread_cond_wait(&q->nonfull, &q->lock);
+	tv_fifo_push(&q->chunks, &c->link);
+	publish_depth(q);
+	pthread_cond_signal(&q->nonempty);
+	pthread_mutex_unlock(&q->lock);
+}
+
+struct tv_chunk *tv_chunk_queue_pop(struct tv_chunk_queue *q)
+{
+	pthread_mutex_lock(&q->lock);
+	while (!q->chunks.head && !q->closed)
+		pthread_cond_wait(&q->nonempty, &q->lock);
+	struct tv_chunk *c = (struct tv_chunk *)tv_fifo_pop(&q->chunks);
+	if (c) {
+		publish_depth(q);
+		pthread_cond_signal(&q->nonfull);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return c;
+}
+
+void tv_chunk_queue_close(struct tv_chunk_queue *q)
+{
+	pthread_mutex_lock(&q->lock);
+	q->closed = true;
+	pthread_cond_broadcast(&q->nonempty);
+	pthread_mutex_unlock(&q->lock);
+}

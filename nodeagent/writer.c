@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* writer: see writer.h. */
+#include "nodeagent/writer.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "archive/common/err.h"
+#include "archive/common/log.h"
+#include "archive/common/timeutil.h"
+#include "archive/events.h"
+#include "archive/segment.h"
+
+/* Backlog (queued chunks) beyond which the writer trades ratio for speed:
+ * losing packets is worse than storing them less compressed. */
+#define BACKLOG_FAST 6
+#define BACKLOG_FASTEST 16
+#define LEVEL_FAST (-5)
+#define LEVEL_FASTEST (-100)
+/* Room kept for what sealing adds (index, events) beyond the data written. */
+#define SEAL_RESERVE ((uint64_t)256 << 10)
+
+static int open_segment(struct tv_writer *wr, uint64_t created_ns)
+{
+	struct tv_seg_writer_opts o = {.zstd_level = (int)wr->cfg->zstd_level, .defer_fsync = true};
+	snprintf(o.meta.node, sizeof(o.meta.node), "%s", wr->cfg->node);
+	o.meta.seq = wr->seq;
+	o.meta.created_ns = created_ns;
+	memcpy(o.meta.prev_sha, wr->prev_sha, TV_SHA256_LEN);
+	struct tv_iface ifaces[TV_AGENT_MAX_IFACES];
+	for (uint32_t i = 0; i < wr->m->niface; i++)
+		tv_capture_iface(wr->cap, i, &ifaces[i]);
+	int rc = tv_buffer_open_paths(wr->buf, created_ns, wr->seq, &wr->data_path, &wr->events_path);
+	if (rc)
+		return tv_err(rc, "out of memory");
+	if ((rc = tv_seg_writer_open(&wr->w, wr->data_path, &o, ifaces, wr->m->niface)))
+		return rc;
+	wr->level = o.zstd_level;
+	atomic_store(&wr->m->zstd_level, (int64_t)wr->level);
+	/* Kubernetes and OS state arrive with their issues; the record is there now. */
+	if ((rc = tv_events_writer_open(&wr->ev, wr->events_path, created_ns, NULL, 0, NULL, 0)))
+		return rc;
+	wr->seg_last_ts = 0;
+	return 0;
+}
+
+void tv_writer_cleanup(struct tv_writer *wr)
+{
+	tv_seg_writer_free(wr->w);
+	tv_events_writer_free(wr->ev);
+	free(wr->data_path);
+	free(wr->events_path);
+	wr->w = NULL;
+	wr->ev = NULL;
+	wr->data_path = wr->events_path = NULL;
+}
+
+static int seal_segment(struct tv_writer *wr, const struct tv_chunk *c, uint64_t end_ns)
+{
+	for (uint32_t i = 0; i < wr->m->niface; i++)
+		tv_seg_writer_set_drops(wr->w, i, c->drops_kernel[i], c->drops_iface[i]);
+	struct tv_index idx;
+	int rc = tv_events_writer_close(wr->ev);
+	if (!rc)
+		rc = tv_seg_writer_finish(wr->w, end_ns, wr->events_path, &idx);
+	if (!rc) {
+		struct tv_pending_seal *p = calloc(1, sizeof(*p));
+		rc = p ? tv_buffer_seal_prepare(wr->buf, &idx, wr->data_path, wr->events_path, wr->prev_sha,
+						&p->seal)
+		       : tv_err(-ENOMEM, "out of memory");
+		if (!rc) {
+			wr->seq = idx.seq + 1;
+			p->seq = idx.seq;
+			p->packets = idx.packets;
+			p->raw_bytes = idx.data_raw_size;
+			p->compressed_bytes = idx.data_size;
+			tv_sealer_push(wr->sealer, p);
+		} else {
+			free(p);
+		}
+		tv_index_cleanup(&idx);
+	}
+	tv_writer_cleanup(wr);
+	return rc;
+}
+
+/* What reached the disk is salvaged at the next start; see writer.h. */
+static void abandon_segment(struct tv_writer *wr, const struct tv_chunk *c)
+{
+	atomic_fetch_add(&wr->m->write_errors, 1);
+	atomic_fetch_add(&wr->m->packets_lost_to_errors, c->packets);
+	tv_error("writer: %s; %u packets dropped, segment abandoned (salvaged at next start)", tv_errmsg(),
+		 c->packets);
+	tv_writer_cleanup(wr);
+	wr->seq++; /* the abandoned file keeps its number */
+	wr->retry_after = tv_mono_ns() + 1000000000ULL;
+}
+
+/* Picks the zstd level for the next chunk from the backlog, with hysteresis
+ * (back to the configured level only once the queue is nearly empty). A
+ * replay waits for the writer instead of losing packets, so it keeps the
+ * configured level (and stores what a live agent that kept up would). */
+static void adapt_level(struct tv_writer *wr)
+{
+	if (tv_capture_is_replay(wr->cap))
+		return;
+	uint64_t depth = atomic_load(&wr->m->queue_depth);
+	int level = wr->level;
+	if (depth >= BACKLOG_FASTEST)
+		level = LEVEL_FASTEST;
+	else if (depth >= BACKLOG_FAST && level > LEVEL_FAST)
+		level = LEVEL_FAST;
+	else if (depth <= 1)
+		level = (int)wr->cfg->zstd_level;
+	if (level != wr->level && wr->w && tv_seg_writer_set_level(wr->w, level) == 0) {
+		tv_debug("writer backlog %" PRIu64 " chunks: zstd level %d", depth, level);
+		wr->level = level;
+		atomic_store(&wr->m->zstd_level, (int64_t)level);
+	}
+}
+
+static int write_chunk(struct tv_writer *wr, const struct tv_chunk *c)
+{
+	bool replay = tv_capture_is_replay(wr->cap);
+	int rc;
+	if (!wr->w && (c->packets || !replay)) {
+		uint64_t created = replay ? c->first_ts : wr->next_created;
+		if ((rc = open_segment(wr, created)))
+			return rc;
+	}
+	if (!wr->w)
+		return 0;
+	if (c->buf.len) {
+		adapt_level(wr);
+		/* worst case the chunk does not compress: room for all of it */
+		while ((rc = tv_buffer_make_room(wr->buf, tv_seg_writer_data_bytes(wr->w) + c->buf.len +
+								  SEAL_RESERVE)) == -EBUSY)
+			tv_sealer_wait_one(wr->sealer); /* what is left is being sealed */
+		if (rc)
+			return rc;
+		if ((rc = tv_seg_writer_add_blocks(wr->w, c->buf.data, c->buf.len)))
+			return rc;
+		if (tv_events_writer_flush(wr->ev))
+			return -EIO;
+		wr->seg_last_ts = c->last_ts;
+	}
+	if (c->seal_after) {
+		/* live segments tile time: this one ends where the next begins */
+		wr->next_created = c->seal_at;
+		return seal_segment(wr, c, replay ? wr->seg_last_ts + 1 : c->seal_at);
+	}
+	return 0;
+}
+
+void *tv_writer_thread(void *arg)
+{
+	struct tv_writer *wr = arg;
+	pthread_setname_np(pthread_self(), "tv-writer");
+	struct tv_chunk *c;
+	while ((c = tv_chunk_queue_pop(wr->q))) {
+		if (tv_mono_ns() < wr->retry_after) {
+			atomic_fetch_add(&wr->m->packets_lost_to_errors, c->packets);
+		} else if (write_chunk(wr, c)) {
+			abandon_segment(wr, c);
+		}
+		tv_chunk_put(wr->q, c);
+	}
+	return NULL;
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* writer: the agent's writer thread. It takes chunks from the queue,
+ * compresses them into the open segment (zstd frames, SHA-256 as written),
+ * keeps the buffer under its cap, and at each seal mark indexes the segment
+ * and hands it to the sealer, continuing the node's hash chain.
+ *
+ * Under backlog it trades ratio for speed (losing packets is worse than
+ * storing them less compressed); a replay waits for it instead and keeps the
+ * configured level. After a write error (disk full, I/O) the segment is
+ * abandoned (salvaged at the next start) and for a second chunks are dropped
+ * and counted rather than retried. */
+#ifndef TV_AGENT_WRITER_H
+#define TV_AGENT_WRITER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "archive/common/sha256.h"
+#include "nodeagent/agent.h"
+#include "nodeagent/buffer.h"
+#include "nodeagent/capture.h"
+#include "nodeagent/queue.h"
+#include "nodeagent/sealer.h"
+
+struct tv_seg_writer;
+struct tv_events_writer;
+
+struct tv_writer {
+	/* set by the agent before the thread starts; none owned */
+	const struct tv_agent_config *cfg;
+	struct tv_capture *cap;
+	struct tv_buffer *buf;
+	struct tv_agent_metrics *m;
+	struct tv_chunk_queue *q;
+	struct tv_sealer *sealer;
+	uint64_t seq;                    /* of the next segment */
+	uint8_t prev_sha[TV_SHA256_LEN]; /* index SHA-256 of the node's last segment */
+	uint64_t next_created;           /* live: where the next segment starts (the last seal) */
+	/* the thread's own */
+	struct tv_seg_writer *w;
+	struct tv_events_writer *ev;
+	char *data_path, *events_path;
+	uint64_t seg_last_ts;
+	uint64_t retry_after; /* mono ns: after a write error, drop chunks until then */
+	int level;            /* zstd level of the open segment's writer */
+};
+
+/* The thread's body (arg: the struct tv_writer); returns when the queue is
+ * closed and drained, every written segment handed to the sealer. */
+void *tv_writer_thread(void *arg);
+/* Frees what a failed writer left open (its files stay for salvage). */
+void tv_writer_cleanup(struct tv_writer *w);
+
+#endif

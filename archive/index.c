@@ -10,8 +10,11 @@
 
 #include "archive/common/err.h"
 #include "archive/common/fsutil.h"
+#include "archive/sign.h"
 
-#define FRAME_ENTRY_BYTES 36
+#define FRAME_ENTRY_BYTES_V1 36
+#define FRAME_ENTRY_BYTES (36 + TV_SHA256_LEN)
+#define SIG_BLOCK_BYTES (2 * TV_SHA256_LEN + 64)
 #define FLOW_FIXED_BYTES (40 + 32 + 4)
 #define IFACE_FIXED_BYTES (2 + 4 + 24 + 1)
 #define HEADER_BYTES 24
@@ -47,7 +50,7 @@ static size_t encoded_size(const struct tv_index *idx)
 	n += (size_t)idx->nframes * FRAME_ENTRY_BYTES;
 	for (uint32_t i = 0; i < idx->nflows; i++)
 		n += FLOW_FIXED_BYTES + (size_t)idx->flows[i].nranges * 8;
-	return n;
+	return n + SIG_BLOCK_BYTES;
 }
 
 int tv_index_encode(const struct tv_index *idx, struct tv_buf *out)
@@ -60,7 +63,7 @@ int tv_index_encode(const struct tv_index *idx, struct tv_buf *out)
 	/* Space is reserved: the appends below cannot fail. */
 	tv_buf_append(out, TV_INDEX_MAGIC, 8);
 	tv_buf_put_u32(out, TV_INDEX_VERSION);
-	tv_buf_put_u32(out, 0);
+	tv_buf_put_u32(out, idx->flags);
 	tv_buf_put_u64(out, total);
 	size_t nlen = strlen(idx->node);
 	tv_buf_put_u16(out, (uint16_t)nlen);
@@ -94,6 +97,7 @@ int tv_index_encode(const struct tv_index *idx, struct tv_buf *out)
 		tv_buf_put_u64(out, f->ts_min);
 		tv_buf_put_u64(out, f->ts_max);
 		tv_buf_put_u32(out, f->packets);
+		tv_buf_append(out, f->sha, TV_SHA256_LEN);
 	}
 	tv_buf_put_u32(out, idx->nflows);
 	for (uint32_t i = 0; i < idx->nflows; i++) {
@@ -109,10 +113,40 @@ int tv_index_encode(const struct tv_index *idx, struct tv_buf *out)
 			tv_buf_put_u32(out, f->ranges[r].count);
 		}
 	}
+	tv_buf_append(out, idx->key_id, TV_SHA256_LEN);
+	tv_buf_append(out, idx->prev_key_id, TV_SHA256_LEN);
+	tv_buf_append(out, idx->signature, sizeof(idx->signature));
 	uint8_t digest[TV_SHA256_LEN];
 	if ((rc = tv_sha256(out->data + base, out->len - base, digest)))
 		return rc;
 	return tv_buf_append(out, digest, TV_SHA256_LEN);
+}
+
+int tv_index_encode_signed(struct tv_index *idx, const struct tv_signer *s, struct tv_buf *out)
+{
+	idx->flags |= TV_INDEX_SIGNED;
+	memcpy(idx->key_id, tv_signer_key_id(s), TV_SHA256_LEN);
+	memset(idx->signature, 0, sizeof(idx->signature));
+	size_t base = out->len;
+	int rc = tv_index_encode(idx, out);
+	if (rc)
+		return rc;
+	/* the signature covers every byte before it; then the trailer is redone */
+	size_t total = out->len - base, sig_at = total - TV_SHA256_LEN - 64;
+	uint8_t *obj = out->data + base;
+	if ((rc = tv_sign(s, obj, sig_at, idx->signature)))
+		return rc;
+	memcpy(obj + sig_at, idx->signature, 64);
+	idx->signed_len = sig_at;
+	return tv_sha256(obj, total - TV_SHA256_LEN, obj + total - TV_SHA256_LEN);
+}
+
+bool tv_index_signature_ok(const uint8_t *raw, size_t len, const struct tv_index *idx, const uint8_t pub[32])
+{
+	if (!(idx->flags & TV_INDEX_SIGNED) || idx->version < 2 ||
+	    idx->signed_len + 64 + TV_SHA256_LEN != len)
+		return false;
+	return tv_sig_check(pub, raw, idx->signed_len, idx->signature);
 }
 
 /* A bounds-checked cursor over the encoded bytes. */
@@ -196,7 +230,7 @@ static int decode_ifaces(struct cursor *c, struct tv_index *idx)
 
 static int decode_frames(struct cursor *c, struct tv_index *idx)
 {
-	int64_t n = get_count(c, FRAME_ENTRY_BYTES);
+	int64_t n = get_count(c, idx->version >= 2 ? FRAME_ENTRY_BYTES : FRAME_ENTRY_BYTES_V1);
 	if (n < 0)
 		return TV_ECORRUPT;
 	idx->frames = calloc((size_t)n ? (size_t)n : 1, sizeof(*idx->frames));
@@ -211,6 +245,8 @@ static int decode_frames(struct cursor *c, struct tv_index *idx)
 		f->ts_min = get_u64(c);
 		f->ts_max = get_u64(c);
 		f->packets = get_u32(c);
+		if (idx->version >= 2)
+			get_bytes(c, f->sha, TV_SHA256_LEN);
 	}
 	return 0;
 }
@@ -275,6 +311,11 @@ static int decode_body(struct cursor *c, struct tv_index *idx)
 		rc = decode_frames(c, idx);
 	if (!rc)
 		rc = decode_flows(c, idx);
+	if (!rc && idx->version >= 2) {
+		get_bytes(c, idx->key_id, TV_SHA256_LEN);
+		get_bytes(c, idx->prev_key_id, TV_SHA256_LEN);
+		get_bytes(c, idx->signature, sizeof(idx->signature));
+	}
 	if (!rc && (c->short_read || c->left != 0))
 		rc = TV_ECORRUPT;
 	return rc;
@@ -288,8 +329,8 @@ int tv_index_decode(const uint8_t *data, size_t len, const char *what, struct tv
 	if (memcmp(data, TV_INDEX_MAGIC, 8) != 0)
 		return tv_err(TV_ECORRUPT, "%s: not a tapvault index (bad magic at offset 0)", what);
 	uint32_t version = tv_le32(data + 8);
-	if (version != TV_INDEX_VERSION)
-		return tv_err(TV_EVERSION, "%s: index version %u, this build reads %d", what, version,
+	if (version < 1 || version > TV_INDEX_VERSION)
+		return tv_err(TV_EVERSION, "%s: index version %u, this build reads 1 to %d", what, version,
 			      TV_INDEX_VERSION);
 	uint64_t total = tv_le64(data + 16);
 	if (total != len)
@@ -304,7 +345,11 @@ int tv_index_decode(const uint8_t *data, size_t len, const char *what, struct tv
 		return tv_err(TV_ECORRUPT, "%s: index checksum mismatch (trailer at offset %zu)", what,
 			      len - TV_SHA256_LEN);
 	struct cursor c = {data + HEADER_BYTES, len - HEADER_BYTES - TV_SHA256_LEN, false};
+	idx->version = version;
+	idx->flags = version >= 2 ? tv_le32(data + 12) : 0;
 	rc = decode_body(&c, idx);
+	if (!rc && version >= 2)
+		idx->signed_len = len - TV_SHA256_LEN - 64;
 	if (rc) {
 		tv_index_cleanup(idx);
 		if (rc == -ENOMEM)

@@ -18,7 +18,7 @@
 #include "archive/pcapng.h"
 
 #define TV_INDEX_MAGIC "TVINDEX\0"
-#define TV_INDEX_VERSION 1
+#define TV_INDEX_VERSION 2 /* written; version 1 (no frame digests, unsigned) still reads */
 #define TV_NODE_MAX 253
 #define TV_INDEX_MAX_BYTES ((size_t)1 << 30)
 
@@ -29,6 +29,7 @@ struct tv_frame_entry {
 	uint32_t raw_size;       /* pcapng bytes it decompresses to */
 	uint64_t ts_min, ts_max; /* packet timestamps (ns) in the frame; 0,0 if none */
 	uint32_t packets;
+	uint8_t sha[TV_SHA256_LEN]; /* of the frame's compressed bytes (version 2; zero in 1) */
 };
 
 struct tv_frame_range {
@@ -45,7 +46,15 @@ struct tv_flow {
 	struct tv_frame_range *ranges; /* owned; frames this flow has packets in, ascending */
 };
 
+/* flags of struct tv_index (the index header's flags field) */
+enum {
+	TV_INDEX_SIGNED = 1, /* signed by the node key key_id */
+	TV_INDEX_LIVE = 2,   /* written by an agent: consecutive segments tile time */
+};
+
 struct tv_index {
+	uint32_t version; /* as read (TV_INDEX_VERSION when built) */
+	uint32_t flags;
 	char node[TV_NODE_MAX + 1];
 	uint64_t seq;
 	uint64_t start_ns, end_ns; /* the segment covers [start_ns, end_ns) */
@@ -61,12 +70,25 @@ struct tv_index {
 	struct tv_frame_entry *frames; /* owned */
 	uint32_t nflows;
 	struct tv_flow *flows; /* owned */
+	/* version 2: the signature block (docs/FORMAT.md §3). key_id: the key
+	 * that signed (TV_INDEX_SIGNED); prev_key_id: the key that signed the
+	 * previous segment of the chain (a rotation when they differ). */
+	uint8_t key_id[TV_SHA256_LEN];
+	uint8_t prev_key_id[TV_SHA256_LEN];
+	uint8_t signature[64];
+	size_t signed_len; /* decoded: the signature covers the object's first signed_len bytes */
 };
 
 void tv_index_cleanup(struct tv_index *idx);
 
-/* Serialises idx (appending to out), trailing SHA-256 included. @return 0/-ENOMEM/-EFBIG. */
+/* Serialises idx as version 2 (appending to out), trailing SHA-256
+ * included, the signature block as idx has it. @return 0/-ENOMEM/-EFBIG. */
 int tv_index_encode(const struct tv_index *idx, struct tv_buf *out);
+/* The same, signed with s (key_id and the SIGNED flag set in idx). */
+struct tv_signer;
+int tv_index_encode_signed(struct tv_index *idx, const struct tv_signer *s, struct tv_buf *out);
+/* Whether the encoded index raw[0..len) (decoded into idx) is signed by pub. */
+bool tv_index_signature_ok(const uint8_t *raw, size_t len, const struct tv_index *idx, const uint8_t pub[32]);
 
 /* Parses an encoded index into idx (caller-owned struct, zeroed here; free with
  * tv_index_cleanup). `what` names the source in error messages.

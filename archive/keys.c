@@ -35,6 +35,46 @@ int tv_key_node_prefix(char *out, size_t n, const char *prefix, const char *node
 	return m < 0 || (size_t)m >= n ? -ENAMETOOLONG : 0;
 }
 
+/* "PREFIX/v1/<what>/" or "PREFIX/v1/<what>/NODE/". */
+static int kind_prefix(char *out, size_t n, const char *prefix, const char *what, const char *node)
+{
+	int m = node ? snprintf(out, n, "%s%sv1/%s/%s/", prefix, sep(prefix), what, node)
+		     : snprintf(out, n, "%s%sv1/%s/", prefix, sep(prefix), what);
+	return m < 0 || (size_t)m >= n ? -ENAMETOOLONG : 0;
+}
+
+int tv_key_keys_prefix(char *out, size_t n, const char *prefix, const char *node)
+{
+	return kind_prefix(out, n, prefix, "keys", node);
+}
+
+int tv_key_pubkey(char *out, size_t n, const char *prefix, const char *node, const char *key_id_hex)
+{
+	int rc = kind_prefix(out, n, prefix, "keys", node);
+	size_t used = strlen(out);
+	int m = rc ? -1 : snprintf(out + used, n - used, "%s.json", key_id_hex);
+	return m < 0 || (size_t)m >= n - used ? -ENAMETOOLONG : 0;
+}
+
+int tv_key_checkpoints_prefix(char *out, size_t n, const char *prefix, const char *node)
+{
+	return kind_prefix(out, n, prefix, "checkpoints", node);
+}
+
+int tv_key_checkpoint(char *out, size_t n, const char *prefix, const char *node, uint64_t time_ns)
+{
+	int rc = kind_prefix(out, n, prefix, "checkpoints", node);
+	size_t used = strlen(out);
+	int m = rc ? -1 : snprintf(out + used, n - used, "%019" PRIu64 ".json", time_ns);
+	return m < 0 || (size_t)m >= n - used ? -ENAMETOOLONG : 0;
+}
+
+int tv_key_settings(char *out, size_t n, const char *prefix)
+{
+	int m = snprintf(out, n, "%s%sv1/settings.json", prefix, sep(prefix));
+	return m < 0 || (size_t)m >= n ? -ENAMETOOLONG : 0;
+}
+
 static int hour_prefix(char *out, size_t n, const char *prefix, const char *node, uint64_t ns)
 {
 	time_t sec = (time_t)(ns / 1000000000ULL);

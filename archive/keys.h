@@ -44,6 +44,17 @@ int tv_key_segment(char *out, size_t n, const char *prefix, const char *node, ui
  * all nodes when node is NULL ("PREFIX/v1/nodes/"). */
 int tv_key_node_prefix(char *out, size_t n, const char *prefix, const char *node);
 
+/* The objects beside the segments (docs/FORMAT.md §8-9):
+ *   PREFIX/v1/keys/NODE/KEYID.json          a node's public key
+ *   PREFIX/v1/checkpoints/NODE/TIMENS.json  the uploader's signed checkpoints
+ *   PREFIX/v1/settings.json                 the store's settings (retention horizon)
+ * The *_prefix forms give "PREFIX/v1/keys/" (node NULL) or ".../NODE/". */
+int tv_key_keys_prefix(char *out, size_t n, const char *prefix, const char *node);
+int tv_key_pubkey(char *out, size_t n, const char *prefix, const char *node, const char *key_id_hex);
+int tv_key_checkpoints_prefix(char *out, size_t n, const char *prefix, const char *node);
+int tv_key_checkpoint(char *out, size_t n, const char *prefix, const char *node, uint64_t time_ns);
+int tv_key_settings(char *out, size_t n, const char *prefix);
+
 /* Writes name (a key or path of any segment object, or a stem) with its
  * object suffix replaced by `suffix` ("" gives the stem) into out.
  * @return 0 or -ENAMETOOLONG. */

@@ -171,10 +171,11 @@ bad:
 	return -1;
 }
 
-static int index_frame(struct reindex_ctx *c, uint32_t no, uint64_t off, size_t comp_size, const uint8_t *raw,
-		       size_t n, char *reason, size_t rn)
+static int index_frame(struct reindex_ctx *c, uint32_t no, uint64_t off, const uint8_t *comp,
+		       size_t comp_size, const uint8_t *raw, size_t n, char *reason, size_t rn)
 {
 	struct tv_frame_entry fe = {.offset = off, .comp_size = (uint32_t)comp_size, .raw_size = (uint32_t)n};
+	tv_sha256(comp, comp_size, fe.sha);
 	size_t bad_at = 0;
 	int rc = tv_index_builder_add_frame_blocks(&c->builder, raw, n, &fe, &bad_at);
 	if (rc == TV_ECORRUPT)
@@ -199,11 +200,12 @@ static int reindex_frame(void *ctx, uint32_t no, uint64_t off, const uint8_t *co
 			return rc;
 		struct tv_frame_entry fe = {
 			.offset = off, .comp_size = (uint32_t)comp_size, .raw_size = (uint32_t)n};
+		tv_sha256(comp, comp_size, fe.sha);
 		if (tv_index_builder_frame(&c->builder, &fe)) {
 			c->error = -ENOMEM;
 			return -1;
 		}
-	} else if ((rc = index_frame(c, no, off, comp_size, raw, n, reason, rn))) {
+	} else if ((rc = index_frame(c, no, off, comp, comp_size, raw, n, reason, rn))) {
 		return rc;
 	}
 	tv_sha256_update(&c->sha, comp, comp_size);

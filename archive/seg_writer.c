@@ -120,6 +120,7 @@ static long compress_frame(struct tv_seg_writer *w, const uint8_t *raw, size_t n
 static int write_frame(struct tv_seg_writer *w, const uint8_t *raw, size_t n, size_t c)
 {
 	struct tv_frame_entry fe = {.offset = w->offset, .comp_size = (uint32_t)c, .raw_size = (uint32_t)n};
+	tv_sha256(w->comp.data, c, fe.sha); /* the index vouches for each frame (snapshots keep some) */
 	int rc = tv_index_builder_add_frame_blocks(&w->builder, raw, n, &fe, NULL);
 	if (rc)
 		return tv_err(rc == TV_ECORRUPT ? -EINVAL : rc, "%s: frame %u holds invalid pcapng blocks",

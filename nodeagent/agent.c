@@ -16,11 +16,15 @@
 #include <unistd.h>
 
 #include "archive/common/err.h"
+#include "archive/common/fsutil.h"
 #include "archive/common/httpd.h"
 #include "archive/common/log.h"
 #include "archive/common/prom.h"
 #include "archive/common/timeutil.h"
+#include "archive/keys.h"
 #include "archive/pcapng.h"
+#include "archive/sign.h"
+#include "archive/store/store.h"
 #include "nodeagent/buffer.h"
 #include "nodeagent/capture.h"
 #include "nodeagent/metrics.h"
@@ -40,6 +44,7 @@ struct agent {
 	struct tv_chunk_queue q;
 	struct tv_sealer sl;
 	struct tv_writer wr;
+	struct tv_signer *signer; /* the node key */
 	atomic_bool stop;
 	atomic_bool want_pause;
 	int capture_rc;
@@ -205,6 +210,56 @@ static void drop_privileges(bool live)
 			     : "dropped all capabilities");
 }
 
+/* The public half of the node key, where the uploader ships it from
+ * (v1/keys/NODE/KEYID.json in the buffer); valid from the key's creation. */
+static int publish_key(struct agent *a, const char *key_path)
+{
+	struct tv_pubkey k = {0};
+	snprintf(k.node, sizeof(k.node), "%s", a->cfg->node);
+	memcpy(k.key_id, tv_signer_key_id(a->signer), TV_SHA256_LEN);
+	memcpy(k.pub, tv_signer_public(a->signer), TV_PUBKEY_LEN);
+	struct stat st;
+	k.not_before_ns = stat(key_path, &st) == 0
+				  ? (uint64_t)st.st_mtim.tv_sec * 1000000000ULL + (uint64_t)st.st_mtim.tv_nsec
+				  : tv_now_ns();
+	char hex[TV_SHA256_HEX_LEN], key[TV_KEY_MAX], path[4096 + TV_KEY_MAX];
+	tv_hex(k.key_id, TV_SHA256_LEN, hex);
+	if (tv_key_pubkey(key, sizeof(key), "", k.node, hex))
+		return tv_err(-ENAMETOOLONG, "key object name too long");
+	snprintf(path, sizeof(path), "%s/%s", a->cfg->buffer_dir, key);
+	if (access(path, F_OK) == 0)
+		return 0;
+	struct tv_buf b;
+	tv_buf_init(&b, 4096);
+	int rc = tv_pubkey_encode(&k, &b);
+	if (!rc && !(rc = tv_mkdir_parent(path)))
+		rc = tv_write_file_atomic(path, b.data, b.len);
+	tv_buf_cleanup(&b);
+	return rc;
+}
+
+/* Loads (or creates) the node key; every index sealed from now on is signed. */
+static int setup_signing(struct agent *a)
+{
+	char path[4096];
+	if (a->cfg->signing_key && a->cfg->signing_key[0])
+		snprintf(path, sizeof(path), "%s", a->cfg->signing_key);
+	else
+		snprintf(path, sizeof(path), "%s/.keys/node.key", a->cfg->buffer_dir);
+	bool created;
+	int rc = tv_signer_load(path, true, &a->signer, &created);
+	if (!rc)
+		rc = publish_key(a, path);
+	if (rc)
+		return rc;
+	char hex[TV_SHA256_HEX_LEN];
+	tv_hex(tv_signer_key_id(a->signer), TV_SHA256_LEN, hex);
+	tv_info("signing with %s key %.16s (%s)", created ? "new" : "node", hex, path);
+	tv_buffer_set_signer(a->buf, a->signer);
+	a->wr.key_id = tv_signer_key_id(a->signer);
+	return 0;
+}
+
 static int start(struct agent *a)
 {
 	const struct tv_agent_config *cfg = a->cfg;
@@ -220,12 +275,15 @@ static int start(struct agent *a)
 		return tv_err(-EINVAL, "at most %d interfaces", TV_AGENT_MAX_IFACES);
 	int rc = tv_buffer_open(&a->buf, cfg->buffer_dir, cfg->storage_size);
 	if (!rc)
+		rc = setup_signing(a);
+	if (!rc)
 		rc = tv_buffer_salvage(a->buf);
 	if (!rc)
 		rc = tv_buffer_make_room(a->buf, 0);
 	bool found;
 	if (!rc)
-		rc = tv_buffer_chain_tail(a->buf, cfg->node, &found, &a->wr.seq, a->wr.prev_sha);
+		rc = tv_buffer_chain_tail(a->buf, cfg->node, &found, &a->wr.seq, a->wr.prev_sha,
+					  a->wr.prev_key_id);
 	if (rc)
 		return rc;
 	a->wr.seq = found ? a->wr.seq + 1 : 0;
@@ -332,6 +390,7 @@ out:
 	tv_chunk_queue_cleanup(&a->q);
 	tv_capture_free(a->cap);
 	tv_buffer_free(a->buf);
+	tv_signer_free(a->signer);
 	free(a);
 	return rc;
 }

@@ -20,6 +20,7 @@
 #include "archive/common/log.h"
 #include "archive/keys.h"
 #include "archive/segment.h"
+#include "archive/sign.h"
 #include "archive/store/store.h"
 
 struct sealed {
@@ -40,7 +41,19 @@ struct tv_buffer {
 	uint64_t pending_bytes;
 	pthread_mutex_t lock; /* stats are read by the metrics thread */
 	struct tv_buffer_stats st;
+	const struct tv_signer *signer; /* signs every index sealed; NULL: unsigned */
 };
+
+void tv_buffer_set_signer(struct tv_buffer *b, const struct tv_signer *s)
+{
+	b->signer = s;
+}
+
+/* The encoded index, signed when the buffer has a key. */
+static int encode_index(struct tv_buffer *b, struct tv_index *idx, struct tv_buf *out)
+{
+	return b->signer ? tv_index_encode_signed(idx, b->signer, out) : tv_index_encode(idx, out);
+}
 
 static int object_path(const struct tv_buffer *b, const char *stem, const char *suffix, char *out, size_t n)
 {
@@ -109,7 +122,7 @@ static int complete_in_place(struct tv_buffer *b, const char *stem)
 	}
 	struct tv_buf enc;
 	tv_buf_init(&enc, TV_INDEX_MAX_BYTES);
-	rc = tv_index_encode(&idx, &enc);
+	rc = encode_index(b, &idx, &enc);
 	if (!rc)
 		rc = tv_write_file_atomic(index, enc.data, enc.len);
 	tv_buf_cleanup(&enc);
@@ -243,7 +256,9 @@ int tv_buffer_seal_prepare(struct tv_buffer *b, const struct tv_index *idx, cons
 	}
 	tv_key_sibling(key, "", s->stem, sizeof(s->stem));
 	tv_buf_init(&s->index, TV_INDEX_MAX_BYTES);
-	if ((rc = tv_index_encode(idx, &s->index))) {
+	struct tv_index signed_idx =
+		*idx; /* the caller's keeps its tables; only the signature block differs */
+	if ((rc = encode_index(b, &signed_idx, &s->index))) {
 		tv_buffer_seal_free(s);
 		return tv_err(rc, "cannot encode index of %s", data_path);
 	}
@@ -352,8 +367,9 @@ int tv_buffer_make_room(struct tv_buffer *b, uint64_t open_bytes)
 }
 
 int tv_buffer_chain_tail(struct tv_buffer *b, const char *node, bool *found, uint64_t *seq,
-			 uint8_t sha[TV_SHA256_LEN])
+			 uint8_t sha[TV_SHA256_LEN], uint8_t key_id[TV_SHA256_LEN])
 {
+	memset(key_id, 0, TV_SHA256_LEN);
 	*found = false;
 	for (size_t i = b->n; i-- > 0;) {
 		struct tv_segment_key k;
@@ -367,6 +383,12 @@ int tv_buffer_chain_tail(struct tv_buffer *b, const char *node, bool *found, uin
 		int rc = tv_read_file(path, &raw);
 		if (!rc)
 			rc = tv_sha256(raw.data, raw.len, sha);
+		struct tv_index idx;
+		if (!rc && tv_index_decode(raw.data, raw.len, path, &idx) == 0) {
+			if (idx.flags & TV_INDEX_SIGNED)
+				memcpy(key_id, idx.key_id, TV_SHA256_LEN);
+			tv_index_cleanup(&idx);
+		}
 		tv_buf_cleanup(&raw);
 		if (rc)
 			return rc;

@@ -29,9 +29,15 @@ void tv_buffer_free(struct tv_buffer *b);
  * be salvaged is moved to .corrupt/ and counted. @return 0 or an I/O error. */
 int tv_buffer_salvage(struct tv_buffer *b);
 
-/* The newest sealed segment of node: *found, its seq and index SHA-256. */
+/* The newest sealed segment of node: *found, its seq, index SHA-256 and
+ * the key that signed it (zero when unsigned). */
 int tv_buffer_chain_tail(struct tv_buffer *b, const char *node, bool *found, uint64_t *seq,
-			 uint8_t sha[TV_SHA256_LEN]);
+			 uint8_t sha[TV_SHA256_LEN], uint8_t key_id[TV_SHA256_LEN]);
+
+/* Every index sealed from now on (and salvaged ones) is signed with s
+ * (not owned; must outlive the buffer's use). */
+struct tv_signer;
+void tv_buffer_set_signer(struct tv_buffer *b, const struct tv_signer *s);
 
 /* Paths for a new open segment (caller frees). */
 int tv_buffer_open_paths(struct tv_buffer *b, uint64_t created_ns, uint64_t seq, char **data, char **events);

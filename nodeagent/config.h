@@ -38,6 +38,7 @@ struct tv_agent_config {
 	uint64_t ring_size;
 	uint64_t queue_size; /* bytes of 1 MiB chunks between capture and writer */
 	char *log_level;
+	char *signing_key; /* "": agent.bufferDir/.keys/node.key */
 };
 
 /* Sets every key to its default. @return 0 or -ENOMEM. */

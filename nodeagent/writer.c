@@ -68,12 +68,18 @@ static int seal_segment(struct tv_writer *wr, const struct tv_chunk *c, uint64_t
 	if (!rc)
 		rc = tv_seg_writer_finish(wr->w, end_ns, wr->events_path, &idx);
 	if (!rc) {
+		/* a live agent's segments tile time; each names the key of the one before */
+		if (!tv_capture_is_replay(wr->cap))
+			idx.flags |= TV_INDEX_LIVE;
+		memcpy(idx.prev_key_id, wr->prev_key_id, TV_SHA256_LEN);
 		struct tv_pending_seal *p = calloc(1, sizeof(*p));
 		rc = p ? tv_buffer_seal_prepare(wr->buf, &idx, wr->data_path, wr->events_path, wr->prev_sha,
 						&p->seal)
 		       : tv_err(-ENOMEM, "out of memory");
 		if (!rc) {
 			wr->seq = idx.seq + 1;
+			if (wr->key_id)
+				memcpy(wr->prev_key_id, wr->key_id, TV_SHA256_LEN);
 			p->seq = idx.seq;
 			p->packets = idx.packets;
 			p->raw_bytes = idx.data_raw_size;

@@ -33,9 +33,11 @@ struct tv_writer {
 	struct tv_agent_metrics *m;
 	struct tv_chunk_queue *q;
 	struct tv_sealer *sealer;
-	uint64_t seq;                    /* of the next segment */
-	uint8_t prev_sha[TV_SHA256_LEN]; /* index SHA-256 of the node's last segment */
-	uint64_t next_created;           /* live: where the next segment starts (the last seal) */
+	uint64_t seq;                       /* of the next segment */
+	uint8_t prev_sha[TV_SHA256_LEN];    /* index SHA-256 of the node's last segment */
+	uint64_t next_created;              /* live: where the next segment starts (the last seal) */
+	uint8_t prev_key_id[TV_SHA256_LEN]; /* the key that signed the last segment (zero: unsigned) */
+	const uint8_t *key_id;              /* the key signing the next ones (NULL: unsigned) */
 	/* the thread's own */
 	struct tv_seg_writer *w;
 	struct tv_events_writer *ev;

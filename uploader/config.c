@@ -25,6 +25,10 @@ static const struct tv_cfg_entry table[] = {
 	{"uploader.metricsAddr", TV_CFG_STRING, F(metrics_addr), "",
 	 "Prometheus metrics on HOST:PORT (empty: off)", NULL},
 	{"uploader.logLevel", TV_CFG_STRING, F(log_level), "info", "error, warn, info or debug", NULL},
+	{"uploader.signingKey", TV_CFG_STRING, F(signing_key), "",
+	 "the node key that signs checkpoints, the agent's (empty: BUFFERDIR/.keys/node.key)", NULL},
+	{"uploader.checkpointInterval", TV_CFG_DURATION, F(checkpoint_interval_ns), "60s",
+	 "a signed checkpoint per node at least this often, and at every clean stop (0: none)", NULL},
 };
 
 /* The agent's keys, which the same file may hold. */
@@ -99,6 +103,8 @@ void tv_uploader_config_opts(const struct tv_uploader_config *c, struct tv_store
 	o->config_retry_ns = c->retry_refused_ns;
 	o->metrics_addr = c->metrics_addr && c->metrics_addr[0] ? c->metrics_addr : NULL;
 	o->store_opts = so;
+	o->signing_key = c->signing_key;
+	o->checkpoint_interval_ns = c->checkpoint_interval_ns;
 }
 
 const char *tv_uploader_config_key_of_flag(const char *flag)

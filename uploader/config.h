@@ -20,6 +20,8 @@ struct tv_uploader_config {
 	uint64_t rescan_ns, give_up_ns, retry_refused_ns;
 	char *metrics_addr;
 	char *log_level;
+	char *signing_key;
+	uint64_t checkpoint_interval_ns;
 	struct tv_s3_opts s3;
 };
 

@@ -33,6 +33,10 @@ static const char usage[] =
 	"                              cannot fix (default 30s)\n"
 	"      --metrics-addr A        uploader.metricsAddr: Prometheus metrics on HOST:PORT\n"
 	"      --log-level L           uploader.logLevel: error, warn, info, debug\n"
+	"      --signing-key FILE      uploader.signingKey: the node key (the agent's; default\n"
+	"                              BUFFER/.keys/node.key) that signs the checkpoints\n"
+	"      --checkpoint-interval D uploader.checkpointInterval: a signed checkpoint per node\n"
+	"                              at least this often and at a clean stop (default 60s; 0 off)\n"
 	"  -c, --config FILE           YAML configuration (the agent's file; keys: --print-config)\n"
 	"      --set KEY=VALUE         any key, e.g. --set store.region=eu-west-1\n"
 	"      --print-config          print the effective configuration and exit\n"
@@ -77,6 +81,8 @@ static const struct option opts[] = {{"buffer", required_argument, NULL, 'b'},
 				     {"retry-refused", required_argument, NULL, O_KEY},
 				     {"metrics-addr", required_argument, NULL, O_KEY},
 				     {"log-level", required_argument, NULL, O_KEY},
+				     {"signing-key", required_argument, NULL, O_KEY},
+				     {"checkpoint-interval", required_argument, NULL, O_KEY},
 				     {"endpoint", required_argument, NULL, O_KEY},
 				     {"region", required_argument, NULL, O_KEY},
 				     {"profile", required_argument, NULL, O_KEY},

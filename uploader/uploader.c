@@ -28,6 +28,7 @@
 #include "archive/keys.h"
 #include "archive/store/store.h"
 #include "archive/store/store_s3.h"
+#include "uploader/checkpointer.h"
 #include "uploader/retry.h"
 
 #define MAX_WORKERS 64
@@ -56,6 +57,7 @@ struct uploader {
 	_Atomic uint64_t errors[TV_EC_COUNT];
 	_Atomic uint64_t last_logged[TV_EC_COUNT];
 	uint64_t started_mono;
+	struct tv_checkpointer *cp; /* keys and checkpoints; NULL: none */
 };
 
 /* ---- the pending list (lock held) ---- */
@@ -328,9 +330,10 @@ static void *worker_main(void *arg)
 		int rc = upload_segment(u, w->store, stem);
 		if (rc == 0 && (rc = tv_bufdir_mark_uploaded(u->o->buffer_dir, stem)) != 0)
 			tv_error("marking %s uploaded: %s", stem, tv_errmsg()); /* re-sent later: harmless */
-		if (rc == 0)
+		if (rc == 0) {
 			tv_debug("uploaded %s", stem);
-		else if (rc == -ENOENT)
+			tv_checkpointer_uploaded(u->cp, stem);
+		} else if (rc == -ENOENT)
 			tv_info("segment %s left the buffer during its upload", stem);
 		else if (rc != -EINTR)
 			atomic_fetch_add(&u->failed, 1);
@@ -451,6 +454,13 @@ static int start_workers(struct uploader *u, struct worker *w, unsigned n)
 	return 0;
 }
 
+/* Keys and checkpoints; a failure is retried at the next tick. */
+static void checkpoint(struct uploader *u, struct tv_store *meta, bool final)
+{
+	if (tv_checkpointer_tick(u->cp, meta, tv_now_ns(), final))
+		tv_warn("checkpoint: %s (retried)", tv_errmsg());
+}
+
 int tv_uploader_run(const struct tv_uploader_opts *given, atomic_bool *stop, struct tv_uploader_result *res)
 {
 	struct tv_uploader_opts o = *given;
@@ -460,8 +470,13 @@ int tv_uploader_run(const struct tv_uploader_opts *given, atomic_bool *stop, str
 	pthread_cond_init(&u.changed, NULL);
 	struct worker w[MAX_WORKERS] = {0};
 	struct tv_httpd *ms = NULL;
+	struct tv_store *meta = NULL; /* the main thread's handle: keys and checkpoints */
 	int ifd = -1;
 	int rc = tv_store_open(o.buffer_dir, 0, NULL, &u.buffer);
+	if (!rc)
+		rc = tv_checkpointer_new(&u.cp, o.buffer_dir, o.signing_key, o.checkpoint_interval_ns);
+	if (!rc)
+		rc = tv_store_open(o.store_url, TV_STORE_CREATE, o.store_opts, &meta);
 	if (!rc)
 		rc = scan(&u);
 	if (!rc && o.metrics_addr)
@@ -479,6 +494,7 @@ int tv_uploader_run(const struct tv_uploader_opts *given, atomic_bool *stop, str
 		while (!atomic_load(stop) && !rc) {
 			wait_for_change(&u, ifd);
 			rc = scan(&u);
+			checkpoint(&u, meta, false);
 		}
 	}
 	if (rc)
@@ -488,6 +504,8 @@ int tv_uploader_run(const struct tv_uploader_opts *given, atomic_bool *stop, str
 	pthread_mutex_unlock(&u.lock);
 	for (unsigned i = 0; i < started; i++)
 		pthread_join(w[i].thread, NULL);
+	if (meta && !atomic_load(&u.fatal))
+		checkpoint(&u, meta, true); /* a clean stop names what was stored last */
 	if (!rc && o.once && u.n)
 		rc = -EAGAIN;
 	if (res)
@@ -503,6 +521,8 @@ int tv_uploader_run(const struct tv_uploader_opts *given, atomic_bool *stop, str
 	free(u.items);
 	free(u.nodes);
 	tv_store_free(u.buffer);
+	tv_store_free(meta);
+	tv_checkpointer_free(u.cp);
 	pthread_mutex_destroy(&u.lock);
 	pthread_cond_destroy(&u.changed);
 	return rc;

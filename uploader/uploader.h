@@ -30,6 +30,8 @@ struct tv_uploader_opts {
 	uint64_t config_retry_ns;               /* wait after a refusal retrying cannot fix (default 30 s) */
 	const char *metrics_addr;               /* HOST:PORT or NULL */
 	const struct tv_store_opts *store_opts; /* for the store (S3 options); NULL: defaults */
+	const char *signing_key;         /* the node key for checkpoints (NULL: BUFFER/.keys/node.key) */
+	uint64_t checkpoint_interval_ns; /* signed checkpoints at least this often (0: none) */
 };
 
 struct tv_uploader_result {

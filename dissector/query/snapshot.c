@@ -82,6 +82,64 @@ static int add_member(struct builder *b, const char *path, const void *data, siz
 	return 0;
 }
 
+/* The source's own index, signed by its node, as evidence/KEY: what proves
+ * offline that the frames kept are the node's (each frame's SHA-256 is in it). */
+static int add_evidence(struct builder *b, const char *index_key)
+{
+	struct tv_buf raw;
+	tv_buf_init(&raw, TV_INDEX_MAX_BYTES);
+	char path[TV_KEY_MAX + 16];
+	snprintf(path, sizeof(path), "%s%s", TV_SNAPSHOT_EVIDENCE, index_key);
+	int rc = tv_store_get(b->s, index_key, &raw);
+	if (!rc)
+		rc = add_member(b, path, raw.data, raw.len);
+	tv_buf_cleanup(&raw);
+	return rc;
+}
+
+struct copy_ctx {
+	struct builder *b;
+	uint64_t from, to; /* checkpoints: those of the window and the first after it */
+	bool after_taken;
+	int rc;
+};
+
+static int copy_object(void *ctx, const struct tv_store_entry *e)
+{
+	struct copy_ctx *c = ctx;
+	if (c->to) {
+		const char *name = strrchr(e->key, '/');
+		uint64_t t = name ? strtoull(name + 1, NULL, 10) : 0;
+		if (t < c->from || (t >= c->to && c->after_taken))
+			return 0;
+		if (t >= c->to)
+			c->after_taken = true;
+	}
+	struct tv_buf data;
+	tv_buf_init(&data, 1 << 20);
+	int rc = tv_store_get(c->b->s, e->key, &data);
+	if (!rc)
+		rc = add_member(c->b, e->key, data.data, data.len);
+	tv_buf_cleanup(&data);
+	if (rc && !c->rc)
+		c->rc = rc;
+	return 0;
+}
+
+/* A node's keys and the checkpoints around the window, under their keys. */
+static int add_node_evidence(struct builder *b, const char *node)
+{
+	char prefix[TV_KEY_MAX];
+	struct copy_ctx keys = {.b = b};
+	if (tv_key_keys_prefix(prefix, sizeof(prefix), b->o->prefix, node))
+		return tv_err(-ENAMETOOLONG, "prefix too long");
+	int rc = tv_store_each(b->s, prefix, copy_object, &keys);
+	struct copy_ctx cps = {.b = b, .from = b->o->from, .to = b->o->to};
+	if (!rc && !keys.rc && !tv_key_checkpoints_prefix(prefix, sizeof(prefix), b->o->prefix, node))
+		rc = tv_store_each(b->s, prefix, copy_object, &cps);
+	return rc ? rc : keys.rc ? keys.rc : cps.rc;
+}
+
 /* Frame 0 and every frame overlapping the window, fetched with ranged reads. */
 static int repack(struct builder *b, const char *data_key, const struct tv_index *idx, struct tv_buf *out)
 {
@@ -154,6 +212,8 @@ static int add_segment(struct builder *b, const char *index_key)
 		rc = add_member(b, events_key, events.data, events.len);
 	if (!rc)
 		rc = add_member(b, index_key, enc.data, enc.len);
+	if (!rc)
+		rc = add_evidence(b, index_key);
 	if (!rc) {
 		json_array_append_new(b->links, json_pack("{s:s,s:I,s:o,s:o}", "node", idx.node, "seq",
 							  (json_int_t)idx.seq, "index_sha256", hexj(isha),
@@ -178,7 +238,11 @@ static int on_node(void *ctx, const char *node)
 {
 	struct builder *b = ctx;
 	json_array_append_new(b->nodes, json_string(node));
-	return tv_catalog_indexes(b->s, b->o->prefix, node, b->o->from, b->o->to, on_index, b);
+	uint64_t before = b->st->segments;
+	int rc = tv_catalog_indexes(b->s, b->o->prefix, node, b->o->from, b->o->to, on_index, b);
+	if (!rc && b->st->segments > before)
+		rc = add_node_evidence(b, node);
+	return rc;
 }
 
 static int write_manifest(struct builder *b)
@@ -257,6 +321,27 @@ int tv_snapshot_create(struct tv_store *s, const struct tv_snapshot_opts *o, str
 	return rc;
 }
 
+/* evidence/SEGMENT-INDEX-KEY, v1/keys/NODE/KEYID.json, v1/checkpoints/NODE/TIMENS.json */
+static bool evidence_member(const char *path)
+{
+	struct tv_segment_key k;
+	size_t n = strlen(TV_SNAPSHOT_EVIDENCE);
+	if (strncmp(path, TV_SNAPSHOT_EVIDENCE, n) == 0)
+		return tv_key_parse_segment(path + n, &k) == 0 && k.kind == TV_OBJ_INDEX &&
+		       tv_store_key_check(path) == 0 && !strstr(path, "..");
+	if (tv_store_key_check(path) || strstr(path, ".."))
+		return false;
+	const char *kinds[] = {"v1/keys/", "v1/checkpoints/"};
+	for (size_t i = 0; i < 2; i++) {
+		size_t l = strlen(kinds[i]);
+		const char *slash = strncmp(path, kinds[i], l) == 0 ? strchr(path + l, '/') : NULL;
+		if (slash && !strchr(slash + 1, '/') && strlen(slash + 1) > 5 &&
+		    !strcmp(slash + 1 + strlen(slash + 1) - 5, ".json"))
+			return true;
+	}
+	return false;
+}
+
 int tv_snapshot_extract(const char *tar_path, const char *dir)
 {
 	struct archive *a = archive_read_new();
@@ -271,7 +356,7 @@ int tv_snapshot_extract(const char *tar_path, const char *dir)
 		const char *path = archive_entry_pathname(e);
 		struct tv_segment_key k;
 		bool manifest = strcmp(path, "manifest.json") == 0;
-		if (!manifest &&
+		if (!manifest && !evidence_member(path) &&
 		    (tv_key_parse_segment(path, &k) || tv_store_key_check(path) || strstr(path, "..")))
 			rc = tv_err(TV_ECORRUPT, "%s: member '%.100s' is not part of a snapshot", tar_path,
 				    path);

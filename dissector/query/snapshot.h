@@ -17,6 +17,12 @@
 #include <stdint.h>
 
 #include "archive/store/store.h"
+
+/* Where a snapshot keeps each source segment's own signed index
+ * (evidence/KEY); beside them, the nodes' v1/keys/ and the checkpoints of
+ * the window, under their keys, so `verify --snapshot` proves offline what
+ * `verify` proves on the store. */
+#define TV_SNAPSHOT_EVIDENCE "evidence/"
 #include "dissector/query/report.h"
 
 /* @return 0 when name is 1..200 characters with no '/', no control

@@ -112,8 +112,8 @@ static void test_eviction_prefers_uploaded_and_counts_losses(void **state)
 	assert_int_equal(st.segments, 3);
 	bool found;
 	uint64_t seq;
-	uint8_t sha[32];
-	assert_int_equal(tv_buffer_chain_tail(b, "node-a", &found, &seq, sha), 0);
+	uint8_t sha[32], key_id[32];
+	assert_int_equal(tv_buffer_chain_tail(b, "node-a", &found, &seq, sha, key_id), 0);
 	assert_true(found);
 	assert_int_equal(seq, 5);
 	tv_buffer_free(b);
@@ -207,8 +207,8 @@ static void test_pending_seal_counts_against_cap(void **state)
 	assert_int_equal(st.sealed, 4);
 	bool found;
 	uint64_t seq;
-	uint8_t tail_sha[32];
-	assert_int_equal(tv_buffer_chain_tail(b, "node-a", &found, &seq, tail_sha), 0);
+	uint8_t tail_sha[32], key_id[32];
+	assert_int_equal(tv_buffer_chain_tail(b, "node-a", &found, &seq, tail_sha, key_id), 0);
 	assert_true(found);
 	assert_int_equal(seq, 3);
 	assert_memory_equal(tail_sha, index_sha, 32);

@@ -19,6 +19,7 @@ set -euo pipefail
 ACCESS_KEY=tapvaulttest
 SECRET_KEY=tapvault-test-secret-0123456789abcdef
 BUCKET=tapvault
+LOCKED_BUCKET=tapvault-locked
 
 die() { echo "rgw.sh: $*" >&2; exit 1; }
 
@@ -133,12 +134,19 @@ cmd_start() {
     radosgw-admin -c "$DIR/ceph.conf" -n client.rgw user create --uid=tapvault --display-name=tapvault \
         --access-key="$ACCESS_KEY" --secret-key="$SECRET_KEY" >>"$DIR/log/admin.out" 2>&1 ||
         die "radosgw-admin user create failed (see $DIR/log/admin.out)"
-    # The bucket, with Debian's AWS CLI (the reference client of the benchmarks).
+    # The buckets, with Debian's AWS CLI (the reference client of the
+    # benchmarks): a plain one, and one with Object Lock (hence versioning).
+    make_bucket "$BUCKET"
+    make_bucket "$LOCKED_BUCKET" --object-lock-enabled-for-bucket
+    cmd_show
+}
+
+make_bucket() { # NAME [create-bucket flags]
+    local name=$1; shift
     AWS_ACCESS_KEY_ID=$ACCESS_KEY AWS_SECRET_ACCESS_KEY=$SECRET_KEY AWS_REGION=us-east-1 \
         AWS_CONFIG_FILE=$DIR/aws-config AWS_SHARED_CREDENTIALS_FILE=$DIR/aws-config \
-        timeout 60 /usr/bin/aws --endpoint-url "http://127.0.0.1:$rgw_port" s3api create-bucket \
-        --bucket "$BUCKET" >>"$DIR/log/admin.out" 2>&1 || die "could not create bucket $BUCKET"
-    cmd_show
+        timeout 60 /usr/bin/aws --endpoint-url "http://127.0.0.1:$(cat "$DIR/rgw.port")" s3api create-bucket \
+        --bucket "$name" "$@" >>"$DIR/log/admin.out" 2>&1 || die "could not create bucket $name"
 }
 
 cmd_show() {
@@ -148,7 +156,7 @@ cmd_show() {
 cmd_env() {
     echo "export AWS_ENDPOINT_URL_S3=http://127.0.0.1:$(cat "$DIR/rgw.port")"
     echo "export AWS_ACCESS_KEY_ID=$ACCESS_KEY AWS_SECRET_ACCESS_KEY=$SECRET_KEY AWS_REGION=us-east-1"
-    echo "export RGW_BUCKET=$BUCKET"
+    echo "export RGW_BUCKET=$BUCKET RGW_LOCKED_BUCKET=$LOCKED_BUCKET"
 }
 
 cmd_stop() {

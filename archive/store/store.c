@@ -155,3 +155,32 @@ int tv_store_read_at(void *ctx, uint64_t off, size_t len, struct tv_buf *out)
 	struct tv_store_source *src = ctx;
 	return tv_store_get_range(src->store, src->key, off, len, out);
 }
+
+int tv_store_object_lock(struct tv_store *s)
+{
+	return s->ops->object_lock ? s->ops->object_lock(s) : 0;
+}
+
+int tv_store_put_retained(struct tv_store *s, const char *key, const void *data, size_t len, int flags,
+			  const struct tv_store_retention *r)
+{
+	int rc = check(s, key);
+	if (rc)
+		return rc;
+	if (!s->ops->put_retained)
+		return tv_err(-ENOTSUP, "%s: no Object Lock on %s:// stores", s->url, s->ops->scheme);
+	return s->ops->put_retained(s, key, data, len, flags, r);
+}
+
+int tv_store_each_version(struct tv_store *s, const char *prefix, tv_store_version_fn fn, void *ctx)
+{
+	return s->ops->each_version ? s->ops->each_version(s, prefix, fn, ctx) : -ENOTSUP;
+}
+
+int tv_store_get_version(struct tv_store *s, const char *key, const char *version_id, struct tv_buf *out)
+{
+	int rc = check(s, key);
+	if (rc)
+		return rc;
+	return s->ops->get_version ? s->ops->get_version(s, key, version_id, out) : -ENOTSUP;
+}

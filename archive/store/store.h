@@ -9,6 +9,7 @@
 #ifndef TV_STORE_H
 #define TV_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,6 +38,25 @@ enum tv_put_flags {
 
 struct tv_store;
 
+/* One version of an object, on stores that keep versions (S3 buckets with
+ * versioning, which Object Lock implies): a delete there only adds a delete
+ * marker, and the versions under it stay readable. */
+struct tv_store_version {
+	const char *key; /* relative to the store */
+	const char *version_id;
+	uint64_t size, mtime_ns;
+	bool latest, delete_marker;
+};
+typedef int (*tv_store_version_fn)(void *ctx, const struct tv_store_version *v);
+
+/* Object Lock retention of one object: until until_ns nobody may delete or
+ * replace that version (COMPLIANCE), or only those allowed to bypass
+ * governance may (GOVERNANCE). */
+struct tv_store_retention {
+	bool compliance;
+	uint64_t until_ns;
+};
+
 struct tv_store_ops {
 	const char *scheme;
 	int (*put)(struct tv_store *s, const char *key, const void *data, size_t len, int flags);
@@ -47,6 +67,12 @@ struct tv_store_ops {
 	int (*list)(struct tv_store *s, const char *prefix, char delimiter, const char *after, size_t max,
 		    struct tv_store_list *out);
 	void (*free)(struct tv_store *s);
+	/* optional (NULL: the backend has no such thing) */
+	int (*object_lock)(struct tv_store *s);
+	int (*put_retained)(struct tv_store *s, const char *key, const void *data, size_t len, int flags,
+			    const struct tv_store_retention *r);
+	int (*each_version)(struct tv_store *s, const char *prefix, tv_store_version_fn fn, void *ctx);
+	int (*get_version)(struct tv_store *s, const char *key, const char *version_id, struct tv_buf *out);
 };
 
 struct tv_store {
@@ -100,6 +126,25 @@ int tv_store_each(struct tv_store *s, const char *prefix, tv_store_each_fn fn, v
  * prefix, in order, page by page. fn returning non-zero stops the walk. */
 typedef int (*tv_store_child_fn)(void *ctx, const char *child_prefix);
 int tv_store_each_child(struct tv_store *s, const char *prefix, tv_store_child_fn fn, void *ctx);
+
+/* Whether the store keeps objects under Object Lock (an S3 bucket created
+ * with it). @return 1, 0 (no, or a backend without it), or the store's error
+ * (-EACCES when the credentials may not ask). */
+int tv_store_object_lock(struct tv_store *s);
+/* A put whose object is kept under retention r. Objects larger than the
+ * backend's single-put size are refused (-EFBIG); create-if-absent is also
+ * checked with a HEAD first (servers that ignore If-None-Match on versioned
+ * buckets). @return as tv_store_put, or
+ * -ENOTSUP on a backend without Object Lock. */
+int tv_store_put_retained(struct tv_store *s, const char *key, const void *data, size_t len, int flags,
+			  const struct tv_store_retention *r);
+/* Calls fn for every version of every key under prefix: by key, each key's
+ * newest first, delete markers included. fn returning non-zero stops the
+ * walk. @return 0, fn's value, -ENOTSUP (a backend without versions), or the
+ * store's error. */
+int tv_store_each_version(struct tv_store *s, const char *prefix, tv_store_version_fn fn, void *ctx);
+/* One version of an object, whole, into out. @return 0, -ENOENT, -ENOTSUP, ... */
+int tv_store_get_version(struct tv_store *s, const char *key, const char *version_id, struct tv_buf *out);
 
 /* A tv_read_at_fn over one object (ctx = struct tv_store_source *). */
 struct tv_store_source {

@@ -185,8 +185,7 @@ static int s3_del(struct tv_store *st, const char *key)
 	return rc == -ENOENT ? 0 : rc;
 }
 
-/* Strips the store prefix ("PREFIX/") from a listed key. */
-static char *relative(const struct s3_store *s, char *full)
+char *tv_s3_relative(const struct s3_store *s, char *full)
 {
 	size_t n = strlen(s->prefix);
 	if (n && strncmp(full, s->prefix, n) == 0 && full[n] == '/')
@@ -201,13 +200,13 @@ static int take_listing(struct s3_store *s, struct tv_s3_xml_list *x, struct tv_
 	if (!out->entries || !out->prefixes)
 		return -ENOMEM;
 	for (size_t i = 0; i < x->nobjects; i++) {
-		out->entries[i] = (struct tv_store_entry){relative(s, x->objects[i].key), x->objects[i].size,
-							  x->objects[i].mtime_ns};
+		out->entries[i] = (struct tv_store_entry){tv_s3_relative(s, x->objects[i].key),
+							  x->objects[i].size, x->objects[i].mtime_ns};
 		x->objects[i].key = NULL;
 	}
 	out->n = x->nobjects;
 	for (size_t i = 0; i < x->nprefixes; i++) {
-		out->prefixes[i] = relative(s, x->prefixes[i]);
+		out->prefixes[i] = tv_s3_relative(s, x->prefixes[i]);
 		x->prefixes[i] = NULL;
 	}
 	out->nprefixes = x->nprefixes;
@@ -337,6 +336,10 @@ static const struct tv_store_ops s3_ops = {
 	.del = s3_del,
 	.list = s3_list,
 	.free = s3_free,
+	.object_lock = tv_s3_object_lock,
+	.put_retained = tv_s3_put_retained,
+	.each_version = tv_s3_each_version,
+	.get_version = tv_s3_get_version,
 };
 
 /* Fills unset options with the defaults and checks the rest. */

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target: arbitrary bytes as each S3 XML answer tapvault reads (error,
- * ListObjectsV2, InitiateMultipartUpload, ListMultipartUploads). Whatever
+ * ListObjectsV2, InitiateMultipartUpload, ListMultipartUploads,
+ * ListObjectVersions, ObjectLockConfiguration). Whatever
  * parses must hold what the parser promises: non-empty keys and prefixes. */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +33,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct tv_s3_xml_uploads u;
 	if (tv_s3_xml_uploads(body, size, &u) == 0)
 		tv_s3_xml_uploads_cleanup(&u);
+	struct tv_s3_xml_versions v;
+	if (tv_s3_xml_versions(body, size, &v) == 0) {
+		for (size_t i = 0; i < v.n; i++)
+			if (!v.versions[i].key[0] || !v.versions[i].version_id[0])
+				abort();
+		tv_s3_xml_versions_cleanup(&v);
+	}
+	bool locked;
+	tv_s3_xml_object_lock(body, size, &locked);
 	char text[64];
 	size_t n = size < sizeof(text) - 1 ? size : sizeof(text) - 1;
 	memcpy(text, data, n);

@@ -16,7 +16,7 @@
 #define MIN_PART ((uint64_t)5 << 20)
 #define MAX_PARTS 10000
 #define ERR_BODY_MAX (64u << 10)
-#define MAX_HEADERS 10
+#define MAX_HEADERS 12
 
 struct s3_store {
 	struct tv_store base;
@@ -37,6 +37,7 @@ struct s3_req {
 	struct tv_sigv4_param query[6];
 	size_t nquery;
 	const char *range, *if_none_match, *content_type;
+	const char *lock_mode, *lock_until; /* x-amz-object-lock-*: a put under retention */
 	const uint8_t *body;
 	size_t body_len;
 	struct tv_buf *out; /* a 2xx body goes here; NULL discards it */
@@ -75,6 +76,14 @@ int tv_s3_status_error(long status, const char *code);
 
 /* -EEXIST when key exists (HEAD-then-PUT create-if-absent: racy; documented). */
 int tv_s3_ensure_absent(struct s3_store *s, const char *key);
+/* A listed full key made relative to the store's prefix (in place). */
+char *tv_s3_relative(const struct s3_store *s, char *full);
+/* Object Lock and versions (s3_versions.c): the optional store ops. */
+int tv_s3_object_lock(struct tv_store *st);
+int tv_s3_put_retained(struct tv_store *st, const char *key, const void *data, size_t len, int flags,
+		       const struct tv_store_retention *r);
+int tv_s3_each_version(struct tv_store *st, const char *prefix, tv_store_version_fn fn, void *ctx);
+int tv_s3_get_version(struct tv_store *st, const char *key, const char *version_id, struct tv_buf *out);
 
 /* What a multipart upload sends: memory (a caller's buffer or a mapped file). */
 struct part_source {

@@ -276,3 +276,104 @@ void tv_s3_xml_uploads_cleanup(struct tv_s3_xml_uploads *u)
 	free(u->next_upload_id);
 	memset(u, 0, sizeof(*u));
 }
+
+static int add_version(struct tv_s3_xml_versions *out, const xmlNode *c, bool delete_marker)
+{
+	struct tv_s3_xml_version *p = realloc(out->versions, (out->n + 1) * sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	out->versions = p;
+	struct tv_s3_xml_version *v = &p[out->n];
+	memset(v, 0, sizeof(*v));
+	v->delete_marker = delete_marker;
+	char *size = child_text(c, "Size"), *mtime = child_text(c, "LastModified"),
+	     *latest = child_text(c, "IsLatest");
+	v->key = child_text(c, "Key");
+	v->version_id = child_text(c, "VersionId");
+	int rc = v->key && v->version_id && size && mtime && latest ? 0 : -ENOMEM;
+	if (!rc && (!v->key[0] || !v->version_id[0]))
+		rc = TV_ECORRUPT;
+	if (!rc && size[0]) {
+		char *e;
+		errno = 0;
+		v->size = strtoull(size, &e, 10);
+		if (errno || *e)
+			rc = TV_ECORRUPT;
+	}
+	if (!rc && mtime[0] && tv_s3_parse_iso8601(mtime, &v->mtime_ns))
+		v->mtime_ns = 0;
+	if (!rc)
+		v->latest = strcmp(latest, "true") == 0;
+	free(size);
+	free(mtime);
+	free(latest);
+	if (rc) {
+		free(v->key);
+		free(v->version_id);
+		return rc;
+	}
+	out->n++;
+	return 0;
+}
+
+int tv_s3_xml_versions(const char *body, size_t len, struct tv_s3_xml_versions *out)
+{
+	memset(out, 0, sizeof(*out));
+	xmlDocPtr doc = parse(body, len);
+	const xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
+	if (!root || !is(root, "ListVersionsResult")) {
+		xmlFreeDoc(doc);
+		return TV_ECORRUPT;
+	}
+	int rc = 0;
+	for (const xmlNode *c = root->children; c && !rc; c = c->next) {
+		if (is(c, "Version"))
+			rc = add_version(out, c, false);
+		else if (is(c, "DeleteMarker"))
+			rc = add_version(out, c, true);
+	}
+	char *trunc = rc ? NULL : child_text(root, "IsTruncated");
+	if (trunc && strcmp(trunc, "true") == 0) {
+		out->next_key = child_text(root, "NextKeyMarker");
+		out->next_version_id = child_text(root, "NextVersionIdMarker");
+		if (!out->next_key || !out->next_version_id)
+			rc = -ENOMEM;
+		else if (!out->next_key[0])
+			rc = TV_ECORRUPT; /* truncated but no way on */
+	}
+	free(trunc);
+	xmlFreeDoc(doc);
+	if (rc)
+		tv_s3_xml_versions_cleanup(out);
+	return rc;
+}
+
+void tv_s3_xml_versions_cleanup(struct tv_s3_xml_versions *v)
+{
+	for (size_t i = 0; i < v->n; i++) {
+		free(v->versions[i].key);
+		free(v->versions[i].version_id);
+	}
+	free(v->versions);
+	free(v->next_key);
+	free(v->next_version_id);
+	memset(v, 0, sizeof(*v));
+}
+
+int tv_s3_xml_object_lock(const char *body, size_t len, bool *enabled)
+{
+	*enabled = false;
+	xmlDocPtr doc = parse(body, len);
+	const xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
+	int rc = root && is(root, "ObjectLockConfiguration") ? 0 : TV_ECORRUPT;
+	if (!rc) {
+		char *e = child_text(root, "ObjectLockEnabled");
+		if (!e)
+			rc = -ENOMEM;
+		else
+			*enabled = strcmp(e, "Enabled") == 0;
+		free(e);
+	}
+	xmlFreeDoc(doc);
+	return rc;
+}

@@ -5,6 +5,7 @@
 #ifndef TV_S3_XML_H
 #define TV_S3_XML_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,6 +42,24 @@ struct tv_s3_xml_uploads {
 };
 int tv_s3_xml_uploads(const char *body, size_t len, struct tv_s3_xml_uploads *out);
 void tv_s3_xml_uploads_cleanup(struct tv_s3_xml_uploads *u);
+
+/* ListVersionsResult (ListObjectVersions): every Version and DeleteMarker in
+ * the answer's order (by key, newest first). */
+struct tv_s3_xml_versions {
+	struct tv_s3_xml_version {
+		char *key, *version_id;
+		uint64_t size, mtime_ns;
+		bool latest, delete_marker;
+	} * versions;
+	size_t n;
+	char *next_key, *next_version_id; /* when IsTruncated */
+};
+int tv_s3_xml_versions(const char *body, size_t len, struct tv_s3_xml_versions *out);
+void tv_s3_xml_versions_cleanup(struct tv_s3_xml_versions *v);
+
+/* ObjectLockConfiguration: *enabled = ObjectLockEnabled is "Enabled".
+ * @return 0 or TV_ECORRUPT. */
+int tv_s3_xml_object_lock(const char *body, size_t len, bool *enabled);
 
 /* "2026-11-23T10:00:00.000Z" → ns since the epoch. @return 0 or -EINVAL. */
 int tv_s3_parse_iso8601(const char *s, uint64_t *ns);

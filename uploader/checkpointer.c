@@ -13,6 +13,7 @@
 #include "archive/common/err.h"
 #include "archive/common/fsutil.h"
 #include "archive/common/log.h"
+#include "archive/common/timeutil.h"
 #include "archive/keys.h"
 #include "archive/sign.h"
 
@@ -32,9 +33,11 @@ struct node_state {
 struct tv_checkpointer {
 	char *dir, *key_path;
 	uint64_t interval_ns, last_tick;
+	struct tv_lock_opts lock;
+	bool locked; /* decided by tv_checkpointer_probe */
 	struct tv_signer *signer;
 	bool warned;
-	pthread_mutex_t lock; /* nodes: workers report, the main thread checkpoints */
+	pthread_mutex_t lock_mu; /* nodes: workers report, the main thread checkpoints */
 	struct node_state nodes[MAX_NODES];
 	size_t nnodes;
 	char *published[MAX_KEYS]; /* key objects put already */
@@ -42,8 +45,10 @@ struct tv_checkpointer {
 	_Atomic uint64_t written;
 };
 
+#define DEFAULT_LOCK_RETENTION_NS (30ULL * 86400 * 1000000000ULL)
+
 int tv_checkpointer_new(struct tv_checkpointer **out, const char *buffer_dir, const char *key_path,
-			uint64_t interval_ns)
+			uint64_t interval_ns, const struct tv_lock_opts *lock)
 {
 	struct tv_checkpointer *c = calloc(1, sizeof(*c));
 	char def[4096];
@@ -54,7 +59,10 @@ int tv_checkpointer_new(struct tv_checkpointer **out, const char *buffer_dir, co
 		return tv_err(-ENOMEM, "out of memory");
 	}
 	c->interval_ns = interval_ns;
-	pthread_mutex_init(&c->lock, NULL);
+	c->lock = lock ? *lock : (struct tv_lock_opts){TV_LOCK_AUTO, false, DEFAULT_LOCK_RETENTION_NS};
+	if (!c->lock.retention_ns)
+		c->lock.retention_ns = DEFAULT_LOCK_RETENTION_NS;
+	pthread_mutex_init(&c->lock_mu, NULL);
 	*out = c;
 	return 0;
 }
@@ -69,6 +77,48 @@ void tv_checkpointer_free(struct tv_checkpointer *c)
 	free(c->dir);
 	free(c->key_path);
 	free(c);
+}
+
+int tv_checkpointer_probe(struct tv_checkpointer *c, struct tv_store *s)
+{
+	if (!c || c->lock.use == TV_LOCK_OFF)
+		return 0;
+	int rc = tv_store_object_lock(s);
+	c->locked = rc == 1;
+	if (c->locked) {
+		tv_info("checkpoints and keys under Object Lock (%s, %.0f days)",
+			c->lock.governance ? "GOVERNANCE" : "COMPLIANCE",
+			(double)c->lock.retention_ns / 86400e9);
+		return 0;
+	}
+	if (c->lock.use == TV_LOCK_REQUIRE)
+		return rc < 0 ? tv_err(rc, "uploader.objectLock is require, but %s", tv_errmsg())
+			      : tv_err(-ENOTSUP, "uploader.objectLock is require, but %s has no Object Lock",
+				       s->url);
+	if (rc < 0)
+		tv_warn("cannot tell whether %s has Object Lock (%s): checkpoints are put without retention",
+			s->url, tv_errmsg());
+	else if (!strcmp(s->ops->scheme, "s3"))
+		tv_warn("%s has no Object Lock: whoever can delete there can delete a node's newest segments "
+			"together with the checkpoints that name them (docs/THREATS.md)",
+			s->url);
+	return 0;
+}
+
+bool tv_checkpointer_locked(const struct tv_checkpointer *c)
+{
+	return c && c->locked;
+}
+
+/* Checkpoints and key objects are written once and, where the bucket has
+ * Object Lock, kept undeletable for the retention. */
+static int put_meta(struct tv_checkpointer *c, struct tv_store *s, const char *key, const void *data,
+		    size_t len)
+{
+	if (!c->locked)
+		return tv_store_put(s, key, data, len, TV_PUT_CREATE_ONLY);
+	struct tv_store_retention r = {!c->lock.governance, tv_now_ns() + c->lock.retention_ns};
+	return tv_store_put_retained(s, key, data, len, TV_PUT_CREATE_ONLY, &r);
 }
 
 uint64_t tv_checkpointer_written(const struct tv_checkpointer *c)
@@ -105,7 +155,7 @@ void tv_checkpointer_uploaded(struct tv_checkpointer *c, const char *stem)
 		return;
 	}
 	tv_sha256(raw.data, raw.len, sha);
-	pthread_mutex_lock(&c->lock);
+	pthread_mutex_lock(&c->lock_mu);
 	struct node_state *n = node_of(c, idx.node);
 	if (n && (!n->have_segment || idx.seq > n->seq)) {
 		n->seq = idx.seq;
@@ -113,7 +163,7 @@ void tv_checkpointer_uploaded(struct tv_checkpointer *c, const char *stem)
 		memcpy(n->index_sha, sha, TV_SHA256_LEN);
 		n->have_segment = true;
 	}
-	pthread_mutex_unlock(&c->lock);
+	pthread_mutex_unlock(&c->lock_mu);
 	tv_index_cleanup(&idx);
 	tv_buf_cleanup(&raw);
 }
@@ -141,7 +191,12 @@ static int put_key_object(void *ctx, const struct tv_store_entry *e)
 		return 0;
 	char path[4096 + TV_KEY_MAX];
 	snprintf(path, sizeof(path), "%s/%s", kw->c->dir, e->key);
-	int rc = tv_store_put_file(kw->s, e->key, path, TV_PUT_CREATE_ONLY);
+	struct tv_buf b;
+	tv_buf_init(&b, 1 << 20); /* tv_read_file reads in 64 KiB steps */
+	int rc = tv_read_file(path, &b);
+	if (!rc)
+		rc = put_meta(kw->c, kw->s, e->key, b.data, b.len);
+	tv_buf_cleanup(&b);
 	if (rc == -EEXIST)
 		rc = 0; /* keys are never replaced */
 	if (rc) {
@@ -219,7 +274,7 @@ static int write_checkpoint(struct tv_checkpointer *c, struct tv_store *s, struc
 	if (!rc)
 		rc = tv_key_checkpoint(key, sizeof(key), "", n->node, t);
 	if (!rc)
-		rc = tv_store_put(s, key, b.data, b.len, TV_PUT_CREATE_ONLY);
+		rc = put_meta(c, s, key, b.data, b.len);
 	if (!rc) {
 		tv_sha256(b.data, b.len, n->prev_sha);
 		n->last_time = t;
@@ -252,11 +307,11 @@ int tv_checkpointer_tick(struct tv_checkpointer *c, struct tv_store *s, uint64_t
 	if (!have_key(c))
 		return rc;
 	c->last_tick = now_ns;
-	pthread_mutex_lock(&c->lock);
+	pthread_mutex_lock(&c->lock_mu);
 	size_t n = c->nnodes;
 	struct node_state copy[MAX_NODES];
 	memcpy(copy, c->nodes, n * sizeof(copy[0]));
-	pthread_mutex_unlock(&c->lock);
+	pthread_mutex_unlock(&c->lock_mu);
 	for (size_t i = 0; i < n; i++) {
 		if (!copy[i].have_segment)
 			continue;
@@ -265,12 +320,12 @@ int tv_checkpointer_tick(struct tv_checkpointer *c, struct tv_store *s, uint64_t
 			rc = w;
 	}
 	/* keep what was learnt (prev hash, time), but not over a newer segment */
-	pthread_mutex_lock(&c->lock);
+	pthread_mutex_lock(&c->lock_mu);
 	for (size_t i = 0; i < n; i++) {
 		c->nodes[i].have_prev = copy[i].have_prev;
 		memcpy(c->nodes[i].prev_sha, copy[i].prev_sha, TV_SHA256_LEN);
 		c->nodes[i].last_time = copy[i].last_time;
 	}
-	pthread_mutex_unlock(&c->lock);
+	pthread_mutex_unlock(&c->lock_mu);
 	return rc;
 }

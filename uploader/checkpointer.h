@@ -18,9 +18,30 @@
 
 struct tv_checkpointer;
 
-/* key_path: the node key (NULL or "": BUFFER/.keys/node.key). interval_ns 0: no checkpoints. */
+/* S3 Object Lock on what the checkpointer puts (checkpoints, key objects):
+ * with it, deleting them with the segments they name leaves their versions
+ * (a delete only adds a marker), which `verify` reads. */
+enum tv_lock_use {
+	TV_LOCK_AUTO,    /* when the bucket has Object Lock */
+	TV_LOCK_OFF,     /* never */
+	TV_LOCK_REQUIRE, /* refuse to start on a store without it */
+};
+struct tv_lock_opts {
+	enum tv_lock_use use;
+	bool governance;       /* GOVERNANCE rather than COMPLIANCE retention */
+	uint64_t retention_ns; /* each object undeletable this long after its put */
+};
+
+/* key_path: the node key (NULL or "": BUFFER/.keys/node.key). interval_ns 0:
+ * no checkpoints. lock NULL: TV_LOCK_AUTO, COMPLIANCE, 30 days. */
 int tv_checkpointer_new(struct tv_checkpointer **out, const char *buffer_dir, const char *key_path,
-			uint64_t interval_ns);
+			uint64_t interval_ns, const struct tv_lock_opts *lock);
+/* Asks the store whether it has Object Lock and decides, once, at start:
+ * logs the choice. @return 0, or -ENOTSUP / the store's error under
+ * TV_LOCK_REQUIRE when it cannot be had (the uploader refuses to start). */
+int tv_checkpointer_probe(struct tv_checkpointer *c, struct tv_store *s);
+/* Whether what it puts is under retention (for metrics). */
+bool tv_checkpointer_locked(const struct tv_checkpointer *c);
 void tv_checkpointer_free(struct tv_checkpointer *c);
 /* Segment stem reached the store (any thread). */
 void tv_checkpointer_uploaded(struct tv_checkpointer *c, const char *stem);

@@ -29,6 +29,16 @@ static const struct tv_cfg_entry table[] = {
 	 "the node key that signs checkpoints, the agent's (empty: BUFFERDIR/.keys/node.key)", NULL},
 	{"uploader.checkpointInterval", TV_CFG_DURATION, F(checkpoint_interval_ns), "60s",
 	 "a signed checkpoint per node at least this often, and at every clean stop (0: none)", NULL},
+	{"uploader.objectLock", TV_CFG_ENUM, F(lock_use), "auto",
+	 "S3 Object Lock retention on checkpoints and keys: when the bucket has it, never, or refuse to "
+	 "start "
+	 "without it",
+	 "auto|off|require"},
+	{"uploader.lockMode", TV_CFG_ENUM, F(lock_governance), "compliance",
+	 "retention nobody can lift (compliance) or that s3:BypassGovernanceRetention can (governance)",
+	 "compliance|governance"},
+	{"uploader.lockRetention", TV_CFG_DURATION, F(lock_retention_ns), "30d",
+	 "how long each checkpoint and key stays undeletable (at least the archive's retention)", NULL},
 };
 
 /* The agent's keys, which the same file may hold. */
@@ -105,6 +115,8 @@ void tv_uploader_config_opts(const struct tv_uploader_config *c, struct tv_store
 	o->store_opts = so;
 	o->signing_key = c->signing_key;
 	o->checkpoint_interval_ns = c->checkpoint_interval_ns;
+	o->lock = (struct tv_lock_opts){(enum tv_lock_use)c->lock_use, c->lock_governance == 1,
+					c->lock_retention_ns};
 }
 
 const char *tv_uploader_config_key_of_flag(const char *flag)

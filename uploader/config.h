@@ -22,6 +22,9 @@ struct tv_uploader_config {
 	char *log_level;
 	char *signing_key;
 	uint64_t checkpoint_interval_ns;
+	int lock_use;        /* uploader.objectLock: enum tv_lock_use (auto|off|require) */
+	int lock_governance; /* uploader.lockMode: 0 compliance, 1 governance */
+	uint64_t lock_retention_ns;
 	struct tv_s3_opts s3;
 };
 

@@ -37,6 +37,11 @@ static const char usage[] =
 	"                              BUFFER/.keys/node.key) that signs the checkpoints\n"
 	"      --checkpoint-interval D uploader.checkpointInterval: a signed checkpoint per node\n"
 	"                              at least this often and at a clean stop (default 60s; 0 off)\n"
+	"      --object-lock M         uploader.objectLock: Object Lock retention on checkpoints\n"
+	"                              and keys: auto (when the bucket has it), off, require\n"
+	"      --lock-mode M           uploader.lockMode: compliance (default) or governance\n"
+	"      --lock-retention D      uploader.lockRetention: how long each stays undeletable\n"
+	"                              (default 30d; at least the archive's retention)\n"
 	"  -c, --config FILE           YAML configuration (the agent's file; keys: --print-config)\n"
 	"      --set KEY=VALUE         any key, e.g. --set store.region=eu-west-1\n"
 	"      --print-config          print the effective configuration and exit\n"
@@ -83,6 +88,9 @@ static const struct option opts[] = {{"buffer", required_argument, NULL, 'b'},
 				     {"log-level", required_argument, NULL, O_KEY},
 				     {"signing-key", required_argument, NULL, O_KEY},
 				     {"checkpoint-interval", required_argument, NULL, O_KEY},
+				     {"object-lock", required_argument, NULL, O_KEY},
+				     {"lock-mode", required_argument, NULL, O_KEY},
+				     {"lock-retention", required_argument, NULL, O_KEY},
 				     {"endpoint", required_argument, NULL, O_KEY},
 				     {"region", required_argument, NULL, O_KEY},
 				     {"profile", required_argument, NULL, O_KEY},

@@ -374,6 +374,11 @@ static void render(void *ctx, struct tv_buf *o)
 			"Segments that left the buffer before upload.", atomic_load(&u->gone));
 	tv_prom_counter(o, "tapvault_uploader_retries_total", "Segment upload attempts retried.",
 			atomic_load(&u->retries));
+	tv_prom_counter(o, "tapvault_uploader_checkpoints_total", "Signed checkpoints written.",
+			tv_checkpointer_written(u->cp));
+	tv_prom_gauge(o, "tapvault_uploader_object_lock",
+		      "1 when checkpoints and keys are put under Object Lock retention.",
+		      tv_checkpointer_locked(u->cp) ? 1 : 0);
 	tv_prom_header(o, "tapvault_uploader_errors_total", "Failed upload attempts by class.", "counter");
 	for (int c = 0; c < TV_EC_COUNT; c++)
 		tv_prom_sample(o, "tapvault_uploader_errors_total", "class",
@@ -474,9 +479,12 @@ int tv_uploader_run(const struct tv_uploader_opts *given, atomic_bool *stop, str
 	int ifd = -1;
 	int rc = tv_store_open(o.buffer_dir, 0, NULL, &u.buffer);
 	if (!rc)
-		rc = tv_checkpointer_new(&u.cp, o.buffer_dir, o.signing_key, o.checkpoint_interval_ns);
+		rc = tv_checkpointer_new(&u.cp, o.buffer_dir, o.signing_key, o.checkpoint_interval_ns,
+					 &o.lock);
 	if (!rc)
 		rc = tv_store_open(o.store_url, TV_STORE_CREATE, o.store_opts, &meta);
+	if (!rc)
+		rc = tv_checkpointer_probe(u.cp, meta);
 	if (!rc)
 		rc = scan(&u);
 	if (!rc && o.metrics_addr)
@@ -504,7 +512,7 @@ int tv_uploader_run(const struct tv_uploader_opts *given, atomic_bool *stop, str
 	pthread_mutex_unlock(&u.lock);
 	for (unsigned i = 0; i < started; i++)
 		pthread_join(w[i].thread, NULL);
-	if (meta && !atomic_load(&u.fatal))
+	if (meta && !rc && !atomic_load(&u.fatal))
 		checkpoint(&u, meta, true); /* a clean stop names what was stored last */
 	if (!rc && o.once && u.n)
 		rc = -EAGAIN;

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "archive/store/store.h"
+#include "uploader/checkpointer.h"
 
 struct tv_uploader_opts {
 	const char *buffer_dir;
@@ -32,6 +33,7 @@ struct tv_uploader_opts {
 	const struct tv_store_opts *store_opts; /* for the store (S3 options); NULL: defaults */
 	const char *signing_key;         /* the node key for checkpoints (NULL: BUFFER/.keys/node.key) */
 	uint64_t checkpoint_interval_ns; /* signed checkpoints at least this often (0: none) */
+	struct tv_lock_opts lock;        /* Object Lock on checkpoints and keys */
 };
 
 struct tv_uploader_result {

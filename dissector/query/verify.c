@@ -460,45 +460,137 @@ static void check_checkpoint_key(struct verify *v, const char *key, const struct
 			short_id(c->key_id, id));
 }
 
-static int on_checkpoint(void *ctx, const struct tv_store_entry *e)
+/* One checkpoint object's bytes (b), as stored under key. */
+static void check_one_checkpoint(struct cp_walk *w, const char *key, const struct tv_buf *b)
 {
-	struct cp_walk *w = ctx;
 	struct verify *v = w->v;
-	struct tv_buf b;
-	tv_buf_init(&b, 1 << 20);
 	struct tv_checkpoint c;
-	int rc = tv_store_get(v->s, e->key, &b);
-	if (rc) {
-		tv_buf_cleanup(&b);
-		fatal(v, rc);
-		return 0;
-	}
 	v->r->checkpoints++;
 	v->r->objects++;
-	if (tv_checkpoint_decode(b.data, b.len, e->key, &c) || strcmp(c.node, w->node)) {
-		problem(v, TV_VERIFY_DAMAGED, "%s: not a checkpoint of node %s", e->key, w->node);
-		tv_buf_cleanup(&b);
+	if (tv_checkpoint_decode(b->data, b->len, key, &c) || strcmp(c.node, w->node)) {
+		problem(v, TV_VERIFY_DAMAGED, "%s: not a checkpoint of node %s", key, w->node);
 		w->have_prev = false;
-		return 0;
+		return;
 	}
-	check_checkpoint_key(v, e->key, &c);
+	check_checkpoint_key(v, key, &c);
 	/* the checkpoints' own chain: a deleted one leaves the next naming it */
 	if (w->have_prev && memcmp(c.prev_sha, w->prev_sha, TV_SHA256_LEN))
 		problem(v, TV_VERIFY_CUT, "%s: the checkpoint before it is not %s: checkpoints were deleted",
-			e->key, w->prev_key);
+			key, w->prev_key);
 	const struct seen *s = seen_seq(v, c.seq);
 	if (s && memcmp(s->sha, c.index_sha, TV_SHA256_LEN))
 		problem(v, TV_VERIFY_CUT,
-			"%s: names node %s's segment %" PRIu64 " with another index: it was replaced", e->key,
+			"%s: names node %s's segment %" PRIu64 " with another index: it was replaced", key,
 			c.node, c.seq);
-	tv_sha256(b.data, b.len, w->prev_sha);
-	snprintf(w->prev_key, sizeof(w->prev_key), "%s", e->key);
+	tv_sha256(b->data, b->len, w->prev_sha);
+	snprintf(w->prev_key, sizeof(w->prev_key), "%s", key);
 	w->have_prev = true;
 	w->newest = c;
-	snprintf(w->newest_key, sizeof(w->newest_key), "%s", e->key);
+	snprintf(w->newest_key, sizeof(w->newest_key), "%s", key);
 	w->have_newest = true;
+}
+
+static int on_checkpoint(void *ctx, const struct tv_store_entry *e)
+{
+	struct cp_walk *w = ctx;
+	struct tv_buf b;
+	tv_buf_init(&b, 1 << 20);
+	int rc = tv_store_get(w->v->s, e->key, &b);
+	if (rc)
+		fatal(w->v, rc);
+	else
+		check_one_checkpoint(w, e->key, &b);
 	tv_buf_cleanup(&b);
 	return 0;
+}
+
+/* A versioned bucket (Object Lock implies it) keeps what a delete or an
+ * overwrite seemed to remove: a delete adds a marker over the version, a put
+ * adds a newer version. Each checkpoint key's versions are gathered (newest
+ * first), then its original, oldest version is what is checked. */
+struct cp_versions {
+	struct cp_walk *w;
+	char key[TV_KEY_MAX];
+	char original[256], newest[256]; /* version ids of the oldest and newest real versions */
+	size_t nreal, nkeys;
+	bool hidden; /* its newest version is a delete marker */
+};
+
+static bool same_version_bytes(struct verify *v, const char *key, const char *a, const struct tv_buf *orig)
+{
+	struct tv_buf b;
+	tv_buf_init(&b, 1 << 20);
+	bool same = tv_store_get_version(v->s, key, a, &b) == 0 && b.len == orig->len &&
+		    !memcmp(b.data, orig->data, b.len);
+	tv_buf_cleanup(&b);
+	return same;
+}
+
+static void flush_versions(struct cp_versions *cv)
+{
+	struct verify *v = cv->w->v;
+	if (!cv->key[0])
+		return;
+	if (!cv->nreal) {
+		problem(v, TV_VERIFY_CUT, "%s: checkpoint deleted; only its delete marker is left", cv->key);
+		cv->w->have_prev = false;
+		return;
+	}
+	struct tv_buf b;
+	tv_buf_init(&b, 1 << 20);
+	int rc = tv_store_get_version(v->s, cv->key, cv->original, &b);
+	if (rc) {
+		fatal(v, rc);
+	} else {
+		if (cv->hidden)
+			problem(v, TV_VERIFY_CUT,
+				"%s: checkpoint deleted: a delete marker hides it; its retained version %s "
+				"is "
+				"checked",
+				cv->key, cv->original);
+		if (cv->nreal > 1 && !same_version_bytes(v, cv->key, cv->newest, &b))
+			problem(v, TV_VERIFY_CUT,
+				"%s: checkpoint overwritten; its original version %s is checked", cv->key,
+				cv->original);
+		check_one_checkpoint(cv->w, cv->key, &b);
+	}
+	tv_buf_cleanup(&b);
+}
+
+static int on_version(void *ctx, const struct tv_store_version *ver)
+{
+	struct cp_versions *cv = ctx;
+	if (strcmp(ver->key, cv->key)) {
+		flush_versions(cv);
+		snprintf(cv->key, sizeof(cv->key), "%s", ver->key);
+		cv->nreal = 0;
+		cv->nkeys++;
+		cv->hidden = ver->delete_marker; /* the first listed is the newest */
+	}
+	if (!ver->delete_marker) {
+		if (!cv->nreal++)
+			snprintf(cv->newest, sizeof(cv->newest), "%s", ver->version_id);
+		snprintf(cv->original, sizeof(cv->original), "%s", ver->version_id);
+	}
+	return cv->w->v->fatal ? cv->w->v->fatal : 0;
+}
+
+/* Walks a node's checkpoints through their versions where the store keeps
+ * them, else through the listing. */
+static int walk_checkpoints(struct cp_walk *w, const char *prefix)
+{
+	struct cp_versions cv = {.w = w};
+	int rc = tv_store_each_version(w->v->s, prefix, on_version, &cv);
+	if (!rc) {
+		flush_versions(&cv);
+		return 0;
+	}
+	if (rc == w->v->fatal || cv.nkeys)
+		return rc;
+	if (rc != -ENOTSUP)
+		note(w->v, "%s: cannot list versions (%s): checkpoints hidden by delete markers are not seen",
+		     prefix, tv_errmsg());
+	return tv_store_each(w->v->s, prefix, on_checkpoint, w);
 }
 
 /* Every segment a checkpoint names is still there: deleting a node's latest
@@ -509,7 +601,7 @@ static int check_checkpoints(struct verify *v, const char *node)
 	if (tv_key_checkpoints_prefix(prefix, sizeof(prefix), v->prefix, node))
 		return 0;
 	struct cp_walk w = {.v = v, .node = node};
-	int rc = tv_store_each(v->s, prefix, on_checkpoint, &w);
+	int rc = walk_checkpoints(&w, prefix);
 	if (rc || !w.have_newest)
 		return rc;
 	uint64_t last = 0;
@@ -712,6 +804,21 @@ static int verify_snapshot(struct verify *v, const char *name)
 	return rc;
 }
 
+/* What the bucket can and cannot prove about its newest history. */
+static void note_object_lock(struct verify *v)
+{
+	if (strcmp(v->s->ops->scheme, "s3"))
+		return;
+	int lock = tv_store_object_lock(v->s);
+	if (lock < 0)
+		note(v, "%s: cannot tell whether the bucket has Object Lock (%s)", v->s->url, tv_errmsg());
+	else if (!lock)
+		note(v,
+		     "%s: the bucket has no Object Lock: a node's newest segments deleted together with the "
+		     "checkpoints that name them cannot be told from a node that stopped (docs/THREATS.md)",
+		     v->s->url);
+}
+
 int tv_verify(struct tv_store *s, const struct tv_verify_opts *o, struct tv_verify_result *r)
 {
 	memset(r, 0, sizeof(*r));
@@ -729,6 +836,7 @@ int tv_verify(struct tv_store *s, const struct tv_verify_opts *o, struct tv_veri
 			return rc;
 		rc = verify_snapshot(&v, o->snapshot);
 	} else {
+		note_object_lock(&v);
 		rc = tv_catalog_each_node(s, v.prefix, o->nodes, o->nnodes, on_node, &v);
 	}
 	if (!rc && v.fatal)

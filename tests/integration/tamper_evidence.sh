@@ -8,7 +8,7 @@
 # exit status: the first, a middle and the last segment deleted, a checkpoint
 # deleted, a segment rewritten and the chain after it recomputed without the
 # key, an older segment replayed under a new name, a segment moved to the
-# other node. A key rotation mid-chain verifies; pinning only the old key, or
+# other node, two nodes' segments swapped. A key rotation mid-chain verifies; pinning only the old key, or
 # revoking it, is reported. A chain whose start the retention horizon
 # explains is intact; an agent that was down leaves a reported gap.
 set -u
@@ -153,6 +153,15 @@ mkdir -p "$(dirname "t/v1/nodes/n1/$rel")"
 for x in pcapng.zst idx events.jsonl.zst; do mv "${m%.idx}.$x" "t/v1/nodes/n1/${rel%.idx}.$x"; done
 expect 1 "^MOVED v1/nodes/n1/.*its index is node n2's segment" t
 grep -q "^DAMAGED .*of node n2 are missing" v.txt || fail "n2's chain should miss it: $(cat v.txt)"
+
+note "two nodes' segments swapped"
+copy; a=$(segs n1 | sed -n 3p); b=$(segs n2 | sed -n 3p)
+for x in pcapng.zst idx events.jsonl.zst; do
+    mv "${a%.idx}.$x" swap.tmp; mv "${b%.idx}.$x" "${a%.idx}.$x"; mv swap.tmp "${b%.idx}.$x"
+done
+"$TV" verify --store t >v.txt 2>&1 && fail "a swap verified intact: $(cat v.txt)"
+grep -qE "^MOVED v1/nodes/n1/.*its index is node n2's segment" v.txt || fail "n1's slot: $(cat v.txt)"
+grep -qE "^MOVED v1/nodes/n2/.*its index is node n1's segment" v.txt || fail "n2's slot: $(cat v.txt)"
 
 note "key rotation mid-chain (n1 again, its agent restarted at once with a new key)"
 rm -rf buf-n1 store/v1/nodes/n1 store/v1/keys/n1 store/v1/checkpoints/n1

@@ -35,6 +35,20 @@ static void test_defaults_flags_and_validation(void **state)
 	assert_int_equal(so.s3->addressing, TV_S3_ADDR_PATH);
 	assert_int_equal(so.s3->parallel, 8);
 	assert_null(o.metrics_addr); /* empty means off */
+	/* Object Lock: auto, COMPLIANCE, 30 days unless told */
+	assert_int_equal(o.lock.use, TV_LOCK_AUTO);
+	assert_false(o.lock.governance);
+	assert_int_equal(o.lock.retention_ns, 30ULL * 86400 * 1000000000ULL);
+	assert_string_equal(tv_uploader_config_key_of_flag("object-lock"), "uploader.objectLock");
+	assert_int_equal(tv_uploader_config_set(&c, "uploader.objectLock", "require", "--object-lock"), 0);
+	assert_int_equal(tv_uploader_config_set(&c, "uploader.lockMode", "governance", "--lock-mode"), 0);
+	assert_int_equal(tv_uploader_config_set(&c, "uploader.lockRetention", "2h", "--lock-retention"), 0);
+	assert_int_equal(tv_uploader_config_set(&c, "uploader.objectLock", "maybe", "--object-lock"),
+			 -EINVAL);
+	tv_uploader_config_opts(&c, &so, &o);
+	assert_int_equal(o.lock.use, TV_LOCK_REQUIRE);
+	assert_true(o.lock.governance);
+	assert_int_equal(o.lock.retention_ns, 7200ULL * 1000000000ULL);
 	tv_uploader_config_cleanup(&c);
 }
 

@@ -48,8 +48,12 @@ names = set(t.getnames()) - {"manifest.json"}
 assert names == {x["path"] for x in m["members"]}, "members and manifest differ"
 for x in m["members"]:
     assert hashlib.sha256(t.extractfile(x["path"]).read()).hexdigest() == x["sha256"], x["path"]
-assert len(m["chain"]) == len([n for n in names if n.endswith(".idx")])
-print(f"{len(m['members'])} members verified, {len(m['chain'])} chain links")
+segments = [n for n in names if n.endswith(".idx") and not n.startswith("evidence/")]
+assert len(m["chain"]) == len(segments)
+# each re-packed segment carries its source's original index as evidence
+evidence = {n[len("evidence/"):] for n in names if n.startswith("evidence/") and n.endswith(".idx")}
+assert evidence == set(segments), (sorted(evidence), sorted(segments))
+print(f"{len(m['members'])} members verified, {len(m['chain'])} chain links, {len(evidence)} evidence indexes")
 PY
 
 note "verify --snapshot: intact, then a tampered member is named"

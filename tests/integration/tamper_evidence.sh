@@ -27,6 +27,7 @@ STORE=file://$TV_TMP/store
 # run_node NODE SECONDS [extra agent flags]: a live agent and its uploader
 run_node() {
     local node=$1 secs=$2; shift 2
+    lo_traffic "$((secs + 3))"
     "$AGENT" -n "$node" -i lo -b "buf-$node" --seal-interval 300ms --seal-bytes 1Mi --storage-size 64Mi \
         --log-level warn "$@" 2>"agent-$node.log" &
     local ag=$!
@@ -44,6 +45,7 @@ run_node() {
 # deleted), the uploader running throughout
 rotate_node() {
     local node=$1 up="" ag
+    lo_traffic 8
     for round in old new; do
         [ $round = new ] && rm -f "buf-$node/.keys/node.key"
         "$AGENT" -n "$node" -i lo -b "buf-$node" --seal-interval 300ms --seal-bytes 1Mi --storage-size 64Mi \
@@ -86,8 +88,8 @@ ncp=$(find store/v1/checkpoints/n1 -name '*.json' | wc -l)
 note "a snapshot carries the signed indexes, keys and checkpoints of its window"
 first_ts=$("$TV" segment list --store "$STORE" --node n1 | sed -n 2p | cut -f2)
 last_ts=$("$TV" segment list --store "$STORE" --node n1 | tail -2 | head -1 | cut -f3)
-"$TV" snapshot create win --store "$STORE" --from "$first_ts" --to "$last_ts" --node n1 2>/dev/null ||
-    fail "snapshot create"
+"$TV" snapshot create win --store "$STORE" --from "$first_ts" --to "$last_ts" --node n1 2>snap.log ||
+    fail "snapshot create --from $first_ts --to $last_ts: $(cat snap.log)"
 expect 0 "^INTACT: .* [1-9][0-9]* signed, 0 unsigned" "$STORE" --snapshot win
 python3 - store/v1/keys/n2/*.json > only-n2.json <<'PY'
 import json, sys

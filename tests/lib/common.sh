@@ -44,6 +44,19 @@ all_marked() {
 # bg CMD...: start in the background, remember the PID in $BG_PID.
 bg() { "$@" & BG_PID=$!; TV_PIDS+=("$BG_PID"); }
 
+# lo_traffic SECONDS: UDP datagrams to 127.0.0.1:9 (discard), 200 a second,
+# in the background, so a capture on lo never depends on what else runs.
+lo_traffic() {
+    bg python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+end = time.time() + float(sys.argv[1])
+while time.time() < end:
+    s.sendto(b"tapvault test traffic " * 20, ("127.0.0.1", 9))
+    time.sleep(0.005)
+' "$1"
+}
+
 # wait_for SECONDS CMD...: poll CMD until it succeeds or the time is up.
 wait_for() {
     local deadline=$((SECONDS + $1)); shift

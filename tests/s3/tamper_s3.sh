@@ -32,6 +32,7 @@ P=tamper-$$
 # run_node BUCKET PREFIX NODE [uploader flags]: a live agent and its uploader for 4 s
 run_node() {
     local bucket=$1 prefix=$2 node=$3; shift 3
+    lo_traffic 8
     bg "$AGENT" -n "$node" -i lo -b "buf-$node" --seal-interval 300ms --seal-bytes 1Mi --storage-size 64Mi \
         --log-level warn 2>"agent-$node.log"
     local ag=$BG_PID

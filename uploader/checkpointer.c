@@ -139,6 +139,19 @@ static struct node_state *node_of(struct tv_checkpointer *c, const char *node)
 	return n;
 }
 
+bool tv_checkpointer_is_newer(struct tv_checkpointer *c, const char *node, uint64_t seq)
+{
+	if (!c)
+		return false;
+	pthread_mutex_lock(&c->lock_mu);
+	bool newer = true;
+	for (size_t i = 0; i < c->nnodes; i++)
+		if (!strcmp(c->nodes[i].node, node))
+			newer = !c->nodes[i].have_segment || seq > c->nodes[i].seq;
+	pthread_mutex_unlock(&c->lock_mu);
+	return newer;
+}
+
 void tv_checkpointer_uploaded(struct tv_checkpointer *c, const char *stem)
 {
 	if (!c)

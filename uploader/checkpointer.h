@@ -43,6 +43,9 @@ int tv_checkpointer_probe(struct tv_checkpointer *c, struct tv_store *s);
 /* Whether what it puts is under retention (for metrics). */
 bool tv_checkpointer_locked(const struct tv_checkpointer *c);
 void tv_checkpointer_free(struct tv_checkpointer *c);
+/* Whether seq would be news for node (nothing newer is known): a cheap test
+ * before tv_checkpointer_uploaded reads an index. */
+bool tv_checkpointer_is_newer(struct tv_checkpointer *c, const char *node, uint64_t seq);
 /* Segment stem reached the store (any thread). */
 void tv_checkpointer_uploaded(struct tv_checkpointer *c, const char *stem);
 /* Puts new key objects and, when due or when final (a clean stop), a

@@ -122,9 +122,14 @@ static int on_buffer_key(void *ctx, const struct tv_store_entry *e)
 	if (tv_key_parse_segment(e->key, &k))
 		return 0;
 	note_node(u, e->key);
-	if (k.kind != TV_OBJ_INDEX || tv_key_sibling(e->key, "", stem, sizeof(stem)) ||
-	    tv_bufdir_is_uploaded(u->o->buffer_dir, stem))
+	if (k.kind != TV_OBJ_INDEX || tv_key_sibling(e->key, "", stem, sizeof(stem)))
 		return 0;
+	if (tv_bufdir_is_uploaded(u->o->buffer_dir, stem)) {
+		/* stored by an earlier run: checkpoints name it from the start */
+		if (tv_checkpointer_is_newer(u->cp, k.node, k.seq))
+			tv_checkpointer_uploaded(u->cp, stem);
+		return 0;
+	}
 	struct pending *p = find(u, stem);
 	if (p) {
 		p->seen = true;
@@ -420,7 +425,10 @@ static int watch_buffer(const char *dir)
 static void wait_for_change(struct uploader *u, int ifd)
 {
 	struct pollfd p = {ifd, POLLIN, 0};
-	uint64_t end = tv_mono_ns() + u->o->rescan_ns;
+	uint64_t wait = u->o->rescan_ns;
+	if (u->o->checkpoint_interval_ns && u->o->checkpoint_interval_ns < wait)
+		wait = u->o->checkpoint_interval_ns; /* checkpoints are not late for a long rescan */
+	uint64_t end = tv_mono_ns() + wait;
 	while (!atomic_load(u->stop) && tv_mono_ns() < end) {
 		int n = poll(&p, ifd >= 0 ? 1 : 0, 200);
 		if (n > 0) {

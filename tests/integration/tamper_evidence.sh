@@ -211,6 +211,14 @@ expect 5 "^CUT .*younger than the retention horizon" t --retention 30d --node n2
 printf '{"version":1,"retention_ns":1000000000}\n' > t/v1/settings.json
 expect 0 "^INTACT" t --node n2
 
+note "an uploader restarted with nothing new to ship still checkpoints the node, chained"
+before=$(ls store/v1/checkpoints/n2 | wc -l)
+"$UPLOADER" --buffer buf-n2 --store "$STORE" --checkpoint-interval 500ms --rescan 5s --log-level warn 2>up-again.log &
+up=$!; sleep 2.5; kill -TERM "$up"; wait "$up" || fail "uploader: $(cat up-again.log)"
+after=$(ls store/v1/checkpoints/n2 | wc -l)
+[ "$after" -ge $((before + 3)) ] || fail "expected checkpoints every 500 ms from a restarted uploader: $before -> $after"
+expect 0 "^INTACT" "$STORE" --node n2
+
 note "an agent that was down leaves a gap"
 rm -rf store-gap && STORE=file://$TV_TMP/store-gap
 run_node g1 1 ; sleep 3; run_node g1 1

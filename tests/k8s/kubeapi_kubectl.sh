@@ -14,6 +14,7 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$HERE/../..
 . "$HERE/../lib/common.sh"
+. "$HERE/../lib/kubeapi.sh"
 KUBECTL=$ROOT/.tools/bin/kubectl
 [ -x "$KUBECTL" ] || fail "no $KUBECTL: run scripts/install-deps.sh"
 need_cmd python3 openssl node curl
@@ -24,34 +25,8 @@ note "fixtures are valid Kubernetes objects"
 node "$HERE/validate.js" "$HERE/fixtures/cluster.json" || fail "fixtures do not validate"
 
 note "a CA, a server certificate for 127.0.0.1, a token; the server"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.crt -days 2 \
-    -subj /CN=tapvault-test-ca 2>/dev/null || fail "openssl CA"
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout srv.key -out srv.csr \
-    -subj /CN=127.0.0.1 2>/dev/null || fail "openssl key"
-printf 'subjectAltName=IP:127.0.0.1\n' > ext
-openssl x509 -req -in srv.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out srv.crt -days 2 -extfile ext \
-    2>/dev/null || fail "openssl sign"
-echo "token-one" > token
-bg python3 "$ROOT/tests/lib/kubeapi.py" --cert srv.crt --key srv.key --token-file token \
-    --objects "$HERE/fixtures/cluster.json" > ports.txt 2> server.err
-wait_for 10 grep -q api= ports.txt || fail "server did not start: $(cat server.err)"
-API=$(sed 's/.*api=//' ports.txt); CTL=$(sed 's/control=\([0-9]*\).*/\1/' ports.txt)
-cat > kubeconfig <<KC
-apiVersion: v1
-kind: Config
-clusters: [{name: t, cluster: {server: "https://127.0.0.1:$API", certificate-authority: $TV_TMP/ca.crt}}]
-users: [{name: u, user: {tokenFile: $TV_TMP/token}}]
-contexts: [{name: c, context: {cluster: t, user: u}}]
-current-context: c
-KC
+kubeapi_start "$HERE/fixtures/cluster.json"
 k() { timeout 60 "$KUBECTL" --kubeconfig kubeconfig "$@"; }
-control() { curl -sf -X "$1" ${3:+--data-binary "$3"} "http://127.0.0.1:$CTL$2"; }
-pod() { # NAME NODE PHASE [ready]
-    local cond=''
-    [ -n "${4:-}" ] && cond=',"conditions":[{"type":"Ready","status":"True"}]'
-    printf '{"kind":"Pod","metadata":{"name":"%s","namespace":"shop"},"spec":{"nodeName":"%s","containers":[{"name":"c","image":"x"}]},"status":{"phase":"%s"%s}}' \
-        "$1" "$2" "$3" "$cond"
-}
 log() { control GET /log; }
 
 note "list, pages, selectors, one object"

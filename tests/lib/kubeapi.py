@@ -62,9 +62,9 @@ HISTORY_MAX = 10000
 class Store:
     """Objects, a global resourceVersion counter and the event history."""
 
-    def __init__(self):
+    def __init__(self, rv_start=1000):
         self.lock = threading.Condition()
-        self.rv = 1000
+        self.rv = rv_start
         self.objects = {}  # (kind, ns, name) -> object
         self.history = []  # (rv, kind, type, object)
         self.oldest_rv = self.rv  # watches from before this get 410
@@ -444,6 +444,8 @@ def main():
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--control-port", type=int, default=0)
     ap.add_argument("--objects", help="a JSON List or object to start with")
+    ap.add_argument("--rv-start", type=int, default=1000,
+                    help="first resourceVersion (a restarted server goes on from where it was)")
     a = ap.parse_args()
 
     api = ThreadingHTTPServer(("127.0.0.1", a.port), Api)
@@ -452,7 +454,7 @@ def main():
     ctx.load_cert_chain(a.cert, a.key)
     # the handshake happens in each request's thread, not in accept()
     api.socket = ctx.wrap_socket(api.socket, server_side=True, do_handshake_on_connect=False)
-    api.store, api.faults, api.log, api.token_file = Store(), Faults(), [], a.token_file
+    api.store, api.faults, api.log, api.token_file = Store(a.rv_start), Faults(), [], a.token_file
     if a.objects:
         doc = json.load(open(a.objects))
         for o in doc["items"] if doc.get("kind", "").endswith("List") else [doc]:

@@ -67,6 +67,7 @@ class Store:
         self.rv = rv_start
         self.objects = {}  # (kind, ns, name) -> object
         self.history = []  # (rv, kind, type, object)
+        self.base = 0  # the absolute position of history[0] (watches keep theirs)
         self.oldest_rv = self.rv  # watches from before this get 410
         self.expired_generation = 0
 
@@ -111,6 +112,7 @@ class Store:
             drop = len(self.history) - HISTORY_MAX
             self.oldest_rv = self.history[drop][0] - 1
             del self.history[:drop]
+            self.base += drop
         self.lock.notify_all()
 
     def expire(self):
@@ -118,6 +120,7 @@ class Store:
         from a resourceVersion before now (an etcd compaction)."""
         with self.lock:
             self.rv += 1
+            self.base += len(self.history)
             self.history.clear()
             self.oldest_rv = self.rv
             self.expired_generation += 1
@@ -166,6 +169,7 @@ class Faults:
 
 class Api(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # events go out as they happen
     server_version = "tapvault-test-apiserver"
 
     def log_message(self, fmt, *args):  # the request log is /log, not stderr
@@ -335,6 +339,8 @@ class Api(BaseHTTPRequestHandler):
                     since = -1
                 initial = []
             expired = since < store.oldest_rv
+            # the first history entry after `since`: later wake-ups look only past it
+            pos = store.base + next((i for i, h in enumerate(store.history) if h[0] > since), len(store.history))
         try:
             if expired:
                 return self.gone(rv_text)
@@ -353,10 +359,12 @@ class Api(BaseHTTPRequestHandler):
                         expired = True
                         pending = []
                     else:
-                        pending = [(rv, et, o) for rv, k, et, o in store.history
-                                   if rv > since and k == kind and matches(o, fields, labels)]
-                        if not pending:
+                        if pos - store.base >= len(store.history):
                             store.lock.wait(0.5)
+                        fresh = store.history[max(0, pos - store.base):]
+                        pos = store.base + len(store.history)
+                        pending = [(rv, et, o) for rv, k, et, o in fresh
+                                   if rv > since and k == kind and matches(o, fields, labels)]
                     newest = store.rv
                 if expired:
                     return self.gone(rv_text)
@@ -387,6 +395,7 @@ class Api(BaseHTTPRequestHandler):
 
 class Control(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
 
     def log_message(self, fmt, *args):
         pass

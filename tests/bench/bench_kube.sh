@@ -4,7 +4,8 @@
 # 5,000 pods on 50 nodes and 1,000 services listed at start, then 100 pod
 # changes per second for 60 s (bounded). Prints the watcher's CPU, peak RSS
 # and API requests per minute, for every pod cluster-wide (what naming the far
-# end of every connection needs) and for the node's own (fieldSelector).
+# end of every connection needs) and for the node's own (fieldSelector), and
+# for client-go itself (kubectl 1.32 `get pods -A -w`) as the reference.
 #   tests/bench/bench_kube.sh [CHANGES_PER_S] [SECONDS]
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -36,12 +37,20 @@ print(json.dumps({"kind": "List", "items": items}))
 PY
 kubeapi_start cluster.json
 
-measure() { # NAME FIELD_SELECTOR
-    local name=$1 sel=$2
-    bg "$WATCH" --kubeconfig kubeconfig /api/v1/pods "$sel" > "$name.out" 2> "$name.err"
+measure() { # NAME FIELD_SELECTOR [kubectl]
+    local name=$1 sel=$2 ref=${3:-}
+    if [ -n "$ref" ]; then # client-go itself: kubectl get -w, every change printed
+        bg "$ROOT/.tools/bin/kubectl" --kubeconfig kubeconfig get pods -A -w -o name > "$name.out" 2> "$name.err"
+    else
+        bg "$WATCH" --kubeconfig kubeconfig /api/v1/pods "$sel" > "$name.out" 2> "$name.err"
+    fi
     local w=$BG_PID t0 r0
-    wait_for 60 sh -c "grep -q '^SYNC start' $name.out" || fail "no initial list: $(cat "$name.err")"
-    echo "$name: listed $(grep -c '^ADDED' "$name.out") pods; after the list: CPU $(awk '{printf "%.2f", ($14 + $15) / '"$(getconf CLK_TCK)"'}' /proc/$w/stat) s, RSS $(awk '/VmRSS/ {print $2 / 1024 " MiB"}' /proc/$w/status)"
+    if [ -n "$ref" ]; then
+        wait_for 60 sh -c "[ \$(wc -l < $name.out) -ge 5000 ]" || fail "kubectl: no initial list: $(cat "$name.err")"
+    else
+        wait_for 60 sh -c "grep -q '^SYNC start' $name.out" || fail "no initial list: $(cat "$name.err")"
+    fi
+    echo "$name: listed $(if [ -n "$ref" ]; then wc -l < "$name.out"; else grep -c '^ADDED' "$name.out"; fi) pods; after the list: CPU $(awk '{printf "%.2f", ($14 + $15) / '"$(getconf CLK_TCK)"'}' /proc/$w/stat) s, RSS $(awk '/VmRSS/ {print $2 / 1024 " MiB"}' /proc/$w/status)"
     t0=$(awk '{print $14 + $15}' /proc/$w/stat); r0=$(control GET /log | wc -l)
     python3 - "$CTL" "$RATE" "$SECS" <<'PY'
 import http.client, json, sys, time
@@ -66,10 +75,11 @@ PY
     local t1 r1 events
     sleep 1 # the last changes reach the watcher
     t1=$(awk '{print $14 + $15}' /proc/$w/stat); r1=$(control GET /log | wc -l)
-    events=$(grep -c '^MODIFIED' "$name.out")
+    if [ -n "$ref" ]; then events=$(( $(wc -l < "$name.out") - 5000 )); else events=$(grep -c '^MODIFIED' "$name.out"); fi
     local hwm; hwm=$(awk '/VmHWM/ {print $2 / 1024 " MiB"}' /proc/$w/status)
     kill -TERM "$w"; wait "$w" 2>/dev/null
     echo "$name: $events changes seen in ${SECS} s; CPU $(awk "BEGIN{printf \"%.2f\", ($t1 - $t0) / $(getconf CLK_TCK)}") s ($(awk "BEGIN{printf \"%.1f\", 100 * ($t1 - $t0) / $(getconf CLK_TCK) / $SECS}") % of a core); peak RSS $hwm; API requests per minute $(awk "BEGIN{printf \"%.1f\", ($r1 - $r0) * 60 / $SECS}")"
 }
 measure cluster-wide ""
 measure one-node "spec.nodeName=n7"
+[ -x "$ROOT/.tools/bin/kubectl" ] && measure kubectl-get-w "" kubectl

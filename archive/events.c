@@ -28,6 +28,55 @@ struct tv_events_writer {
 
 static const char *const action_names[] = {"added", "updated", "deleted"};
 
+static json_t *string_array(const char *const *a, size_t n)
+{
+	json_t *j = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(j, json_string(a[i]));
+	return j;
+}
+
+static void set_string(json_t *j, const char *key, const char *v)
+{
+	if (v)
+		json_object_set_new(j, key, json_string(v));
+}
+
+/* The version-2 fields (FORMAT.md §4), each only when known. */
+static void add_optional(json_t *j, const struct tv_k8s_object *o)
+{
+	set_string(j, "uid", o->uid);
+	if (o->workload_kind && o->workload_name)
+		json_object_set_new(
+			j, "workload",
+			json_pack("{s:s, s:s}", "kind", o->workload_kind, "name", o->workload_name));
+	if (o->host_network > 0)
+		json_object_set_new(j, "host_network", json_true());
+	set_string(j, "phase", o->phase);
+	set_string(j, "qos", o->qos);
+	if (o->ncontainers)
+		json_object_set_new(j, "containers", string_array(o->containers, o->ncontainers));
+	set_string(j, "type", o->service_type);
+	if (o->nexternal_ips)
+		json_object_set_new(j, "external_ips", string_array(o->external_ips, o->nexternal_ips));
+	set_string(j, "service", o->service);
+	if (o->nendpoints) {
+		json_t *a = json_array();
+		for (size_t i = 0; i < o->nendpoints; i++) {
+			const struct tv_k8s_endpoint *e = &o->endpoints[i];
+			json_t *x = json_pack("{s:s}", "ip", e->ip);
+			set_string(x, "pod", e->pod);
+			set_string(x, "pod_namespace", e->pod_namespace);
+			if (e->ready >= 0)
+				json_object_set_new(x, "ready", json_boolean(e->ready));
+			json_array_append_new(a, x);
+		}
+		json_object_set_new(j, "endpoints", a);
+	}
+	if (o->npod_cidrs)
+		json_object_set_new(j, "pod_cidrs", string_array(o->pod_cidrs, o->npod_cidrs));
+}
+
 static json_t *k8s_json(const struct tv_k8s_object *o)
 {
 	json_t *j = json_object();
@@ -56,6 +105,7 @@ static json_t *k8s_json(const struct tv_k8s_object *o)
 	for (size_t i = 0; i < o->nlabels; i++)
 		json_object_set_new(labels, o->labels[i].key, json_string(o->labels[i].value));
 	json_object_set_new(j, "labels", labels);
+	add_optional(j, o);
 	return j;
 }
 
@@ -151,20 +201,35 @@ int tv_events_writer_open(struct tv_events_writer **out, const char *path, uint6
 	return 0;
 }
 
-int tv_events_write_k8s(struct tv_events_writer *w, uint64_t ts_ns, enum tv_k8s_action action,
-			const struct tv_k8s_object *obj)
+int tv_events_write_k8s_seen(struct tv_events_writer *w, uint64_t ts_ns, enum tv_k8s_action action,
+			     const struct tv_k8s_object *obj, bool at_relist)
 {
 	json_t *rec = json_object();
 	json_object_set_new(rec, "type", json_string("k8s"));
 	json_object_set_new(rec, "ts", json_integer((json_int_t)ts_ns));
 	json_object_set_new(rec, "action", json_string(action_names[action]));
+	if (at_relist)
+		json_object_set_new(rec, "at_relist", json_true());
 	json_object_set_new(rec, "object", k8s_json(obj));
 	return append_record(w, rec);
+}
+
+int tv_events_write_k8s(struct tv_events_writer *w, uint64_t ts_ns, enum tv_k8s_action action,
+			const struct tv_k8s_object *obj)
+{
+	return tv_events_write_k8s_seen(w, ts_ns, action, obj, false);
 }
 
 int tv_events_write_os(struct tv_events_writer *w, const struct tv_os_event *ev)
 {
 	return append_record(w, os_json(ev, true));
+}
+
+int tv_events_write_sync(struct tv_events_writer *w, const struct tv_k8s_sync *s)
+{
+	return append_record(w, json_pack("{s:s, s:I, s:I, s:I, s:s, s:s}", "type", "sync", "ts",
+					  (json_int_t)s->ts_ns, "from", (json_int_t)s->from_ns, "to",
+					  (json_int_t)s->to_ns, "resource", s->resource, "why", s->why));
 }
 
 int tv_events_writer_flush(struct tv_events_writer *w)
@@ -297,7 +362,7 @@ static int validate_object(const json_t *o, char *why, size_t n)
 		return -EINVAL;
 	const char *kind = json_string_value(json_object_get(o, "kind"));
 	if (strcmp(kind, "pod") && strcmp(kind, "service") && strcmp(kind, "endpoints") &&
-	    strcmp(kind, "namespace")) {
+	    strcmp(kind, "endpointslice") && strcmp(kind, "namespace") && strcmp(kind, "node")) {
 		snprintf(why, n, "unknown kind '%.40s'", kind);
 		return -EINVAL;
 	}
@@ -348,6 +413,19 @@ int tv_events_validate(const json_t *rec, char *why, size_t n)
 	}
 	if (strcmp(type, "os") == 0)
 		return validate_os(rec, why, n);
+	if (strcmp(type, "sync") == 0) {
+		if (check_type(rec, "from", JSON_INTEGER, why, n) ||
+		    check_type(rec, "to", JSON_INTEGER, why, n) ||
+		    check_type(rec, "resource", JSON_STRING, why, n) ||
+		    check_type(rec, "why", JSON_STRING, why, n))
+			return -EINVAL;
+		if (json_integer_value(json_object_get(rec, "from")) >
+		    json_integer_value(json_object_get(rec, "to"))) {
+			snprintf(why, n, "sync record ends before it starts");
+			return -EINVAL;
+		}
+		return 0;
+	}
 	snprintf(why, n, "unknown record type '%.40s'", type);
 	return -EINVAL;
 }

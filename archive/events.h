@@ -4,11 +4,12 @@
  * JSON Lines in zstd frames (each frame whole lines, content size and checksum
  * set). The first record is always a "state" record: every Kubernetes object and
  * known socket at the segment's start, so a segment is interpretable on its own.
- * Then "k8s" and "os" records in time order. Schema: docs/FORMAT.md. */
+ * Then "k8s", "sync" and "os" records in time order. Schema: docs/FORMAT.md §4. */
 #ifndef TV_EVENTS_H
 #define TV_EVENTS_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,18 +34,53 @@ struct tv_label {
 	const char *key, *value;
 };
 
-/* A pod, service, endpoints or namespace. Strings are borrowed. */
+/* One address of an EndpointSlice. */
+struct tv_k8s_endpoint {
+	const char *ip;
+	const char *pod, *pod_namespace; /* targetRef of kind Pod; NULL: none */
+	int ready;                       /* conditions.ready: 1, 0, or -1 unknown */
+};
+
+/* A pod, service, endpoints, endpointslice, namespace or node. Strings are
+ * borrowed; every field after `labels` is optional (NULL / 0 / -1: absent). */
 struct tv_k8s_object {
-	const char *kind; /* "pod", "service", "endpoints", "namespace" */
+	const char *kind; /* "pod", "service", "endpoints", "endpointslice", "namespace", "node" */
 	const char *name;
-	const char *namespace_; /* NULL for namespaces */
+	const char *namespace_; /* NULL for namespaces and nodes */
 	const char *node;       /* pods only, may be NULL */
-	const char *const *ips;
+	const char *const *ips; /* nodes: their addresses */
 	size_t nips;
 	const struct tv_k8s_port *ports;
 	size_t nports;
 	const struct tv_label *labels;
 	size_t nlabels;
+	const char *uid;
+	/* pods */
+	const char *workload_kind,
+		*workload_name; /* the controlling workload: Deployment web, not its ReplicaSet */
+	int host_network;       /* 1: on the node's network (its IP names the node) */
+	const char *phase, *qos;
+	const char *const *containers; /* container ids, "containerd://..." */
+	size_t ncontainers;
+	/* services */
+	const char *service_type;
+	const char *const *external_ips; /* externalIPs and load-balancer ingress IPs */
+	size_t nexternal_ips;
+	/* endpointslices */
+	const char *service; /* kubernetes.io/service-name */
+	const struct tv_k8s_endpoint *endpoints;
+	size_t nendpoints;
+	/* nodes */
+	const char *const *pod_cidrs;
+	size_t npod_cidrs;
+};
+
+/* Identity was uncertain for `resource` from from_ns to to_ns (a relist, or
+ * the start of watching): a reader tells "unknown" from "nobody". */
+struct tv_k8s_sync {
+	uint64_t ts_ns, from_ns, to_ns;
+	const char *resource; /* "pods", "services", ... */
+	const char *why;      /* "start", "relist" */
 };
 
 /* A process/socket event from eBPF. Strings are borrowed. */
@@ -66,7 +102,12 @@ int tv_events_writer_open(struct tv_events_writer **out, const char *path, uint6
 			  const struct tv_os_event *sockets, size_t nsockets);
 int tv_events_write_k8s(struct tv_events_writer *w, uint64_t ts_ns, enum tv_k8s_action action,
 			const struct tv_k8s_object *obj);
+/* The same, for a change seen only by comparing a relist with what was known
+ * (at_relist: ts is the relist's, the change's own time is unknown). */
+int tv_events_write_k8s_seen(struct tv_events_writer *w, uint64_t ts_ns, enum tv_k8s_action action,
+			     const struct tv_k8s_object *obj, bool at_relist);
 int tv_events_write_os(struct tv_events_writer *w, const struct tv_os_event *ev);
+int tv_events_write_sync(struct tv_events_writer *w, const struct tv_k8s_sync *s);
 /* Writes pending lines as a frame (call at least once a second). */
 int tv_events_writer_flush(struct tv_events_writer *w);
 /* Flushes, fsyncs, closes. @return 0 or negative errno. */

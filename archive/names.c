@@ -124,6 +124,8 @@ static int add_object(struct tv_names *n, const json_t *o)
 		   *ns = json_string_value(json_object_get(o, "namespace")),
 		   *node = json_string_value(json_object_get(o, "node"));
 	bool pod = !strcmp(kind, "pod");
+	if (pod && json_is_true(json_object_get(o, "host_network")))
+		return 0; /* its IP is the node's: it names no pod */
 	size_t i;
 	json_t *ip;
 	int rc = 0;
@@ -139,6 +141,8 @@ int tv_names_add_object(struct tv_names *n, const struct tv_k8s_object *o)
 		return 0;
 	int rc = 0;
 	bool pod = !strcmp(o->kind, "pod");
+	if (pod && o->host_network > 0)
+		return 0; /* its IP is the node's: it names no pod */
 	for (size_t i = 0; !rc && i < o->nips; i++)
 		rc = set(n, o->ips[i], o->name, o->namespace_, pod ? (o->node ? o->node : "") : NULL);
 	return rc == -ENOMEM ? tv_err(rc, "out of memory") : rc;

@@ -25,7 +25,30 @@ static void test_round_trip(void **state)
 	const char *ips[] = {"10.1.2.3"};
 	struct tv_k8s_port ports[] = {{"http", 8080, "TCP"}};
 	struct tv_label labels[] = {{"app", "web"}};
-	struct tv_k8s_object pod = {"pod", "web-1", "shop", "node-a", ips, 1, ports, 1, labels, 1};
+	const char *containers[] = {"containerd://4f1e"};
+	struct tv_k8s_object pod = {.kind = "pod",
+				    .name = "web-1",
+				    .namespace_ = "shop",
+				    .node = "node-a",
+				    .ips = ips,
+				    .nips = 1,
+				    .ports = ports,
+				    .nports = 1,
+				    .labels = labels,
+				    .nlabels = 1,
+				    .uid = "u-1",
+				    .workload_kind = "Deployment",
+				    .workload_name = "web",
+				    .phase = "Running",
+				    .containers = containers,
+				    .ncontainers = 1};
+	struct tv_k8s_endpoint eps[] = {{"10.1.2.3", "web-1", "shop", 1}, {"10.1.2.9", NULL, NULL, -1}};
+	struct tv_k8s_object slice = {.kind = "endpointslice",
+				      .name = "web-abc",
+				      .namespace_ = "shop",
+				      .service = "web",
+				      .endpoints = eps,
+				      .nendpoints = 2};
 	struct tv_os_event sock = {.ts_ns = 5,
 				   .event = "connect",
 				   .pid = 42,
@@ -36,6 +59,9 @@ static void test_round_trip(void **state)
 	struct tv_events_writer *w;
 	assert_int_equal(tv_events_writer_open(&w, path, 1000, &pod, 1, &sock, 1), 0);
 	assert_int_equal(tv_events_write_k8s(w, 2000, TV_K8S_DELETED, &pod), 0);
+	assert_int_equal(tv_events_write_k8s_seen(w, 2001, TV_K8S_ADDED, &slice, true), 0);
+	struct tv_k8s_sync sync = {2002, 1500, 2002, "pods", "relist"};
+	assert_int_equal(tv_events_write_sync(w, &sync), 0);
 	for (int i = 0; i < 5000; i++) { /* enough to span several frames */
 		sock.ts_ns = 3000 + (uint64_t)i;
 		assert_int_equal(tv_events_write_os(w, &sock), 0);
@@ -56,9 +82,26 @@ static void test_round_trip(void **state)
 	json_t *s0 = json_array_get(json_object_get(rec, "sockets"), 0);
 	assert_string_equal(json_string_value(json_object_get(json_object_get(s0, "flow"), "dst")),
 			    "10.1.2.4");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(obj, "workload"), "name")),
+			    "web");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(obj, "containers"), 0)),
+			    "containerd://4f1e");
+	assert_null(json_object_get(obj, "host_network")); /* only when true */
 	json_decref(rec);
 	assert_int_equal(tv_events_reader_next(r, &rec), 1);
 	assert_string_equal(json_string_value(json_object_get(rec, "action")), "deleted");
+	json_decref(rec);
+	assert_int_equal(tv_events_reader_next(r, &rec), 1);
+	assert_true(json_is_true(json_object_get(rec, "at_relist")));
+	json_t *e1 = json_array_get(json_object_get(json_object_get(rec, "object"), "endpoints"), 1);
+	assert_string_equal(json_string_value(json_object_get(e1, "ip")), "10.1.2.9");
+	assert_null(json_object_get(e1, "pod"));
+	assert_null(json_object_get(e1, "ready"));
+	json_decref(rec);
+	assert_int_equal(tv_events_reader_next(r, &rec), 1);
+	assert_string_equal(json_string_value(json_object_get(rec, "type")), "sync");
+	assert_int_equal(json_integer_value(json_object_get(rec, "from")), 1500);
+	assert_string_equal(json_string_value(json_object_get(rec, "why")), "relist");
 	json_decref(rec);
 	int n = 0;
 	int rc;

@@ -17,6 +17,8 @@
 #include "archive/segment.h"
 
 #define FLUSH_BYTES ((size_t)256 << 10)
+/* objects per state record: well under the line limit */
+#define STATE_PART_BYTES ((size_t)512 << 10)
 
 struct tv_events_writer {
 	int fd;
@@ -153,6 +155,60 @@ static int append_record(struct tv_events_writer *w, json_t *rec)
 	if (rc)
 		return tv_err(rc, "%s: event record too large", w->path);
 	return w->lines.len >= FLUSH_BYTES ? tv_events_writer_flush(w) : 0;
+}
+
+json_t *tv_events_object_json(const struct tv_k8s_object *o)
+{
+	return k8s_json(o);
+}
+
+/* Continuation state records (§4): the objects that did not fit the first. */
+static int append_state_parts(struct tv_events_writer *w, uint64_t ts_ns, const json_t *objects, size_t from)
+{
+	size_t n = json_array_size(objects);
+	while (from < n) {
+		json_t *part = json_array();
+		size_t bytes = 0;
+		for (; from < n && bytes < STATE_PART_BYTES; from++) {
+			json_t *o = json_array_get(objects, from);
+			char *s = json_dumps(o, JSON_COMPACT);
+			bytes += s ? strlen(s) + 1 : 0;
+			free(s);
+			json_array_append(part, o);
+		}
+		int rc = append_record(w, json_pack("{s:s, s:I, s:o, s:[], s:b}", "type", "state", "ts",
+						    (json_int_t)ts_ns, "objects", part, "sockets",
+						    "continued", 1));
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int tv_events_writer_open_state(struct tv_events_writer **out, const char *path, uint64_t ts_ns,
+				const json_t *objects)
+{
+	int rc = tv_events_writer_open(out, path, ts_ns, NULL, 0, NULL, 0);
+	if (!rc && objects)
+		rc = append_state_parts(*out, ts_ns, objects, 0);
+	if (!rc)
+		rc = tv_events_writer_flush(*out);
+	if (rc) {
+		tv_events_writer_free(*out);
+		*out = NULL;
+		unlink(path);
+	}
+	return rc;
+}
+
+int tv_events_write_json(struct tv_events_writer *w, json_t *rec)
+{
+	char why[160];
+	if (tv_events_validate(rec, why, sizeof(why))) {
+		json_decref(rec);
+		return tv_err(-EINVAL, "%s: not an events record: %s", w->path, why);
+	}
+	return append_record(w, rec);
 }
 
 int tv_events_writer_open(struct tv_events_writer **out, const char *path, uint64_t ts_ns,

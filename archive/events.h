@@ -100,6 +100,15 @@ struct tv_events_writer;
 int tv_events_writer_open(struct tv_events_writer **out, const char *path, uint64_t ts_ns,
 			  const struct tv_k8s_object *objects, size_t nobjects,
 			  const struct tv_os_event *sockets, size_t nsockets);
+/* The same with the objects as events OBJECT JSON (tv_events_object_json),
+ * spread over as many state records as their size needs: the first, then
+ * ones with "continued":true (FORMAT.md §4). objects is borrowed; NULL: none. */
+int tv_events_writer_open_state(struct tv_events_writer **out, const char *path, uint64_t ts_ns,
+				const json_t *objects);
+/* An object as the events file writes it (a new reference). */
+json_t *tv_events_object_json(const struct tv_k8s_object *o);
+/* One record already built (k8s, sync or os), validated first. Steals rec. */
+int tv_events_write_json(struct tv_events_writer *w, json_t *rec);
 int tv_events_write_k8s(struct tv_events_writer *w, uint64_t ts_ns, enum tv_k8s_action action,
 			const struct tv_k8s_object *obj);
 /* The same, for a change seen only by comparing a relist with what was known

@@ -1,11 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* names: who an address is, from the Kubernetes objects in segments' events
- * files (docs/FORMAT.md §4): a pod's IPs name the pod, a service's cluster
- * IPs name the service, each with its namespace.
+/* names: who an address was at a moment, from the Kubernetes objects in
+ * segments' events files (docs/FORMAT.md §4): a pod's IPs name the pod, a
+ * service's cluster IPs name the service, each with its namespace; a
+ * host-network pod's IP is its node's and names no pod.
  *
- * Records are applied in the order given and the latest wins; a deletion does
- * not forget a name (packets of the pod's last moments come after it). An
- * address shared by several objects (host-network pods) names the last one. */
+ * Records are ordered by their time, whatever order the files come in, and
+ * replayed into each address's holdings: an object holds an address from
+ * the record that lists it until another object takes it, the object stops
+ * listing it, or is deleted. A lookup at time t names the holder at t; an
+ * address let go and not taken again still names its last holder (packets of
+ * a pod's last moments come after its deletion); before its first record,
+ * the first holder. Objects given without a time (tv_names_add_object, a
+ * `kubectl -o json` file) hold from the start, the later one given winning. */
 #ifndef TV_NAMES_H
 #define TV_NAMES_H
 
@@ -28,8 +34,12 @@ struct tv_name {
 	const char *name, *ns;
 	const char *node; /* a pod's node ("" when not known); NULL for a service */
 };
-/* family 4 or 6, addr as in tv_flow_key. @return the address's name (valid
- * until n is freed), or NULL. */
+/* family 4 or 6, addr as in tv_flow_key. @return who held the address at
+ * ts (ns since the epoch; valid until n is freed), or NULL. Safe from
+ * several threads once the records are in. */
+const struct tv_name *tv_names_lookup_at(const struct tv_names *n, uint8_t family, const uint8_t addr[16],
+					 uint64_t ts);
+/* The same, for its latest holder. */
 const struct tv_name *tv_names_lookup(const struct tv_names *n, uint8_t family, const uint8_t addr[16]);
 size_t tv_names_count(const struct tv_names *n);
 

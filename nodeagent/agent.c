@@ -22,11 +22,13 @@
 #include "archive/common/prom.h"
 #include "archive/common/timeutil.h"
 #include "archive/keys.h"
+#include "archive/kube/kube_config.h"
 #include "archive/pcapng.h"
 #include "archive/sign.h"
 #include "archive/store/store.h"
 #include "nodeagent/buffer.h"
 #include "nodeagent/capture.h"
+#include "nodeagent/k8s_watch.h"
 #include "nodeagent/metrics.h"
 #include "nodeagent/queue.h"
 #include "nodeagent/sealer.h"
@@ -45,6 +47,7 @@ struct agent {
 	struct tv_sealer sl;
 	struct tv_writer wr;
 	struct tv_signer *signer; /* the node key */
+	struct tv_k8s_watch *k8s; /* NULL: no Kubernetes API */
 	atomic_bool stop;
 	atomic_bool want_pause;
 	int capture_rc;
@@ -260,6 +263,30 @@ static int setup_signing(struct agent *a)
 	return 0;
 }
 
+/* The Kubernetes API, where there is one (agent.kubernetes). */
+static int setup_kubernetes(struct agent *a)
+{
+	const struct tv_agent_config *cfg = a->cfg;
+	if (cfg->kubernetes == TV_AGENT_K8S_OFF || a->opts->read_file)
+		return 0;
+	struct tv_kube_config kc;
+	int rc = cfg->kubeconfig && cfg->kubeconfig[0] ? tv_kube_config_load(cfg->kubeconfig, NULL, &kc)
+						       : tv_kube_config_in_cluster(NULL, &kc);
+	if (rc == -ENOENT && cfg->kubernetes == TV_AGENT_K8S_AUTO &&
+	    !(cfg->kubeconfig && cfg->kubeconfig[0])) {
+		tv_info("no Kubernetes API (not in a pod, no agent.kubeconfig): segments carry no Kubernetes "
+			"state");
+		return 0;
+	}
+	if (!rc)
+		rc = tv_k8s_watch_start(&a->k8s, &kc);
+	tv_kube_config_cleanup(&kc);
+	if (rc)
+		return tv_err(rc, "agent.kubernetes: %s", tv_errmsg());
+	a->wr.k8s = a->k8s;
+	return 0;
+}
+
 static int start(struct agent *a)
 {
 	const struct tv_agent_config *cfg = a->cfg;
@@ -276,6 +303,8 @@ static int start(struct agent *a)
 	int rc = tv_buffer_open(&a->buf, cfg->buffer_dir, cfg->storage_size);
 	if (!rc)
 		rc = setup_signing(a);
+	if (!rc)
+		rc = setup_kubernetes(a);
 	if (!rc)
 		rc = tv_buffer_salvage(a->buf);
 	if (!rc)
@@ -308,6 +337,7 @@ static void render(void *ctx, struct tv_buf *out)
 	struct tv_buffer_stats bs;
 	tv_buffer_get_stats(a->buf, &bs);
 	tv_metrics_render(&a->m, &bs, tv_buffer_cap(a->buf), out);
+	tv_metrics_render_k8s(a->k8s, out);
 }
 
 int tv_agent_run(struct tv_agent_config *cfg, const struct tv_agent_run_opts *opts)
@@ -391,6 +421,7 @@ out:
 	tv_capture_free(a->cap);
 	tv_buffer_free(a->buf);
 	tv_signer_free(a->signer);
+	tv_k8s_watch_stop(a->k8s);
 	free(a);
 	return rc;
 }

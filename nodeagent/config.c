@@ -46,6 +46,12 @@ static const struct tv_cfg_entry table[] = {
 	{"agent.queueSize", TV_CFG_SIZE, F(queue_size), "128Mi",
 	 "captured packets waiting for the writer (allocated only under backlog)", NULL},
 	{"agent.logLevel", TV_CFG_STRING, F(log_level), "info", "error, warn, info or debug", NULL},
+	{"agent.kubernetes", TV_CFG_ENUM, F(kubernetes), "auto",
+	 "watch the Kubernetes API for pods, services, EndpointSlices, namespaces, nodes: auto (in a pod, or "
+	 "with agent.kubeconfig), off, require",
+	 "auto|off|require"},
+	{"agent.kubeconfig", TV_CFG_STRING, F(kubeconfig), "",
+	 "a kubeconfig file (empty: the pod's service account)", NULL},
 	{"agent.signingKey", TV_CFG_STRING, F(signing_key), "",
 	 "the node's Ed25519 key (PEM) that signs every index; created when absent (empty: "
 	 "BUFFERDIR/.keys/node.key)",

@@ -39,6 +39,14 @@ struct tv_agent_config {
 	uint64_t queue_size; /* bytes of 1 MiB chunks between capture and writer */
 	char *log_level;
 	char *signing_key; /* "": agent.bufferDir/.keys/node.key */
+	int kubernetes;    /* enum tv_agent_kubernetes */
+	char *kubeconfig;  /* "": in-cluster */
+};
+
+enum tv_agent_kubernetes {
+	TV_AGENT_K8S_AUTO,
+	TV_AGENT_K8S_OFF,
+	TV_AGENT_K8S_REQUIRE
 };
 
 /* Sets every key to its default. @return 0 or -ENOMEM. */

@@ -12,32 +12,35 @@
 #include "nodeagent/agent.h"
 #include "nodeagent/config.h"
 
-static const char usage[] = "Usage: tapvault-agent [options]\n"
-			    "\n"
-			    "Captures every packet on the node's interfaces into a rolling buffer of\n"
-			    "sealed, compressed, indexed segments (see docs/AGENT.md).\n"
-			    "\n"
-			    "  -c, --config FILE       YAML configuration (keys: --print-config)\n"
-			    "  -n, --node NAME         agent.node (default: $NODE_NAME, else host name)\n"
-			    "  -i, --interface IF      agent.interfaces, repeatable ('any' allowed)\n"
-			    "  -f, --filter BPF        agent.filter (tcpdump syntax)\n"
-			    "  -b, --buffer-dir DIR    agent.bufferDir\n"
-			    "  -s, --storage-size SZ   tap.capture.raw.storageSize (e.g. 1Gi)\n"
-			    "      --seal-interval D   agent.sealInterval (e.g. 10s)\n"
-			    "      --seal-bytes SZ     agent.sealBytes\n"
-			    "      --snaplen N         agent.snaplen\n"
-			    "      --zstd-level N      agent.zstdLevel\n"
-			    "      --ring-size SZ      agent.ringSize\n"
-			    "      --queue-size SZ     agent.queueSize\n"
-			    "      --metrics-addr A    agent.metricsAddr (HOST:PORT)\n"
-			    "      --set KEY=VALUE     any key, e.g. --set tap.capture.stopped=true\n"
-			    "  -r, --read FILE         replay a pcap/pcapng through the pipeline and exit\n"
-			    "      --print-config      print the effective configuration and exit\n"
-			    "      --log-level L       error, warn, info, debug\n"
-			    "  -h, --help              this text\n"
-			    "\n"
-			    "Signals: TERM/INT seal the open segment and exit 0; HUP re-reads the\n"
-			    "config file (tap.capture.stopped pauses and resumes capture).\n";
+static const char usage[] =
+	"Usage: tapvault-agent [options]\n"
+	"\n"
+	"Captures every packet on the node's interfaces into a rolling buffer of\n"
+	"sealed, compressed, indexed segments (see docs/AGENT.md).\n"
+	"\n"
+	"  -c, --config FILE       YAML configuration (keys: --print-config)\n"
+	"  -n, --node NAME         agent.node (default: $NODE_NAME, else host name)\n"
+	"  -i, --interface IF      agent.interfaces, repeatable ('any' allowed)\n"
+	"  -f, --filter BPF        agent.filter (tcpdump syntax)\n"
+	"  -b, --buffer-dir DIR    agent.bufferDir\n"
+	"  -s, --storage-size SZ   tap.capture.raw.storageSize (e.g. 1Gi)\n"
+	"      --seal-interval D   agent.sealInterval (e.g. 10s)\n"
+	"      --seal-bytes SZ     agent.sealBytes\n"
+	"      --snaplen N         agent.snaplen\n"
+	"      --zstd-level N      agent.zstdLevel\n"
+	"      --ring-size SZ      agent.ringSize\n"
+	"      --queue-size SZ     agent.queueSize\n"
+	"      --metrics-addr A    agent.metricsAddr (HOST:PORT)\n"
+	"      --kubeconfig FILE   agent.kubeconfig (default: the pod's service account)\n"
+	"      --kubernetes M      agent.kubernetes: auto, off, require\n"
+	"      --set KEY=VALUE     any key, e.g. --set tap.capture.stopped=true\n"
+	"  -r, --read FILE         replay a pcap/pcapng through the pipeline and exit\n"
+	"      --print-config      print the effective configuration and exit\n"
+	"      --log-level L       error, warn, info, debug\n"
+	"  -h, --help              this text\n"
+	"\n"
+	"Signals: TERM/INT seal the open segment and exit 0; HUP re-reads the\n"
+	"config file (tap.capture.stopped pauses and resumes capture).\n";
 
 struct cli {
 	int argc;
@@ -60,6 +63,8 @@ static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
 				     {"ring-size", required_argument, NULL, 5},
 				     {"queue-size", required_argument, NULL, 10},
 				     {"metrics-addr", required_argument, NULL, 6},
+				     {"kubeconfig", required_argument, NULL, 11},
+				     {"kubernetes", required_argument, NULL, 12},
 				     {"set", required_argument, NULL, 7},
 				     {"read", required_argument, NULL, 'r'},
 				     {"print-config", no_argument, NULL, 8},
@@ -67,11 +72,13 @@ static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
 				     {"help", no_argument, NULL, 'h'},
 				     {NULL, 0, NULL, 0}};
 
-static const char *const flag_keys[] = {
-	[1] = "agent.sealInterval", [2] = "agent.sealBytes",   [3] = "agent.snaplen",
-	[4] = "agent.zstdLevel",    [5] = "agent.ringSize",    [6] = "agent.metricsAddr",
-	[9] = "agent.logLevel",     [10] = "agent.queueSize",  ['n'] = "agent.node",
-	['f'] = "agent.filter",     ['b'] = "agent.bufferDir", ['s'] = "tap.capture.raw.storageSize"};
+static const char *const flag_keys[] = {[1] = "agent.sealInterval", [2] = "agent.sealBytes",
+					[3] = "agent.snaplen",      [4] = "agent.zstdLevel",
+					[5] = "agent.ringSize",     [6] = "agent.metricsAddr",
+					[9] = "agent.logLevel",     [10] = "agent.queueSize",
+					[11] = "agent.kubeconfig",  [12] = "agent.kubernetes",
+					['n'] = "agent.node",       ['f'] = "agent.filter",
+					['b'] = "agent.bufferDir",  ['s'] = "tap.capture.raw.storageSize"};
 
 /* Builds the config: defaults, then the file, then flags in order. */
 static int build_config(struct cli *cl, struct tv_agent_config *cfg)

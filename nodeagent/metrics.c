@@ -5,6 +5,8 @@
 #include <stdatomic.h>
 
 #include "archive/common/prom.h"
+#include "archive/common/timeutil.h"
+#include "nodeagent/k8s_watch.h"
 
 static void per_iface_kind(struct tv_buf *o, struct tv_agent_metrics *m, const char *name, const char *help,
 			   const char *kind, _Atomic uint64_t *v)
@@ -63,4 +65,44 @@ void tv_metrics_render(struct tv_agent_metrics *m, const struct tv_buffer_stats 
 		      (double)atomic_load(&m->zstd_level));
 	tv_prom_gauge(o, "tapvault_capture_paused", "1 while tap.capture.stopped is true.",
 		      (double)atomic_load(&m->paused));
+}
+
+void tv_metrics_render_k8s(struct tv_k8s_watch *w, struct tv_buf *o)
+{
+	if (!w)
+		return;
+	struct tv_k8s_watch_resource_stats st[8];
+	size_t n = tv_k8s_watch_stats(w, st, 8);
+	static const struct {
+		const char *name, *help, *kind;
+	} m[] = {
+		{"tapvault_k8s_watching", "1 while the resource's watch stream is open.", "gauge"},
+		{"tapvault_k8s_lists_total", "Complete LISTs (the first and every relist).", "counter"},
+		{"tapvault_k8s_relists_410_total", "Relists because the server expired the watch (410).",
+		 "counter"},
+		{"tapvault_k8s_errors_total", "Failed requests and unreadable events, retried with backoff.",
+		 "counter"},
+		{"tapvault_k8s_events_total", "Changes received (watch events and relist differences).",
+		 "counter"},
+		{"tapvault_k8s_objects", "Objects cached.", "gauge"},
+		{"tapvault_k8s_last_event_age_seconds",
+		 "Whole seconds since the resource's last change (0: none yet).", "gauge"},
+	};
+	uint64_t now = tv_now_ns();
+	for (size_t k = 0; k < sizeof(m) / sizeof(m[0]); k++) {
+		tv_prom_header(o, m[k].name, m[k].help, m[k].kind);
+		for (size_t i = 0; i < n; i++) {
+			uint64_t age = st[i].last_event_ns && now > st[i].last_event_ns
+					       ? (now - st[i].last_event_ns) / 1000000000ULL
+					       : 0;
+			uint64_t v[] = {
+				st[i].watching, st[i].lists, st[i].relists_410, st[i].errors, st[i].events,
+				st[i].cached,   age};
+			tv_prom_sample(o, m[k].name, "resource", st[i].resource, v[k]);
+		}
+	}
+	tv_prom_counter(
+		o, "tapvault_k8s_records_dropped_total",
+		"Kubernetes records dropped because the writer fell behind (the next state record has them).",
+		tv_k8s_watch_dropped(w));
 }

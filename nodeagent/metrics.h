@@ -10,5 +10,8 @@
 /* Appends the agent's metrics in Prometheus text format 0.0.4. */
 void tv_metrics_render(struct tv_agent_metrics *m, const struct tv_buffer_stats *bs, uint64_t cap,
 		       struct tv_buf *out);
+/* The Kubernetes watch's metrics, per resource (w NULL: nothing). */
+struct tv_k8s_watch;
+void tv_metrics_render_k8s(struct tv_k8s_watch *w, struct tv_buf *o);
 
 #endif

@@ -14,6 +14,7 @@
 #include "archive/common/timeutil.h"
 #include "archive/events.h"
 #include "archive/segment.h"
+#include "nodeagent/k8s_watch.h"
 
 /* Backlog (queued chunks) beyond which the writer trades ratio for speed:
  * losing packets is worse than storing them less compressed. */
@@ -41,8 +42,14 @@ static int open_segment(struct tv_writer *wr, uint64_t created_ns)
 		return rc;
 	wr->level = o.zstd_level;
 	atomic_store(&wr->m->zstd_level, (int64_t)wr->level);
-	/* Kubernetes and OS state arrive with their issues; the record is there now. */
-	if ((rc = tv_events_writer_open(&wr->ev, wr->events_path, created_ns, NULL, 0, NULL, 0)))
+	/* The segment is readable alone: its events start with the whole
+	 * Kubernetes state. Records still pending came after the last seal, in
+	 * this segment's time (live segments tile it; this one is opened by its
+	 * first chunk): they follow the state, which may hold them already. */
+	json_t *state = wr->k8s ? tv_k8s_watch_state(wr->k8s) : NULL;
+	rc = tv_events_writer_open_state(&wr->ev, wr->events_path, created_ns, state);
+	json_decref(state);
+	if (rc)
 		return rc;
 	wr->seg_last_ts = 0;
 	return 0;
@@ -59,8 +66,25 @@ void tv_writer_cleanup(struct tv_writer *wr)
 	wr->data_path = wr->events_path = NULL;
 }
 
+/* The Kubernetes records since the last call, into the open segment's events. */
+static int write_k8s_records(struct tv_writer *wr)
+{
+	json_t *recs = tv_k8s_watch_drain(wr->k8s);
+	size_t i;
+	json_t *r;
+	int rc = 0;
+	json_array_foreach (recs, i, r)
+		if (!rc && (rc = tv_events_write_json(wr->ev, json_incref(r))))
+			tv_warn("writer: a Kubernetes record skipped: %s", tv_errmsg());
+	json_decref(recs);
+	return rc == -EINVAL ? 0 : rc; /* a bad record is skipped, not fatal */
+}
+
 static int seal_segment(struct tv_writer *wr, const struct tv_chunk *c, uint64_t end_ns)
 {
+	int k = write_k8s_records(wr);
+	if (k)
+		return k;
 	for (uint32_t i = 0; i < wr->m->niface; i++)
 		tv_seg_writer_set_drops(wr->w, i, c->drops_kernel[i], c->drops_iface[i]);
 	struct tv_index idx;
@@ -150,7 +174,7 @@ static int write_chunk(struct tv_writer *wr, const struct tv_chunk *c)
 			return rc;
 		if ((rc = tv_seg_writer_add_blocks(wr->w, c->buf.data, c->buf.len)))
 			return rc;
-		if (tv_events_writer_flush(wr->ev))
+		if (write_k8s_records(wr) || tv_events_writer_flush(wr->ev))
 			return -EIO;
 		wr->seg_last_ts = c->last_ts;
 	}

@@ -24,6 +24,7 @@
 
 struct tv_seg_writer;
 struct tv_events_writer;
+struct tv_k8s_watch;
 
 struct tv_writer {
 	/* set by the agent before the thread starts; none owned */
@@ -38,6 +39,7 @@ struct tv_writer {
 	uint64_t next_created;              /* live: where the next segment starts (the last seal) */
 	uint8_t prev_key_id[TV_SHA256_LEN]; /* the key that signed the last segment (zero: unsigned) */
 	const uint8_t *key_id;              /* the key signing the next ones (NULL: unsigned) */
+	struct tv_k8s_watch *k8s;           /* Kubernetes state and changes (NULL: none) */
 	/* the thread's own */
 	struct tv_seg_writer *w;
 	struct tv_events_writer *ev;

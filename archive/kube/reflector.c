@@ -22,6 +22,7 @@ struct reflector {
 	char rv[256];  /* the last resourceVersion seen; "" none */
 	uint64_t backoff_ns;
 	uint64_t uncertain_since; /* wall clock of the failure a relist repairs; 0: none */
+	uint64_t warned_ns;       /* mono: the last failure logged (once a minute) */
 	bool gone;                /* the watch said 410 */
 };
 
@@ -57,6 +58,11 @@ static void nap(struct reflector *r, uint64_t ns)
 static void back_off(struct reflector *r, const struct tv_kube_answer *a)
 {
 	atomic_fetch_add(&r->st->errors, 1);
+	uint64_t now = tv_mono_ns();
+	if (!r->warned_ns || now - r->warned_ns > 60ULL * TV_NS_PER_SEC) {
+		tv_warn("kubernetes %s: %s (retrying; logged once a minute)", r->o->path, tv_errmsg());
+		r->warned_ns = now;
+	}
 	uint64_t min = r->o->backoff_min_ns ? r->o->backoff_min_ns : 800000000ULL;
 	uint64_t max = r->o->backoff_max_ns ? r->o->backoff_max_ns : 30ULL * TV_NS_PER_SEC;
 	if (a && a->retry_after) {

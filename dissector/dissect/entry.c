@@ -47,8 +47,9 @@ json_t *tv_entry_build(const struct tv_entry_where *w, const struct tv_entry *e,
 	json_object_set_new(j, "stream", json_string(w->stream));
 	json_object_set_new(j, "node", json_string(w->node));
 	json_object_set_new(j, "protocol", json_pack("{s:s, s:s}", "name", e->proto, "version", e->version));
-	const struct tv_name *client = tv_names_lookup(w->names, w->client->family, w->client->src),
-			     *server = tv_names_lookup(w->names, w->client->family, w->client->dst);
+	/* who held each address when the exchange began (IPs are reused) */
+	const struct tv_name *client = tv_names_lookup_at(w->names, w->client->family, w->client->src, start),
+			     *server = tv_names_lookup_at(w->names, w->client->family, w->client->dst, start);
 	json_object_set_new(j, "src", endpoint(w->client, true, client));
 	json_object_set_new(j, "dst", endpoint(w->client, false, server));
 	json_object_set_new(j, "outgoing", json_boolean(outgoing(w, client)));

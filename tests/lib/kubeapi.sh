@@ -15,12 +15,13 @@ kubeapi_certs() {
 
 # kubeapi_start FIXTURES [kubeapi.py flags]: the server in the background
 # (KUBEAPI_PID), its ports (API, CTL), a token file and a kubeconfig using it.
+# KUBEAPI_EXEC (e.g. "ip netns exec NS") runs it, and control(), elsewhere.
 kubeapi_start() {
     local fixtures=$1; shift
     [ -f token ] || echo "token-one" > token
     [ -f ca.crt ] || kubeapi_certs
     rm -f ports.txt
-    bg python3 "$(dirname "${BASH_SOURCE[0]}")/kubeapi.py" --cert srv.crt --key srv.key --token-file token \
+    bg ${KUBEAPI_EXEC:-} python3 "$(dirname "${BASH_SOURCE[0]}")/kubeapi.py" --cert srv.crt --key srv.key --token-file token \
         --objects "$fixtures" "$@" > ports.txt 2>> kubeapi.err
     KUBEAPI_PID=$BG_PID
     wait_for 10 grep -q api= ports.txt || fail "test API server did not start: $(cat kubeapi.err)"
@@ -36,7 +37,7 @@ KC
 }
 
 # control METHOD PATH [BODY]: the server's control port
-control() { curl -sf -X "$1" ${3:+--data-binary "$3"} "http://127.0.0.1:$CTL$2"; }
+control() { ${KUBEAPI_EXEC:-} curl -sf -X "$1" ${3:+--data-binary "$3"} "http://127.0.0.1:$CTL$2"; }
 
 # pod NAME NODE PHASE [ready]: a pod object in namespace shop
 pod() {

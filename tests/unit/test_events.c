@@ -184,12 +184,77 @@ static void test_decompression_bomb_is_bounded(void **state)
 	free(big);
 }
 
+/* A cluster's state (5,000 pods) spans several state records, each a line
+ * under the limit; their union is every object. Built records are validated. */
+static void test_large_state(void **state)
+{
+	(void)state;
+	const char *dir = tu_tmpdir();
+	char path[160];
+	snprintf(path, sizeof(path), "%s/big.events.jsonl.zst", dir);
+	json_t *objs = json_array();
+	for (int i = 0; i < 5000; i++) {
+		char name[32], ip[32];
+		snprintf(name, sizeof(name), "pod-%d", i);
+		snprintf(ip, sizeof(ip), "10.1.%d.%d", i / 256, i % 256);
+		const char *ips[] = {ip};
+		struct tv_label labels[] = {{"app", "a-very-long-application-label-value-for-size"}};
+		struct tv_k8s_object o = {.kind = "pod",
+					  .name = name,
+					  .namespace_ = "shop",
+					  .ips = ips,
+					  .nips = 1,
+					  .labels = labels,
+					  .nlabels = 1,
+					  .uid = "0123456789abcdef0123456789abcdef"};
+		json_array_append_new(objs, tv_events_object_json(&o));
+	}
+	struct tv_events_writer *w;
+	assert_int_equal(tv_events_writer_open_state(&w, path, 7, objs), 0);
+	assert_int_equal(
+		tv_events_write_json(w, json_pack("{s:s, s:I, s:I, s:I, s:s, s:s}", "type", "sync", "ts", 8,
+						  "from", 7, "to", 8, "resource", "pods", "why", "start")),
+		0);
+	assert_int_equal(tv_events_write_json(w, json_pack("{s:s, s:I}", "type", "bogus", "ts", 9)), -EINVAL);
+	assert_int_equal(
+		tv_events_write_json(w, json_pack("{s:s, s:I, s:I, s:I, s:s, s:s}", "type", "sync", "ts", 9,
+						  "from", 9, "to", 8, "resource", "pods", "why", "relist")),
+		-EINVAL); /* ends before it starts */
+	assert_int_equal(tv_events_writer_close(w), 0);
+	tv_events_writer_free(w);
+	struct tv_buf b;
+	read_all(path, &b);
+	struct tv_events_reader *r;
+	assert_int_equal(tv_events_reader_open(&r, b.data, b.len, path), 0);
+	json_t *rec;
+	size_t objects = 0, states = 0;
+	while (tv_events_reader_next(r, &rec) == 1) {
+		const char *type = json_string_value(json_object_get(rec, "type"));
+		if (!strcmp(type, "state")) {
+			assert_true(states == 0 ? !json_object_get(rec, "continued")
+						: json_is_true(json_object_get(rec, "continued")));
+			objects += json_array_size(json_object_get(rec, "objects"));
+			states++;
+		} else {
+			assert_string_equal(type, "sync");
+		}
+		json_decref(rec);
+	}
+	assert_int_equal(objects, 5000);
+	assert_true(states >= 3); /* ~1.3 MB of objects in records of at most 512 KiB */
+	tv_events_reader_free(r);
+	tv_buf_cleanup(&b);
+	json_decref(objs);
+	tu_rmrf(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_schema_is_enforced),
 		cmocka_unit_test(test_decompression_bomb_is_bounded),
+		cmocka_unit_test(test_large_state),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

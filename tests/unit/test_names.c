@@ -2,7 +2,8 @@
 /* names: who an address is, from Kubernetes objects and from the events
  * files the agent writes: pods by their IPs (with their node), services by
  * their cluster IPs; the latest record wins; a deletion does not forget a
- * name; damaged events keep what came before the damage. */
+ * name; who held an address at each moment, whatever the files' order;
+ * damaged events keep what came before the damage. */
 #include <arpa/inet.h>
 #include <string.h>
 
@@ -97,11 +98,81 @@ static void test_events_file(void **state)
 	tu_rmrf(dir);
 }
 
+static const struct tv_name *at4(const struct tv_names *n, const char *ip, uint64_t ts)
+{
+	uint8_t a[16] = {0};
+	inet_pton(AF_INET, ip, a);
+	return tv_names_lookup_at(n, 4, a, ts);
+}
+
+/* One events file per segment, handed over newest first: a pod deleted at
+ * 200 and another taking its IP at 201 (Kubeshark #1524), a pod whose IP
+ * changes, a host-network pod. */
+static void test_who_held_it_when(void **state)
+{
+	(void)state;
+	const char *dir = tu_tmpdir();
+	const char *ip5[] = {"10.1.0.5"}, *ip6[] = {"10.1.0.6"}, *ip7[] = {"10.1.0.7"},
+		   *node_ip[] = {"192.168.0.1"};
+	struct tv_k8s_object old = {
+		.kind = "pod", .name = "api-1", .namespace_ = "shop", .ips = ip5, .nips = 1};
+	struct tv_k8s_object fresh = {
+		.kind = "pod", .name = "api-2", .namespace_ = "shop", .ips = ip5, .nips = 1};
+	struct tv_k8s_object mover = {
+		.kind = "pod", .name = "db", .namespace_ = "shop", .ips = ip6, .nips = 1};
+	struct tv_k8s_object moved = mover;
+	moved.ips = ip7;
+	struct tv_k8s_object proxy = {.kind = "pod",
+				      .name = "kube-proxy",
+				      .namespace_ = "kube-system",
+				      .ips = node_ip,
+				      .nips = 1,
+				      .host_network = 1};
+	struct tv_k8s_object first[] = {old, mover, proxy};
+	char p1[256], p2[256];
+	snprintf(p1, sizeof(p1), "%s/1.events.jsonl.zst", dir);
+	snprintf(p2, sizeof(p2), "%s/2.events.jsonl.zst", dir);
+	struct tv_events_writer *w;
+	assert_int_equal(tv_events_writer_open(&w, p1, 100, first, 3, NULL, 0), 0);
+	assert_int_equal(tv_events_write_k8s(w, 200, TV_K8S_DELETED, &old), 0);
+	assert_int_equal(tv_events_writer_close(w), 0);
+	tv_events_writer_free(w);
+	struct tv_k8s_object second[] = {mover};
+	assert_int_equal(tv_events_writer_open(&w, p2, 201, second, 1, NULL, 0), 0);
+	assert_int_equal(tv_events_write_k8s(w, 201, TV_K8S_ADDED, &fresh), 0);
+	assert_int_equal(tv_events_write_k8s(w, 300, TV_K8S_UPDATED, &moved), 0);
+	assert_int_equal(tv_events_writer_close(w), 0);
+	tv_events_writer_free(w);
+	struct tv_names *n;
+	assert_int_equal(tv_names_new(&n), 0);
+	struct tv_buf b;
+	tv_buf_init(&b, 1 << 20);
+	const char *order[] = {p2, p1}; /* newest first: the order must not matter */
+	for (int i = 0; i < 2; i++) {
+		tv_buf_reset(&b);
+		assert_int_equal(tv_read_file(order[i], &b), 0);
+		assert_int_equal(tv_names_add_events(n, b.data, b.len, order[i]), 0);
+	}
+	assert_string_equal(at4(n, "10.1.0.5", 150)->name, "api-1");
+	assert_string_equal(at4(n, "10.1.0.5", 200)->name, "api-1"); /* let go, not yet taken */
+	assert_string_equal(at4(n, "10.1.0.5", 201)->name, "api-2");
+	assert_string_equal(at4(n, "10.1.0.5", 50)->name, "api-1"); /* before any record: the first */
+	assert_string_equal(lookup4(n, "10.1.0.5")->name, "api-2");
+	assert_string_equal(at4(n, "10.1.0.6", 250)->name, "db");
+	assert_string_equal(at4(n, "10.1.0.7", 350)->name, "db");
+	assert_string_equal(at4(n, "10.1.0.6", 350)->name, "db"); /* let go at 300, nobody took it */
+	assert_null(at4(n, "192.168.0.1", 150));                  /* the node's IP names no pod */
+	tv_names_free(n);
+	tv_buf_cleanup(&b);
+	tu_rmrf(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_objects),
 		cmocka_unit_test(test_events_file),
+		cmocka_unit_test(test_who_held_it_when),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -48,20 +48,31 @@ struct tv_names {
 	struct change *changes;
 	size_t nchanges, capchanges;
 	bool dirty;
-	pthread_mutex_t lock; /* the rebuild at the first lookup after a change */
+	pthread_mutex_t lock;      /* the rebuild at the first lookup after a change */
+	struct tv_names *services; /* from EndpointSlices: the service each address serves */
 };
 
-int tv_names_new(struct tv_names **out)
+static struct tv_names *names_alloc(void)
 {
 	struct tv_names *n = calloc(1, sizeof(*n));
 	if (!n || !(n->slots = calloc(64, sizeof(*n->slots)))) {
 		free(n);
-		return -ENOMEM;
+		return NULL;
 	}
 	n->cap = 64;
 	pthread_mutex_init(&n->lock, NULL);
+	return n;
+}
+
+int tv_names_new(struct tv_names **out)
+{
+	struct tv_names *n = names_alloc();
+	if (n && !(n->services = names_alloc())) {
+		tv_names_free(n);
+		n = NULL;
+	}
 	*out = n;
-	return 0;
+	return n ? 0 : -ENOMEM;
 }
 
 static void free_change(struct change *c)
@@ -70,6 +81,9 @@ static void free_change(struct change *c)
 	free((char *)c->v.name);
 	free((char *)c->v.ns);
 	free((char *)c->v.node);
+	free((char *)c->v.kind);
+	free((char *)c->v.workload);
+	free((char *)c->v.workload_kind);
 	for (size_t i = 0; i < c->nips; i++)
 		free(c->ips[i]);
 	free(c->ips);
@@ -94,6 +108,7 @@ void tv_names_free(struct tv_names *n)
 		free_change(&n->changes[i]);
 	free(n->changes);
 	pthread_mutex_destroy(&n->lock);
+	tv_names_free(n->services);
 	free(n);
 }
 
@@ -162,8 +177,19 @@ static struct slot *slot_of(struct tv_names *n, const char *ip, int *rc)
 
 /* ---- recording changes ---- */
 
-static int add_change(struct tv_names *n, uint64_t ts, bool deleted, const char *kind, const char *name,
-		      const char *ns, const char *node, const char *const *ips, size_t nips)
+static char *dup_or_null(const char *s, bool *ok)
+{
+	char *d = s ? strdup(s) : NULL;
+	if (s && !d)
+		*ok = false;
+	return d;
+}
+
+/* v: the holder as named (strings borrowed, copied here); the object is
+ * keyed KIND/NAMESPACE/NAME, by `object` when given (a slice naming its
+ * service), else by v's own kind and name. */
+static int add_change(struct tv_names *n, uint64_t ts, bool deleted, const struct tv_name *v,
+		      const char *object, const char *const *ips, size_t nips)
 {
 	if (n->nchanges == n->capchanges) {
 		size_t cap = n->capchanges ? n->capchanges * 2 : 64;
@@ -178,15 +204,21 @@ static int add_change(struct tv_names *n, uint64_t ts, bool deleted, const char 
 	c->ts = ts;
 	c->seq = n->nchanges;
 	c->deleted = deleted;
-	int ok = asprintf(&c->key, "%s/%s/%s", kind, ns ? ns : "", name) >= 0;
+	bool ok = (object ? asprintf(&c->key, "slice/%s/%s", v->ns ? v->ns : "", object)
+			  : asprintf(&c->key, "%s/%s/%s", v->kind, v->ns ? v->ns : "", v->name)) >= 0;
 	if (!ok)
 		c->key = NULL;
-	c->v = (struct tv_name){strdup(name), strdup(ns ? ns : ""), node ? strdup(node) : NULL};
+	c->v.name = dup_or_null(v->name, &ok);
+	c->v.ns = dup_or_null(v->ns ? v->ns : "", &ok);
+	c->v.node = dup_or_null(v->node, &ok);
+	c->v.kind = dup_or_null(v->kind, &ok);
+	c->v.workload = dup_or_null(v->workload, &ok);
+	c->v.workload_kind = dup_or_null(v->workload_kind, &ok);
 	c->ips = calloc(nips ? nips : 1, sizeof(*c->ips));
 	for (size_t i = 0; ok && c->ips && i < nips; i++)
 		if ((c->ips[c->nips] = strdup(ips[i])))
 			c->nips++;
-	if (!ok || !c->v.name || !c->v.ns || (node && !c->v.node) || !c->ips || c->nips != nips) {
+	if (!ok || !c->ips || c->nips != nips) {
 		free_change(c);
 		return -ENOMEM;
 	}
@@ -195,31 +227,72 @@ static int add_change(struct tv_names *n, uint64_t ts, bool deleted, const char 
 	return 0;
 }
 
-/* A pod or a service names its addresses; other kinds, and host-network
- * pods (whose IP is the node's), name nothing. */
+/* A pod, a service or a node names its addresses; a host-network pod's IP
+ * is its node's, which the node names. */
 static bool names_addresses(const char *kind, bool host_network)
 {
-	return kind && (!strcmp(kind, "service") || (!strcmp(kind, "pod") && !host_network));
+	return kind &&
+	       (!strcmp(kind, "service") || !strcmp(kind, "node") || (!strcmp(kind, "pod") && !host_network));
+}
+
+static const char **string_array(const json_t *arr, size_t *k)
+{
+	size_t m = json_array_size(arr);
+	const char **v = calloc(m ? m : 1, sizeof(*v));
+	*k = 0;
+	for (size_t i = 0; v && i < m; i++)
+		if (json_is_string(json_array_get(arr, i)))
+			v[(*k)++] = json_string_value(json_array_get(arr, i));
+	return v;
+}
+
+/* An EndpointSlice names the service of each endpoint's address. */
+static int add_json_slice(struct tv_names *n, uint64_t ts, bool deleted, const json_t *o)
+{
+	const char *service = json_string_value(json_object_get(o, "service"));
+	const char *name = json_string_value(json_object_get(o, "name"));
+	const json_t *eps = json_object_get(o, "endpoints");
+	if (!service || !name || !n->services)
+		return 0;
+	size_t m = json_array_size(eps), k = 0;
+	const char **ips = calloc(m ? m : 1, sizeof(*ips));
+	if (!ips)
+		return -ENOMEM;
+	for (size_t i = 0; i < m; i++) {
+		const char *ip = json_string_value(json_object_get(json_array_get(eps, i), "ip"));
+		if (ip)
+			ips[k++] = ip;
+	}
+	/* keyed by the slice (a service has several), naming its service */
+	struct tv_name v = {
+		.name = service, .ns = json_string_value(json_object_get(o, "namespace")), .kind = "service"};
+	int rc = add_change(n->services, ts, deleted, &v, name, ips, k);
+	free(ips);
+	return rc;
 }
 
 static int add_json_object(struct tv_names *n, uint64_t ts, bool deleted, const json_t *o)
 {
 	const char *kind = json_string_value(json_object_get(o, "kind"));
 	const char *name = json_string_value(json_object_get(o, "name"));
+	if (name && kind && !strcmp(kind, "endpointslice"))
+		return add_json_slice(n, ts, deleted, o);
 	if (!name || !names_addresses(kind, json_is_true(json_object_get(o, "host_network"))))
 		return 0;
-	const char *node = json_string_value(json_object_get(o, "node"));
 	bool pod = !strcmp(kind, "pod");
-	const json_t *arr = json_object_get(o, "ips");
-	size_t m = json_array_size(arr), k = 0;
-	const char **ips = calloc(m ? m : 1, sizeof(*ips));
+	const char *node = json_string_value(json_object_get(o, "node"));
+	const json_t *wl = json_object_get(o, "workload");
+	struct tv_name v = {.name = name,
+			    .ns = json_string_value(json_object_get(o, "namespace")),
+			    .node = pod ? (node ? node : "") : NULL,
+			    .kind = kind,
+			    .workload = json_string_value(json_object_get(wl, "name")),
+			    .workload_kind = json_string_value(json_object_get(wl, "kind"))};
+	size_t k;
+	const char **ips = string_array(json_object_get(o, "ips"), &k);
 	if (!ips)
 		return -ENOMEM;
-	for (size_t i = 0; i < m; i++)
-		if (json_is_string(json_array_get(arr, i)))
-			ips[k++] = json_string_value(json_array_get(arr, i));
-	int rc = add_change(n, ts, deleted, kind, name, json_string_value(json_object_get(o, "namespace")),
-			    pod ? (node ? node : "") : NULL, ips, k);
+	int rc = add_change(n, ts, deleted, &v, NULL, ips, k);
 	free(ips);
 	return rc;
 }
@@ -229,8 +302,13 @@ int tv_names_add_object(struct tv_names *n, const struct tv_k8s_object *o)
 	if (!o->name || !names_addresses(o->kind, o->host_network > 0))
 		return 0;
 	bool pod = !strcmp(o->kind, "pod");
-	int rc = add_change(n, 0, false, o->kind, o->name, o->namespace_,
-			    pod ? (o->node ? o->node : "") : NULL, o->ips, o->nips);
+	struct tv_name v = {.name = o->name,
+			    .ns = o->namespace_,
+			    .node = pod ? (o->node ? o->node : "") : NULL,
+			    .kind = o->kind,
+			    .workload = o->workload_name,
+			    .workload_kind = o->workload_kind};
+	int rc = add_change(n, 0, false, &v, NULL, o->ips, o->nips);
 	return rc == -ENOMEM ? tv_err(rc, "out of memory") : rc;
 }
 
@@ -355,8 +433,10 @@ static int rebuild(struct tv_names *n)
 	return rc;
 }
 
-const struct tv_name *tv_names_lookup_at(const struct tv_names *cn, uint8_t family, const uint8_t addr[16],
-					 uint64_t ts)
+/* The last holding of the address that began by ts; before the first, the
+ * first. */
+static const struct holding *holding_at(const struct tv_names *cn, uint8_t family, const uint8_t addr[16],
+					uint64_t ts)
 {
 	if (!cn)
 		return NULL;
@@ -370,7 +450,6 @@ const struct tv_name *tv_names_lookup_at(const struct tv_names *cn, uint8_t fami
 	const struct slot *s = find(n, family, addr);
 	if (!s->used || !s->nh)
 		return NULL;
-	/* the last holding that began by ts; before the first, the first */
 	size_t lo = 0, hi = s->nh;
 	while (hi - lo > 1) {
 		size_t mid = (lo + hi) / 2;
@@ -379,7 +458,21 @@ const struct tv_name *tv_names_lookup_at(const struct tv_names *cn, uint8_t fami
 		else
 			hi = mid;
 	}
-	return s->h[lo].v;
+	return &s->h[lo];
+}
+
+const struct tv_name *tv_names_lookup_at(const struct tv_names *n, uint8_t family, const uint8_t addr[16],
+					 uint64_t ts)
+{
+	const struct holding *h = holding_at(n, family, addr, ts);
+	return h ? h->v : NULL;
+}
+
+const char *tv_names_service_at(const struct tv_names *n, uint8_t family, const uint8_t addr[16], uint64_t ts)
+{
+	/* strictly while listed: a pod taken out of a service no longer serves it */
+	const struct holding *h = n ? holding_at(n->services, family, addr, ts) : NULL;
+	return h && h->from <= ts && ts < h->to ? h->v->name : NULL;
 }
 
 const struct tv_name *tv_names_lookup(const struct tv_names *n, uint8_t family, const uint8_t addr[16])
@@ -397,4 +490,19 @@ size_t tv_names_count(const struct tv_names *cn)
 		rebuild(n);
 	pthread_mutex_unlock(&n->lock);
 	return n->count;
+}
+
+int tv_names_each_holding(const struct tv_names *cn, tv_names_holding_fn fn, void *ctx)
+{
+	tv_names_count(cn); /* rebuilt if needed */
+	const struct tv_names *n = cn;
+	for (size_t i = 0; n && i < n->cap; i++) {
+		const struct slot *s = &n->slots[i];
+		for (size_t k = 0; s->used && k < s->nh; k++) {
+			int rc = fn(ctx, s->family, s->addr, s->h[k].v, s->h[k].from, s->h[k].to);
+			if (rc)
+				return rc;
+		}
+	}
+	return 0;
 }

@@ -12,6 +12,7 @@
 #include "archive/common/err.h"
 #include "archive/common/timeutil.h"
 #include "archive/common/units.h"
+#include "archive/names.h"
 #include "dissector/cli/cli.h"
 #include "dissector/query/export.h"
 #include "dissector/query/window.h"
@@ -19,8 +20,8 @@
 static const char usage[] =
 	"Usage: tapvault pcap --store URL --from T --to T [--node NAME]... [--filter BPF]\n"
 	"                     [--format pcapng|pcap] [--prefix P] [--dedup-window DUR | --no-dedup]\n"
-	"                     [--stats]\n"
-	"                     -o FILE|-\n"
+	"                     [--pod REGEX] [--namespace NS]... [--workload [KIND/]NAME]...\n"
+	"                     [--stats] -o FILE|-\n"
 	"\n"
 	"Writes every packet with from <= timestamp < to, from all nodes (or those\n"
 	"named), merged in timestamp order, as pcapng (one interface per node and\n"
@@ -30,7 +31,15 @@ static const char usage[] =
 	"window (default 1ms) of the first copy (docs/CLI.md). Times: RFC 3339, Unix\n"
 	"seconds, now, or -15m.\n"
 	"\n"
+	"--pod, --namespace and --workload keep only the packets to or from pods that\n"
+	"match all of them (--pod: a regular expression on the pod name; --workload:\n"
+	"a Deployment, StatefulSet, DaemonSet... name), judged by who held each address\n"
+	"at the packet's time, from the Kubernetes events the agents recorded.\n"
+	"\n"
 	"Exit: 0 ok, 1 failure, 2 usage, 3 damaged objects skipped (the rest written).\n";
+
+static int export_window(const struct tv_cli *cli, const struct tv_cli_scope *sc, struct tv_select *sel,
+			 struct tv_export_opts *eo, uint64_t dedup_ns, bool stats);
 
 int tv_cmd_pcap(const struct tv_cli *cli, int argc, char **argv)
 {
@@ -41,6 +50,9 @@ int tv_cmd_pcap(const struct tv_cli *cli, int argc, char **argv)
 					     {"dedup-window", required_argument, NULL, 'd'},
 					     {"no-dedup", no_argument, NULL, 'D'},
 					     {"stats", no_argument, NULL, 'S'},
+					     {"pod", required_argument, NULL, 'P'},
+					     {"namespace", required_argument, NULL, 'N'},
+					     {"workload", required_argument, NULL, 'W'},
 					     {"help", no_argument, NULL, 'h'},
 					     {NULL, 0, NULL, 0}};
 	struct tv_cli_scope sc = {0};
@@ -48,6 +60,9 @@ int tv_cmd_pcap(const struct tv_cli *cli, int argc, char **argv)
 	uint64_t dedup_ns = 1000000;
 	enum tv_pcap_format format = TV_FORMAT_PCAPNG;
 	bool stats = false;
+	const char *pod = NULL;
+	const char *namespaces[TV_SELECT_MAX], *workloads[TV_SELECT_MAX];
+	size_t nns = 0, nwl = 0;
 	int c;
 	while ((c = getopt_long(argc, argv, "s:n:f:p:o:h", opts, NULL)) != -1) {
 		if (tv_cli_scope_option(&sc, c, optarg))
@@ -65,6 +80,17 @@ int tv_cmd_pcap(const struct tv_cli *cli, int argc, char **argv)
 			break;
 		case 'D': dedup_ns = 0; break;
 		case 'S': stats = true; break;
+		case 'P': pod = optarg; break;
+		case 'N':
+		case 'W':
+			if ((c == 'N' ? nns : nwl) == TV_SELECT_MAX)
+				return tv_cli_usage_error("pcap", "at most %d --%s", TV_SELECT_MAX,
+							  c == 'N' ? "namespace" : "workload");
+			if (c == 'N')
+				namespaces[nns++] = optarg;
+			else
+				workloads[nwl++] = optarg;
+			break;
 		case 'h': fputs(usage, stdout); return TV_EXIT_OK;
 		default: return tv_cli_usage_error("pcap", "unknown option");
 		}
@@ -73,35 +99,62 @@ int tv_cmd_pcap(const struct tv_cli *cli, int argc, char **argv)
 		return tv_cli_usage_error("pcap", "--store, --from, --to and -o are required");
 	if (tv_cli_scope_finish(&sc, "pcap", TV_SCOPE_STORE | TV_SCOPE_WINDOW))
 		return TV_EXIT_USAGE;
+	struct tv_select sel;
+	if (tv_select_init(&sel, pod, namespaces, nns, workloads, nwl))
+		return tv_cli_usage_error("pcap", "%s", tv_errmsg());
+	int rc = export_window(cli, &sc, &sel,
+			       &(struct tv_export_opts){.output = output, .format = format, .filter = filter},
+			       dedup_ns, stats);
+	tv_select_cleanup(&sel);
+	return rc;
+}
+
+/* The window in sc, as eo says, of the selected pods only when sel is active. */
+static int export_window(const struct tv_cli *cli, const struct tv_cli_scope *sc, struct tv_select *sel,
+			 struct tv_export_opts *eo, uint64_t dedup_ns, bool stats)
+{
+	int rc;
 	struct tv_store *s;
-	if (tv_cli_open_store(cli, sc.url, 0, &s, "pcap"))
+	if (tv_cli_open_store(cli, sc->url, 0, &s, "pcap"))
 		return TV_EXIT_FAIL;
 	struct tv_cli_report cr;
 	tv_cli_report_init(&cr, "pcap", "segment streams");
-	struct tv_window_opts wo = {.prefix = sc.prefix,
-				    .nodes = tv_cli_scope_nodes(&sc),
-				    .nnodes = sc.nnodes,
-				    .from = sc.from,
-				    .to = sc.to,
+	struct tv_window_opts wo = {.prefix = sc->prefix,
+				    .nodes = tv_cli_scope_nodes(sc),
+				    .nnodes = sc->nnodes,
+				    .from = sc->from,
+				    .to = sc->to,
 				    .dedup_window_ns = dedup_ns,
 				    .report = &cr.r};
 	struct tv_window *w = NULL;
 	struct tv_window_stats st = {0};
-	int rc = tv_window_open(&w, s, &wo);
+	rc = tv_window_open(&w, s, &wo);
 	if (!rc && tv_window_segments(w) == 0)
-		rc = tv_err(-ENOENT, "no data in the window in %s", sc.url);
-	struct tv_export_opts eo = {.output = output, .format = format, .filter = filter, .report = &cr.r};
+		rc = tv_err(-ENOENT, "no data in the window in %s", sc->url);
+	struct tv_names *names = NULL;
+	uint64_t written = 0, names_damaged = 0;
+	if (!rc && tv_select_active(sel)) { /* who held each address when, from the events */
+		if (!(rc = tv_names_new(&names)))
+			names_damaged = tv_window_load_names(w, names);
+		sel->names = names;
+	}
+	eo->report = &cr.r;
+	eo->select = tv_select_active(sel) ? sel : NULL;
 	if (!rc)
-		rc = tv_export_window(w, &eo, &st);
+		rc = tv_export_window(w, eo, &st, &written);
+	tv_names_free(names);
+	st.damaged += names_damaged;
 	tv_cli_report_end(&cr);
 	tv_window_free(w);
 	tv_store_free(s);
 	if (rc)
 		return tv_cli_fail("pcap", "failed");
-	if (stats || tv_cli_interactive() || st.damaged || st.duplicates)
+	if (stats || tv_cli_interactive() || st.damaged || st.duplicates || (eo->select && !written))
 		fprintf(stderr,
-			"tapvault pcap: %" PRIu64 " packets, %" PRIu64 " duplicates removed, %" PRIu64
-			" bytes fetched, %" PRIu64 " damaged objects or frames skipped\n",
-			st.packets, st.duplicates, st.bytes_fetched, st.damaged);
+			"tapvault pcap: %" PRIu64 " packets written%s, %" PRIu64
+			" duplicates removed, %" PRIu64 " bytes fetched, %" PRIu64
+			" damaged objects or frames skipped\n",
+			written, eo->select ? " (of the selected pods)" : "", st.duplicates, st.bytes_fetched,
+			st.damaged);
 	return st.damaged ? TV_EXIT_PARTIAL : TV_EXIT_OK;
 }

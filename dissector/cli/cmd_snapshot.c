@@ -91,7 +91,7 @@ static int snap_pcap(struct tv_store *s, const struct snap_opts *o, const char *
 	struct tv_export_opts eo = {.output = o->output, .format = o->format, .report = &cr.r};
 	struct tv_window_stats st;
 	if (!rc)
-		rc = tv_export_window(w, &eo, &st);
+		rc = tv_export_window(w, &eo, &st, NULL);
 	tv_cli_report_end(&cr);
 	tv_window_free(w);
 	tv_store_free(ss);

@@ -9,16 +9,37 @@
 
 #include "archive/common/timeutil.h"
 
-/* {ip, port, name, namespace} of one side of k; n: its name, or NULL. */
-static json_t *endpoint(const struct tv_flow_key *k, bool source, const struct tv_name *n)
+/* One side of k at ts: {ip, port, name, namespace}, and when known who held
+ * the address -- its kind (pod, service, node), a pod's workload and node,
+ * the service a pod's address served. held (may be NULL): the holder. */
+static json_t *endpoint(const struct tv_entry_where *w, bool source, uint64_t ts, const struct tv_name **held)
 {
+	const struct tv_flow_key *k = w->client;
+	const uint8_t *addr = source ? k->src : k->dst;
+	const struct tv_name *n = tv_names_lookup_at(w->names, k->family, addr, ts);
 	char ip[INET6_ADDRSTRLEN];
-	inet_ntop(k->family == 4 ? AF_INET : AF_INET6, source ? k->src : k->dst, ip, sizeof(ip));
-	if (n)
-		return json_pack("{s:s, s:i, s:s, s:s}", "ip", ip, "port", source ? k->sport : k->dport,
-				 "name", n->name, "namespace", n->ns);
-	return json_pack("{s:s, s:i, s:n, s:n}", "ip", ip, "port", source ? k->sport : k->dport, "name",
-			 "namespace");
+	inet_ntop(k->family == 4 ? AF_INET : AF_INET6, addr, ip, sizeof(ip));
+	json_t *j = json_pack("{s:s, s:i}", "ip", ip, "port", source ? k->sport : k->dport);
+	json_object_set_new(j, "name", n ? json_string(n->name) : json_null());
+	json_object_set_new(j, "namespace", n && n->ns[0] ? json_string(n->ns) : json_null());
+	if (n) {
+		json_object_set_new(j, "kind", json_string(n->kind));
+		if (n->workload)
+			json_object_set_new(j, "workload",
+					    json_pack("{s:s, s:s}", "kind",
+						      n->workload_kind ? n->workload_kind : "", "name",
+						      n->workload));
+		if (n->node && n->node[0])
+			json_object_set_new(j, "node", json_string(n->node));
+	}
+	const char *service = n && !strcmp(n->kind, "service")
+				      ? n->name
+				      : tv_names_service_at(w->names, k->family, addr, ts);
+	if (service)
+		json_object_set_new(j, "service", json_string(service));
+	if (held)
+		*held = n;
+	return j;
 }
 
 double tv_entry_elapsed_ms(const struct tv_entry *e)
@@ -48,10 +69,9 @@ json_t *tv_entry_build(const struct tv_entry_where *w, const struct tv_entry *e,
 	json_object_set_new(j, "node", json_string(w->node));
 	json_object_set_new(j, "protocol", json_pack("{s:s, s:s}", "name", e->proto, "version", e->version));
 	/* who held each address when the exchange began (IPs are reused) */
-	const struct tv_name *client = tv_names_lookup_at(w->names, w->client->family, w->client->src, start),
-			     *server = tv_names_lookup_at(w->names, w->client->family, w->client->dst, start);
-	json_object_set_new(j, "src", endpoint(w->client, true, client));
-	json_object_set_new(j, "dst", endpoint(w->client, false, server));
+	const struct tv_name *client;
+	json_object_set_new(j, "src", endpoint(w, true, start, &client));
+	json_object_set_new(j, "dst", endpoint(w, false, start, NULL));
 	json_object_set_new(j, "outgoing", json_boolean(outgoing(w, client)));
 	json_object_set_new(j, "request", e->request ? e->request : json_null());
 	json_object_set_new(j, "response", e->response ? e->response : json_null());

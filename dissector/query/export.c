@@ -66,7 +66,8 @@ static void show_progress(struct tv_window *w, const struct tv_report *report)
 	tv_report_progress(report, done, total, ws.bytes_fetched);
 }
 
-int tv_export_window(struct tv_window *w, const struct tv_export_opts *o, struct tv_window_stats *st)
+int tv_export_window(struct tv_window *w, const struct tv_export_opts *o, struct tv_window_stats *st,
+		     uint64_t *written)
 {
 	uint32_t nif;
 	const struct tv_window_iface *ifs = tv_window_ifaces(w, &nif);
@@ -82,7 +83,7 @@ int tv_export_window(struct tv_window *w, const struct tv_export_opts *o, struct
 	if (rc)
 		return rc;
 	struct tv_packet p;
-	uint64_t seen = 0;
+	uint64_t seen = 0, kept = 0;
 	int r;
 	while (!rc && (r = tv_window_next(w, &p)) != 0) {
 		if ((++seen & 4095) == 0)
@@ -92,7 +93,10 @@ int tv_export_window(struct tv_window *w, const struct tv_export_opts *o, struct
 		struct pcap_pkthdr h = {.caplen = p.caplen, .len = p.origlen};
 		if (filters && !pcap_offline_filter(&filters[p.ifindex], &h, p.data))
 			continue;
+		if (o->select && !tv_select_packet(o->select, ifs[p.ifindex].iface.linktype, &p))
+			continue;
 		rc = tv_pcap_out_write(&out, &p);
+		kept++;
 	}
 	if (!rc)
 		rc = tv_pcap_out_commit(&out);
@@ -102,5 +106,7 @@ int tv_export_window(struct tv_window *w, const struct tv_export_opts *o, struct
 		pcap_freecode(&filters[i]);
 	free(filters);
 	tv_window_stats(w, st);
+	if (written)
+		*written = kept;
 	return rc;
 }

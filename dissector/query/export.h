@@ -7,6 +7,7 @@
 #define TV_EXPORT_H
 
 #include "dissector/query/output_pcap.h"
+#include "dissector/query/select.h"
 #include "dissector/query/window.h"
 
 struct tv_export_opts {
@@ -14,12 +15,15 @@ struct tv_export_opts {
 	enum tv_pcap_format format;
 	const char *filter;             /* BPF, or NULL */
 	const struct tv_report *report; /* progress (streams started of all); may be NULL */
+	const struct tv_select *select; /* only these workloads' packets (NULL: all) */
 };
 
-/* Writes every packet tv_window_next yields; damaged frames are skipped (the
- * window reports them). st receives the window's counters. The output
+/* Writes every packet tv_window_next yields that passes the filter and the
+ * selection; damaged frames are skipped (the window reports them). st
+ * receives the window's counters, written (may be NULL) the packets written. The output
  * appears only when complete (temp name + rename).
  * @return 0 or negative errno (message set). */
-int tv_export_window(struct tv_window *w, const struct tv_export_opts *o, struct tv_window_stats *st);
+int tv_export_window(struct tv_window *w, const struct tv_export_opts *o, struct tv_window_stats *st,
+		     uint64_t *written);
 
 #endif

@@ -4,6 +4,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -17,6 +18,7 @@
 #include "archive/common/sha256.h"
 #include "archive/common/timeutil.h"
 #include "archive/keys.h"
+#include "archive/names.h"
 #include "archive/segment.h"
 #include "dissector/query/catalog.h"
 
@@ -52,7 +54,8 @@ struct builder {
 	struct tv_store *s;
 	const struct tv_snapshot_opts *o;
 	struct archive *ar;
-	json_t *members, *links, *nodes;
+	json_t *members, *links, *nodes, *identities;
+	struct tv_names *names; /* from the segments' events, for the manifest's identities */
 	struct tv_snapshot_stats *st;
 	int rc;
 };
@@ -210,6 +213,11 @@ static int add_segment(struct builder *b, const char *index_key)
 		rc = add_member(b, data_key, data.data, data.len);
 	if (!rc && idx.events_size)
 		rc = add_member(b, events_key, events.data, events.len);
+	if (!rc && idx.events_size && tv_names_add_events(b->names, events.data, events.len, events_key)) {
+		char what[600]; /* copied as it is; only the manifest's identities lack it */
+		snprintf(what, sizeof(what), "%s (not in the manifest's identities)", tv_errmsg());
+		tv_report_skipped(b->o->report, what);
+	}
 	if (!rc)
 		rc = add_member(b, index_key, enc.data, enc.len);
 	if (!rc)
@@ -245,17 +253,74 @@ static int on_node(void *ctx, const char *node)
 	return rc;
 }
 
+/* One holding that overlaps the window, clipped to it, as
+ * {ip, kind, name, namespace, node?, workload?, from, to}. */
+static int add_identity(void *ctx, uint8_t family, const uint8_t addr[16], const struct tv_name *v,
+			uint64_t from, uint64_t to)
+{
+	struct builder *b = ctx;
+	uint64_t lo = from > b->o->from ? from : b->o->from, hi = to < b->o->to ? to : b->o->to;
+	if (lo >= hi)
+		return 0;
+	char ip[INET6_ADDRSTRLEN], f[TV_RFC3339_LEN], t[TV_RFC3339_LEN];
+	inet_ntop(family == 4 ? AF_INET : AF_INET6, addr, ip, sizeof(ip));
+	tv_format_rfc3339(lo, f);
+	tv_format_rfc3339(hi, t);
+	json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:s}", "ip", ip, "kind", v->kind, "name", v->name, "from", f,
+			      "to", t);
+	if (v->ns[0])
+		json_object_set_new(j, "namespace", json_string(v->ns));
+	if (v->node && v->node[0])
+		json_object_set_new(j, "node", json_string(v->node));
+	if (v->workload)
+		json_object_set_new(j, "workload",
+				    json_pack("{s:s,s:s}", "kind", v->workload_kind ? v->workload_kind : "",
+					      "name", v->workload));
+	return json_array_append_new(b->identities, j) ? -ENOMEM : 0;
+}
+
+static int by_ip_then_from(const void *x, const void *y)
+{
+	const json_t *a = *(json_t *const *)x, *c = *(json_t *const *)y;
+	int d = strcmp(json_string_value(json_object_get(a, "ip")),
+		       json_string_value(json_object_get(c, "ip")));
+	return d ? d
+		 : strcmp(json_string_value(json_object_get(a, "from")),
+			  json_string_value(json_object_get(c, "from")));
+}
+
+/* Who held each address over the window, sorted, for readers that do not
+ * replay the events themselves (the events files are in the snapshot too). */
+static json_t *identities(struct builder *b)
+{
+	b->identities = json_array();
+	if (!b->identities || tv_names_each_holding(b->names, add_identity, b))
+		return b->identities;
+	size_t n = json_array_size(b->identities);
+	json_t **v = calloc(n ? n : 1, sizeof(*v));
+	for (size_t i = 0; v && i < n; i++)
+		v[i] = json_incref(json_array_get(b->identities, i));
+	if (v) {
+		qsort(v, n, sizeof(*v), by_ip_then_from);
+		json_array_clear(b->identities);
+		for (size_t i = 0; i < n; i++)
+			json_array_append_new(b->identities, v[i]);
+	}
+	free(v);
+	return b->identities;
+}
+
 static int write_manifest(struct builder *b)
 {
 	char from[TV_RFC3339_LEN], to[TV_RFC3339_LEN], now[TV_RFC3339_LEN];
 	tv_format_rfc3339(b->o->from, from);
 	tv_format_rfc3339(b->o->to, to);
 	tv_format_rfc3339(tv_now_ns(), now);
-	json_t *m =
-		json_pack("{s:s,s:i,s:{s:s,s:s,s:I,s:I},s:O,s:s,s:s,s:O,s:O}", "name", b->o->name, "format",
-			  1, "window", "from", from, "to", to, "from_ns", (json_int_t)b->o->from, "to_ns",
-			  (json_int_t)b->o->to, "nodes", b->nodes, "tool_version", "tapvault " TV_VERSION,
-			  "created", now, "members", b->members, "chain", b->links);
+	json_t *m = json_pack("{s:s,s:i,s:{s:s,s:s,s:I,s:I},s:O,s:s,s:s,s:O,s:O,s:o}", "name", b->o->name,
+			      "format", 1, "window", "from", from, "to", to, "from_ns",
+			      (json_int_t)b->o->from, "to_ns", (json_int_t)b->o->to, "nodes", b->nodes,
+			      "tool_version", "tapvault " TV_VERSION, "created", now, "members", b->members,
+			      "chain", b->links, "identities", identities(b));
 	char *text = json_dumps(m, JSON_INDENT(2));
 	json_decref(m);
 	if (!text)
@@ -295,7 +360,15 @@ int tv_snapshot_create(struct tv_store *s, const struct tv_snapshot_opts *o, str
 	if (fd < 0)
 		return tv_err(-errno, "%s: %s", tmp, strerror(errno));
 	close(fd);
-	struct builder b = {s, o, archive_write_new(), json_array(), json_array(), json_array(), st, 0};
+	struct builder b = {.s = s,
+			    .o = o,
+			    .ar = archive_write_new(),
+			    .members = json_array(),
+			    .links = json_array(),
+			    .nodes = json_array(),
+			    .st = st};
+	if (tv_names_new(&b.names))
+		rc = -ENOMEM;
 	archive_write_set_format_pax_restricted(b.ar);
 	if (archive_write_open_filename(b.ar, tmp) != ARCHIVE_OK)
 		rc = tv_err(-EIO, "%s: %s", tmp, archive_error_string(b.ar));
@@ -313,6 +386,7 @@ int tv_snapshot_create(struct tv_store *s, const struct tv_snapshot_opts *o, str
 	json_decref(b.members);
 	json_decref(b.links);
 	json_decref(b.nodes);
+	tv_names_free(b.names);
 	if (!rc)
 		rc = tv_store_put_file(s, key, tmp, TV_PUT_CREATE_ONLY);
 	if (rc == -EEXIST)

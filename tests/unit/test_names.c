@@ -167,12 +167,72 @@ static void test_who_held_it_when(void **state)
 	tu_rmrf(dir);
 }
 
+/* A node names its own addresses (where host-network pods are); an
+ * EndpointSlice says which service a pod's address serves; a pod carries
+ * its workload. */
+static void test_nodes_services_workloads(void **state)
+{
+	(void)state;
+	const char *dir = tu_tmpdir();
+	const char *pod_ip[] = {"10.1.0.5"}, *node_ip[] = {"192.168.0.1"};
+	struct tv_k8s_object pod = {.kind = "pod",
+				    .name = "api-7f9c-x2",
+				    .namespace_ = "shop",
+				    .node = "node-a",
+				    .ips = pod_ip,
+				    .nips = 1,
+				    .workload_kind = "Deployment",
+				    .workload_name = "api"};
+	struct tv_k8s_object node = {.kind = "node", .name = "node-a", .ips = node_ip, .nips = 1};
+	struct tv_k8s_endpoint ep = {
+		.ip = "10.1.0.5", .pod = "api-7f9c-x2", .pod_namespace = "shop", .ready = 1};
+	struct tv_k8s_object slice = {.kind = "endpointslice",
+				      .name = "api-abcde",
+				      .namespace_ = "shop",
+				      .service = "api",
+				      .endpoints = &ep,
+				      .nendpoints = 1};
+	struct tv_k8s_object objs[] = {pod, node, slice};
+	char path[256];
+	snprintf(path, sizeof(path), "%s/e.events.jsonl.zst", dir);
+	struct tv_events_writer *w;
+	assert_int_equal(tv_events_writer_open(&w, path, 100, objs, 3, NULL, 0), 0);
+	struct tv_k8s_object emptied = slice;
+	emptied.nendpoints = 0; /* the pod stops serving at 200 */
+	assert_int_equal(tv_events_write_k8s(w, 200, TV_K8S_UPDATED, &emptied), 0);
+	assert_int_equal(tv_events_writer_close(w), 0);
+	tv_events_writer_free(w);
+	struct tv_buf b;
+	tv_buf_init(&b, 1 << 20);
+	assert_int_equal(tv_read_file(path, &b), 0);
+	struct tv_names *n;
+	assert_int_equal(tv_names_new(&n), 0);
+	assert_int_equal(tv_names_add_events(n, b.data, b.len, path), 0);
+	const struct tv_name *p = at4(n, "10.1.0.5", 150);
+	assert_string_equal(p->kind, "pod");
+	assert_string_equal(p->workload, "api");
+	assert_string_equal(p->workload_kind, "Deployment");
+	const struct tv_name *nd = at4(n, "192.168.0.1", 150);
+	assert_non_null(nd);
+	assert_string_equal(nd->kind, "node");
+	assert_string_equal(nd->name, "node-a");
+	uint8_t a[16] = {0};
+	inet_pton(AF_INET, "10.1.0.5", a);
+	assert_string_equal(tv_names_service_at(n, 4, a, 150), "api");
+	assert_null(tv_names_service_at(n, 4, a, 250)); /* the slice let it go at 200 */
+	assert_string_equal(at4(n, "10.1.0.5", 250)->name, "api-7f9c-x2");
+	tv_names_free(n);
+	tv_buf_cleanup(&b);
+	tu_rmrf(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_objects),
 		cmocka_unit_test(test_events_file),
 		cmocka_unit_test(test_who_held_it_when),
+		cmocka_unit_test(test_nodes_services_workloads),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -482,6 +482,17 @@ int tv_events_validate(const json_t *rec, char *why, size_t n)
 		}
 		return 0;
 	}
+	if (strcmp(type, "capture") == 0) { /* what the agent captured from then on */
+		if (check_type(rec, "interfaces", JSON_ARRAY, why, n) ||
+		    check_type(rec, "scope", JSON_STRING, why, n))
+			return -EINVAL;
+		size_t i;
+		json_t *v;
+		json_array_foreach (json_object_get(rec, "interfaces"), i, v)
+			if (check_type(v, "name", JSON_STRING, why, n))
+				return -EINVAL;
+		return 0;
+	}
 	snprintf(why, n, "unknown record type '%.40s'", type);
 	return -EINVAL;
 }

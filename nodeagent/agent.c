@@ -31,7 +31,9 @@
 #include "nodeagent/k8s_watch.h"
 #include "nodeagent/metrics.h"
 #include "nodeagent/queue.h"
+#include "nodeagent/scope.h"
 #include "nodeagent/sealer.h"
+#include "nodeagent/tap.h"
 #include "nodeagent/writer.h"
 
 #define CAPTURE_NICE (-10)
@@ -48,6 +50,7 @@ struct agent {
 	struct tv_writer wr;
 	struct tv_signer *signer; /* the node key */
 	struct tv_k8s_watch *k8s; /* NULL: no Kubernetes API */
+	struct tv_tap *tap;       /* the capture scope (NULL: a replay) */
 	atomic_bool stop;
 	atomic_bool want_pause;
 	int capture_rc;
@@ -56,7 +59,9 @@ struct agent {
 	struct tv_chunk *cur;
 	uint64_t chunk_started, seg_started, seg_raw;
 	uint64_t last_kernel[TV_AGENT_MAX_IFACES], last_iface[TV_AGENT_MAX_IFACES];
-	uint64_t health_changes; /* tv_capture_health_changes when the health metrics were last set */
+	uint64_t health_changes;       /* tv_capture_health_changes when the health metrics were last set */
+	struct tv_iface_table *ifaces; /* the interfaces now, as chunks number them */
+	bool segment_fresh;            /* the next chunk begins a segment: it carries the capture record */
 };
 
 /* ---- capture thread ---- */
@@ -77,6 +82,21 @@ static void take_drop_deltas(struct agent *a, struct tv_chunk *c)
 	}
 }
 
+/* The next chunk: numbered by the interfaces now; the first of a segment
+ * (or the first after a change of scope) says what is captured. */
+static int next_chunk(struct agent *a)
+{
+	a->cur = tv_chunk_get(&a->q);
+	a->chunk_started = tv_mono_ns();
+	if (!a->cur)
+		return tv_err(-ENOMEM, "out of memory for capture chunks");
+	a->cur->ifaces = tv_iface_table_ref(a->ifaces);
+	if (a->segment_fresh)
+		a->cur->capture = tv_tap_record(a->tap, tv_now_ns());
+	a->segment_fresh = false;
+	return 0;
+}
+
 static int hand_over(struct agent *a, bool seal)
 {
 	struct tv_chunk *c = a->cur;
@@ -84,13 +104,10 @@ static int hand_over(struct agent *a, bool seal)
 	if (seal) {
 		take_drop_deltas(a, c);
 		c->seal_at = tv_capture_is_replay(a->cap) ? c->last_ts + 1 : tv_now_ns();
+		a->segment_fresh = true;
 	}
 	tv_chunk_queue_push(&a->q, c);
-	a->cur = tv_chunk_get(&a->q);
-	a->chunk_started = tv_mono_ns();
-	if (!a->cur)
-		return tv_err(-ENOMEM, "out of memory for capture chunks");
-	return 0;
+	return next_chunk(a);
 }
 
 static int on_packet(void *ctx, uint32_t ifindex, uint64_t ts, uint32_t caplen, uint32_t len,
@@ -136,8 +153,89 @@ static void update_health(struct agent *a)
 	}
 }
 
+/* The interfaces of the capture now: the table chunks are numbered by and
+ * the metrics' names. */
+static int publish_interfaces(struct agent *a)
+{
+	struct tv_iface v[TV_AGENT_MAX_IFACES];
+	uint32_t n = tv_capture_niface(a->cap);
+	for (uint32_t i = 0; i < n; i++)
+		tv_capture_iface(a->cap, i, &v[i]);
+	struct tv_iface_table *t = tv_iface_table_new(v, n);
+	if (!t)
+		return tv_err(-ENOMEM, "out of memory");
+	tv_iface_table_unref(a->ifaces);
+	a->ifaces = t;
+	tv_metrics_set_interfaces(&a->m, v, n);
+	return 0;
+}
+
+/* Counters follow their interface to its new index. */
+static void move_counters(struct agent *a, const int32_t *moved_from, uint32_t n)
+{
+	uint64_t kern[TV_AGENT_MAX_IFACES], ifd[TV_AGENT_MAX_IFACES];
+	for (uint32_t j = 0; j < n; j++) {
+		kern[j] = moved_from[j] >= 0 ? a->last_kernel[moved_from[j]] : 0;
+		ifd[j] = moved_from[j] >= 0 ? a->last_iface[moved_from[j]] : 0;
+	}
+	memcpy(a->last_kernel, kern, sizeof(kern));
+	memcpy(a->last_iface, ifd, sizeof(ifd));
+	tv_metrics_move_interfaces(&a->m, moved_from, n);
+}
+
+/* A new scope from the tap: other interfaces begin a new segment (every
+ * packet queued in the rings so far goes into the old one), new filters
+ * alone do not. */
+static int apply_plan(struct agent *a, struct tv_scope_plan *p)
+{
+	struct tv_capture_want want[TV_AGENT_MAX_IFACES];
+	int32_t moved_from[TV_AGENT_MAX_IFACES];
+	uint32_t n = p->n < TV_AGENT_MAX_IFACES ? (uint32_t)p->n : TV_AGENT_MAX_IFACES;
+	if (p->n > n)
+		tv_warn("capture scope: %zu interfaces, capturing the first %u", p->n, n);
+	bool same = n == a->ifaces->n;
+	for (uint32_t i = 0; i < n; i++) {
+		want[i] = (struct tv_capture_want){p->v[i].name, p->v[i].filter};
+		same = same && !strcmp(p->v[i].name, a->ifaces->v[i].name);
+	}
+	int rc = 0;
+	if (!same) {
+		while ((rc = tv_capture_poll(a->cap, 0, on_packet, a)) > 0)
+			;
+		if (rc < 0 || (rc = hand_over(a, true)))
+			return rc;
+		a->seg_started = tv_now_ns();
+		a->seg_raw = 0;
+	}
+	if ((rc = tv_capture_reconcile(a->cap, want, n, moved_from)))
+		return rc;
+	if (!same) {
+		move_counters(a, moved_from, n);
+		if ((rc = publish_interfaces(a)))
+			return rc;
+		tv_iface_table_unref(a->cur->ifaces); /* the fresh chunk holds no packet yet */
+		a->cur->ifaces = tv_iface_table_ref(a->ifaces);
+		update_health(a);
+	}
+	if (same && a->cur->packets && (rc = hand_over(a, false))) /* those came under the old filters */
+		return rc;
+	tv_tap_applied(a->tap, p, tv_now_ns());
+	json_decref(a->cur->capture); /* the new scope, from this chunk on */
+	a->cur->capture = tv_tap_record(a->tap, tv_now_ns());
+	tv_info("capture scope: %u interface(s), %zu pod(s) in scope%s", n, p->pods_matched,
+		same ? " (filters changed)" : "");
+	return 0;
+}
+
 static int capture_step(struct agent *a)
 {
+	struct tv_scope_plan plan;
+	if (tv_tap_take(a->tap, &plan)) {
+		int rc = apply_plan(a, &plan);
+		tv_scope_plan_cleanup(&plan);
+		if (rc)
+			return rc;
+	}
 	bool pause = atomic_load(&a->want_pause);
 	if (pause != (atomic_load(&a->m.paused) != 0)) {
 		int rc = tv_capture_pause(a->cap, pause);
@@ -287,6 +385,8 @@ static int setup_kubernetes(struct agent *a)
 	return 0;
 }
 
+static int open_capture(struct agent *a, struct tv_capture_opts *co);
+
 static int start(struct agent *a)
 {
 	const struct tv_agent_config *cfg = a->cfg;
@@ -316,19 +416,45 @@ static int start(struct agent *a)
 	if (rc)
 		return rc;
 	a->wr.seq = found ? a->wr.seq + 1 : 0;
-	if ((rc = tv_capture_open(&a->cap, &co)))
+	if ((rc = open_capture(a, &co)))
 		return rc;
-	a->m.niface = tv_capture_niface(a->cap);
-	for (uint32_t i = 0; i < a->m.niface; i++) {
-		struct tv_iface f;
-		tv_capture_iface(a->cap, i, &f);
-		snprintf(a->m.iface_names[i], sizeof(a->m.iface_names[i]), "%s", f.name);
-	}
 	/* tap.capture.raw.enabled=false keeps the agent up without capturing */
 	atomic_store(&a->want_pause, cfg->stopped || !cfg->raw_enabled);
 	if (!cfg->raw_enabled)
 		tv_info("tap.capture.raw.enabled is false: not capturing packets");
 	return 0;
+}
+
+/* The capture, on the interfaces of the first scope (tap.h): the listed
+ * ones, or with `auto` whatever the tap finds. */
+static int open_capture(struct agent *a, struct tv_capture_opts *co)
+{
+	struct tv_scope_plan first = {0};
+	int rc = 0;
+	bool live = !a->opts->read_file;
+	if (live && (rc = tv_tap_start(&a->tap, a->cfg, a->k8s, &first)))
+		return rc;
+	a->m.tap = a->tap;
+	bool listed = live && a->cfg->interfaces.n && strcmp(a->cfg->interfaces.items[0], "auto");
+	if (live && !listed)
+		co->ninterfaces = 0; /* the plan says which */
+	if (listed && first.n)
+		co->filter = first.v[0].filter; /* the same on every listed interface */
+	rc = tv_capture_open(&a->cap, co);
+	int32_t moved_from[TV_AGENT_MAX_IFACES];
+	struct tv_capture_want want[TV_AGENT_MAX_IFACES];
+	for (size_t i = 0; i < first.n && i < TV_AGENT_MAX_IFACES; i++)
+		want[i] = (struct tv_capture_want){first.v[i].name, first.v[i].filter};
+	if (!rc && live && !listed)
+		rc = tv_capture_reconcile(
+			a->cap, want, first.n < TV_AGENT_MAX_IFACES ? (uint32_t)first.n : TV_AGENT_MAX_IFACES,
+			moved_from);
+	if (!rc)
+		rc = publish_interfaces(a);
+	if (!rc && live)
+		tv_tap_applied(a->tap, &first, tv_now_ns());
+	tv_scope_plan_cleanup(&first);
+	return rc;
 }
 
 static void render(void *ctx, struct tv_buf *out)
@@ -347,6 +473,7 @@ int tv_agent_run(struct tv_agent_config *cfg, const struct tv_agent_run_opts *op
 		return tv_err(-ENOMEM, "out of memory");
 	a->cfg = cfg;
 	a->opts = opts;
+	pthread_mutex_init(&a->m.iface_lock, NULL);
 	tv_chunk_queue_init(&a->q, cfg->queue_size / TV_CHUNK_BYTES, &a->m.queue_depth);
 	struct tv_httpd *ms = NULL;
 	int rc = start(a);
@@ -371,7 +498,9 @@ int tv_agent_run(struct tv_agent_config *cfg, const struct tv_agent_run_opts *op
 	a->wr.q = &a->q;
 	a->wr.sealer = &a->sl;
 	a->wr.next_created = tv_now_ns();
-	a->cur = tv_chunk_get(&a->q);
+	a->segment_fresh = true;
+	if (next_chunk(a))
+		goto out;
 	/* The capture thread does little work but must run when the ring fills,
 	 * also on a busy node: it is started at a higher priority (nice, needs
 	 * CAP_SYS_NICE, hence before the capabilities go); the other threads
@@ -398,6 +527,8 @@ int tv_agent_run(struct tv_agent_config *cfg, const struct tv_agent_run_opts *op
 			struct tv_agent_config fresh;
 			if (opts->reload(&fresh, opts->reload_ctx) == 0) {
 				atomic_store(&a->want_pause, fresh.stopped || !fresh.raw_enabled);
+				if (a->tap && tv_tap_set_rule(a->tap, &fresh))
+					tv_error("reload: %s; keeping the capture filters", tv_errmsg());
 				tv_info("reloaded: tap.capture.stopped=%s, tap.capture.raw.enabled=%s",
 					fresh.stopped ? "true" : "false",
 					fresh.raw_enabled ? "true" : "false");
@@ -421,7 +552,9 @@ out:
 	tv_capture_free(a->cap);
 	tv_buffer_free(a->buf);
 	tv_signer_free(a->signer);
+	tv_tap_stop(a->tap);
 	tv_k8s_watch_stop(a->k8s);
+	tv_iface_table_unref(a->ifaces);
 	free(a);
 	return rc;
 }

@@ -14,12 +14,15 @@
 #ifndef TV_AGENT_H
 #define TV_AGENT_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
 #include "nodeagent/config.h"
 
-#define TV_AGENT_MAX_IFACES 64
+struct tv_tap;
+
+#define TV_AGENT_MAX_IFACES 256 /* TV_CAPTURE_MAX_IFACES */
 
 /* Counters shared by the threads and rendered by the metrics endpoint. */
 struct tv_agent_metrics {
@@ -36,8 +39,12 @@ struct tv_agent_metrics {
 	_Atomic uint64_t write_errors, packets_lost_to_errors;
 	_Atomic uint64_t paused;
 	_Atomic int64_t zstd_level; /* current; lower than configured under backlog */
+	/* which interface each index is: changed by the capture thread (with
+	 * `auto`, as pods come and go), under the lock for the renderer */
+	pthread_mutex_t iface_lock;
 	char iface_names[TV_AGENT_MAX_IFACES][64];
 	uint32_t niface;
+	struct tv_tap *tap; /* the capture scope's metrics (NULL: none) */
 };
 
 struct tv_agent_run_opts {

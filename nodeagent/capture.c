@@ -65,3 +65,9 @@ bool tv_capture_is_replay(const struct tv_capture *c)
 {
 	return c->ops->is_replay(c);
 }
+
+int tv_capture_reconcile(struct tv_capture *c, const struct tv_capture_want *want, uint32_t n,
+			 int32_t *moved_from)
+{
+	return c->ops->reconcile ? c->ops->reconcile(c, want, n, moved_from) : -ENOTSUP;
+}

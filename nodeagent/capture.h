@@ -12,6 +12,8 @@
 
 #include "archive/pcapng.h"
 
+#define TV_CAPTURE_MAX_IFACES 256
+
 struct tv_capture_opts {
 	const char *const *interfaces; /* names; "any" allowed */
 	uint32_t ninterfaces;
@@ -28,6 +30,12 @@ typedef int (*tv_capture_fn)(void *ctx, uint32_t ifindex, uint64_t ts_ns, uint32
 
 struct tv_capture;
 
+/* One interface wanted, with its filter (BPF; NULL: everything). */
+struct tv_capture_want {
+	const char *name;
+	const char *filter;
+};
+
 /* A backend. Semantics of each operation: the tv_capture_* function below. */
 struct tv_capture_ops {
 	const char *name;
@@ -42,6 +50,8 @@ struct tv_capture_ops {
 	uint64_t (*health_changes)(const struct tv_capture *c);
 	int (*pause)(struct tv_capture *c, bool paused);
 	bool (*is_replay)(const struct tv_capture *c);
+	int (*reconcile)(struct tv_capture *c, const struct tv_capture_want *want, uint32_t n,
+			 int32_t *moved_from);
 };
 
 /* The first member of every backend's handle. */
@@ -82,6 +92,15 @@ uint64_t tv_capture_health_changes(const struct tv_capture *c);
 /* Stops (true) or resumes (false) delivery without closing: a filter that
  * matches nothing is installed so the kernel does not queue packets. */
 int tv_capture_pause(struct tv_capture *c, bool paused);
+
+/* Makes the interfaces those of want, in that order: an interface already
+ * open keeps its ring and counters (its filter replaced if it changed), the
+ * others are closed, new ones opened (one that cannot be opened yet is kept
+ * lost and retried every second, assumed Ethernet until then).
+ * moved_from[j] receives new interface j's old index, or -1.
+ * @return 0, -ENOTSUP for a replay, -EINVAL beyond TV_CAPTURE_MAX_IFACES. */
+int tv_capture_reconcile(struct tv_capture *c, const struct tv_capture_want *want, uint32_t n,
+			 int32_t *moved_from);
 
 /* @return true when replaying a file. */
 bool tv_capture_is_replay(const struct tv_capture *c);

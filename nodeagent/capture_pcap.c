@@ -27,6 +27,8 @@ struct handle {
 	struct tv_iface iface;
 	struct bpf_program prog; /* the user's filter */
 	bool have_prog;
+	char *filter;      /* its text (NULL: none) */
+	bool never_opened; /* added while it could not be opened: its link type is not known yet */
 	/* loss and reopening */
 	uint64_t next_retry_ns;
 	uint64_t base_recv, base_drop, base_ifdrop; /* counted by handles closed before */
@@ -61,9 +63,20 @@ static int set_filter(struct handle *h, const char *filter)
 	if (pcap_compile(h->p, &h->prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0)
 		return tv_err(-EINVAL, "filter '%s': %s", filter, pcap_geterr(h->p));
 	h->have_prog = true;
+	if (!(h->filter = strdup(filter)))
+		return tv_err(-ENOMEM, "out of memory");
 	if (pcap_setfilter(h->p, &h->prog) != 0)
 		return tv_err(-EINVAL, "%s: cannot set filter: %s", h->iface.name, pcap_geterr(h->p));
 	return 0;
+}
+
+static void drop_filter(struct handle *h)
+{
+	if (h->have_prog)
+		pcap_freecode(&h->prog);
+	h->have_prog = false;
+	free(h->filter);
+	h->filter = NULL;
 }
 
 static int open_live(struct handle *h, const char *name, const struct tv_capture_opts *o)
@@ -108,7 +121,10 @@ static int lp_open(struct tv_capture **out, const struct tv_capture_opts *o)
 	*out = NULL;
 	struct pcap_capture *c = calloc(1, sizeof(*c));
 	uint32_t n = o->read_file ? 1 : o->ninterfaces;
-	if (!c || !(c->h = calloc(n, sizeof(*c->h))) || !(c->pfds = calloc(n, sizeof(*c->pfds)))) {
+	if (n > TV_CAPTURE_MAX_IFACES)
+		return tv_err(-EINVAL, "at most %d interfaces", TV_CAPTURE_MAX_IFACES);
+	if (!c || !(c->h = calloc(TV_CAPTURE_MAX_IFACES, sizeof(*c->h))) ||
+	    !(c->pfds = calloc(TV_CAPTURE_MAX_IFACES, sizeof(*c->pfds)))) {
 		lp_free(&c->base);
 		return tv_err(-ENOMEM, "out of memory");
 	}
@@ -147,8 +163,7 @@ static void lp_free(struct tv_capture *base)
 	if (!c)
 		return;
 	for (uint32_t i = 0; c->h && i < c->n; i++) {
-		if (c->h[i].have_prog)
-			pcap_freecode(&c->h[i].prog);
+		drop_filter(&c->h[i]);
 		if (c->h[i].p)
 			pcap_close(c->h[i].p);
 	}
@@ -226,7 +241,11 @@ static void try_reopen(struct pcap_capture *c, uint32_t i)
 		tv_debug("interface %s: reopen: %s", h->iface.name, tv_errmsg());
 		return; /* still gone: quiet, it was logged when lost */
 	}
-	if (tv_linktype_from_dlt(pcap_datalink(fresh.p)) != h->iface.linktype) {
+	if (h->never_opened) { /* its first opening: now its link type is known */
+		h->iface.linktype = tv_linktype_from_dlt(pcap_datalink(fresh.p));
+		h->iface.snaplen = (uint32_t)pcap_snapshot(fresh.p);
+		h->never_opened = false;
+	} else if (tv_linktype_from_dlt(pcap_datalink(fresh.p)) != h->iface.linktype) {
 		tv_warn("interface %s is back with another link type; not capturing it", h->iface.name);
 		pcap_close(fresh.p);
 		return;
@@ -353,7 +372,111 @@ static int lp_pause(struct tv_capture *base, bool paused)
 	return 0;
 }
 
+/* A new interface of a reconcile: open now, or lost and retried. */
+static void add_handle(struct pcap_capture *c, struct handle *h, struct pollfd *pfd, const char *name,
+		       const char *filter)
+{
+	memset(h, 0, sizeof(*h));
+	snprintf(h->iface.name, sizeof(h->iface.name), "%s", name);
+	pfd->fd = -1;
+	pfd->events = POLLIN;
+	int rc = open_live(h, name, &c->o);
+	if (!rc) {
+		h->iface.linktype = tv_linktype_from_dlt(pcap_datalink(h->p));
+		h->iface.snaplen = (uint32_t)pcap_snapshot(h->p);
+		rc = set_filter(h, filter);
+		if (!rc)
+			rc = apply_pause(h, c->paused);
+	}
+	if (!rc) {
+		pfd->fd = pcap_get_selectable_fd(h->p);
+		tv_info("interface %s: capturing%s%s", name, filter ? " with filter " : "",
+			filter ? filter : "");
+		return;
+	}
+	tv_warn("interface %s: %s; retrying every second", name, tv_errmsg());
+	if (h->p)
+		pcap_close(h->p);
+	drop_filter(h);
+	h->p = NULL;
+	h->filter = filter ? strdup(filter) : NULL; /* compiled once it opens */
+	h->iface.linktype = 1;                      /* Ethernet until it opens */
+	h->iface.snaplen = (uint32_t)c->o.snaplen;
+	h->never_opened = true;
+	h->next_retry_ns = mono_ns() + RETRY_NS;
+	c->ndown++;
+}
+
+/* A kept interface whose filter changed. A filter that does not compile (a
+ * node with very many pods) leaves the interface unfiltered: capturing too
+ * much beats losing packets. */
+static void refilter(struct pcap_capture *c, struct handle *h, const char *filter)
+{
+	if ((!filter && !h->filter) || (filter && h->filter && !strcmp(filter, h->filter)))
+		return;
+	drop_filter(h);
+	if (!h->p) {
+		h->filter = filter ? strdup(filter) : NULL;
+		return;
+	}
+	if (set_filter(h, filter)) {
+		tv_error("interface %s: %s; capturing it unfiltered", h->iface.name, tv_errmsg());
+		drop_filter(h);
+	}
+	if (apply_pause(h, c->paused))
+		tv_warn("interface %s: %s", h->iface.name, tv_errmsg());
+}
+
+static int lp_reconcile(struct tv_capture *base, const struct tv_capture_want *want, uint32_t n,
+			int32_t *moved_from)
+{
+	struct pcap_capture *c = (struct pcap_capture *)base;
+	if (c->replay)
+		return tv_err(-ENOTSUP, "a replay has one interface");
+	if (n > TV_CAPTURE_MAX_IFACES)
+		return tv_err(-EINVAL, "at most %d interfaces", TV_CAPTURE_MAX_IFACES);
+	struct handle *nh = calloc(TV_CAPTURE_MAX_IFACES, sizeof(*nh));
+	struct pollfd *np = calloc(TV_CAPTURE_MAX_IFACES, sizeof(*np));
+	bool kept[TV_CAPTURE_MAX_IFACES] = {false};
+	if (!nh || !np) {
+		free(nh);
+		free(np);
+		return tv_err(-ENOMEM, "out of memory");
+	}
+	uint32_t down_before = c->ndown;
+	c->ndown = 0;
+	for (uint32_t j = 0; j < n; j++) {
+		moved_from[j] = -1;
+		for (uint32_t i = 0; i < c->n && moved_from[j] < 0; i++)
+			if (!kept[i] && !strcmp(c->h[i].iface.name, want[j].name)) {
+				kept[i] = true;
+				moved_from[j] = (int32_t)i;
+				nh[j] = c->h[i];
+				np[j] = c->pfds[i];
+				refilter(c, &nh[j], want[j].filter);
+				c->ndown += nh[j].p == NULL;
+			}
+		if (moved_from[j] < 0)
+			add_handle(c, &nh[j], &np[j], want[j].name, want[j].filter);
+	}
+	for (uint32_t i = 0; i < c->n; i++)
+		if (!kept[i]) {
+			tv_info("interface %s: no longer captured", c->h[i].iface.name);
+			drop_filter(&c->h[i]);
+			if (c->h[i].p)
+				pcap_close(c->h[i].p);
+		}
+	free(c->h);
+	free(c->pfds);
+	c->h = nh;
+	c->pfds = np;
+	c->n = n;
+	c->transitions += 1 + (c->ndown != down_before);
+	return 0;
+}
+
 const struct tv_capture_ops tv_capture_pcap_ops = {
+	.reconcile = lp_reconcile,
 	.name = "pcap",
 	.open = lp_open,
 	.free = lp_free,

@@ -29,7 +29,9 @@ static const struct tv_cfg_entry table[] = {
 	 NULL},
 	{"agent.node", TV_CFG_STRING, F(node), NULL, "node name (default: $NODE_NAME, else the host name)",
 	 NULL},
-	{"agent.interfaces", TV_CFG_LIST, F(interfaces), "any", "interfaces to capture ('any' allowed)",
+	{"agent.interfaces", TV_CFG_LIST, F(interfaces), "any",
+	 "interfaces to capture ('any' allowed); 'auto': the host side of every pod, found as pods come and "
+	 "go",
 	 NULL},
 	{"agent.snaplen", TV_CFG_SIZE, F(snaplen), "262144", "bytes kept per packet (262144 = full)", NULL},
 	{"agent.filter", TV_CFG_STRING, F(filter), "", "BPF capture filter (tcpdump syntax)", NULL},
@@ -114,6 +116,10 @@ int tv_agent_config_validate(const struct tv_agent_config *c)
 			      c->node ? c->node : "");
 	if (c->interfaces.n == 0)
 		return tv_err(-EINVAL, "agent.interfaces is empty");
+	for (size_t i = 0; c->interfaces.n > 1 && i < c->interfaces.n; i++)
+		if (!strcmp(c->interfaces.items[i], "auto"))
+			return tv_err(-EINVAL,
+				      "agent.interfaces: 'auto' finds the interfaces itself; list no other");
 	if (c->snaplen < 64 || c->snaplen > TV_MAX_PACKET)
 		return tv_err(-EINVAL, "agent.snaplen %llu outside 64..%u", (unsigned long long)c->snaplen,
 			      TV_MAX_PACKET);

@@ -49,6 +49,7 @@ struct tv_k8s_watch {
 	json_t *objects; /* "resource/uid" -> events OBJECT */
 	json_t *pending; /* records for the writer */
 	_Atomic uint64_t dropped;
+	_Atomic uint64_t pods_changed; /* grows with every pod event */
 	struct watcher watchers[NRES];
 };
 
@@ -95,6 +96,8 @@ static void on_event(void *ctx, enum tv_kube_event t, json_t *obj, bool at_relis
 	if (rec)
 		push(w, rec);
 	pthread_mutex_unlock(&w->lock);
+	if (wa->index == 0)
+		atomic_fetch_add(&w->pods_changed, 1);
 	json_decref(ev);
 }
 
@@ -211,4 +214,26 @@ size_t tv_k8s_watch_stats(struct tv_k8s_watch *w, struct tv_k8s_watch_resource_s
 uint64_t tv_k8s_watch_dropped(struct tv_k8s_watch *w)
 {
 	return w ? atomic_load(&w->dropped) : 0;
+}
+
+uint64_t tv_k8s_watch_pods_changed(struct tv_k8s_watch *w)
+{
+	return w ? atomic_load(&w->pods_changed) : 0;
+}
+
+json_t *tv_k8s_watch_node_pods(struct tv_k8s_watch *w, const char *node)
+{
+	json_t *a = json_array();
+	if (!w || !a)
+		return a;
+	pthread_mutex_lock(&w->lock);
+	const char *k;
+	json_t *v;
+	json_object_foreach (w->objects, k, v) {
+		const char *on = json_string_value(json_object_get(v, "node"));
+		if (!strncmp(k, "pods/", 5) && on && !strcmp(on, node))
+			json_array_append(a, v);
+	}
+	pthread_mutex_unlock(&w->lock);
+	return a;
 }

@@ -29,6 +29,11 @@ json_t *tv_k8s_watch_state(struct tv_k8s_watch *w);
  * empty when nothing changed). w NULL: NULL. */
 json_t *tv_k8s_watch_drain(struct tv_k8s_watch *w);
 
+/* Grows with every pod added, changed or deleted (cheap to poll). */
+uint64_t tv_k8s_watch_pods_changed(struct tv_k8s_watch *w);
+/* The pods on node now, as events OBJECT JSON (a new array). */
+json_t *tv_k8s_watch_node_pods(struct tv_k8s_watch *w, const char *node);
+
 /* For metrics: per resource. */
 struct tv_k8s_watch_resource_stats {
 	const char *resource;

@@ -3,6 +3,10 @@
 #include "nodeagent/metrics.h"
 
 #include <stdatomic.h>
+#include <stdio.h>
+
+#include "archive/pcapng.h"
+#include "nodeagent/tap.h"
 
 #include "archive/common/prom.h"
 #include "archive/common/timeutil.h"
@@ -22,9 +26,53 @@ static void per_iface(struct tv_buf *o, struct tv_agent_metrics *m, const char *
 	per_iface_kind(o, m, name, help, "counter", v);
 }
 
+void tv_metrics_set_interfaces(struct tv_agent_metrics *m, const struct tv_iface *v, uint32_t n)
+{
+	pthread_mutex_lock(&m->iface_lock);
+	for (uint32_t i = 0; i < n; i++)
+		snprintf(m->iface_names[i], sizeof(m->iface_names[i]), "%s", v[i].name);
+	m->niface = n;
+	pthread_mutex_unlock(&m->iface_lock);
+}
+
+static void move(_Atomic uint64_t *v, const int32_t *from, uint32_t n)
+{
+	uint64_t t[TV_AGENT_MAX_IFACES];
+	for (uint32_t j = 0; j < n; j++)
+		t[j] = from[j] >= 0 ? atomic_load(&v[from[j]]) : 0;
+	for (uint32_t j = 0; j < n; j++)
+		atomic_store(&v[j], t[j]);
+}
+
+void tv_metrics_move_interfaces(struct tv_agent_metrics *m, const int32_t *moved_from, uint32_t n)
+{
+	pthread_mutex_lock(&m->iface_lock);
+	_Atomic uint64_t *all[] = {m->packets,  m->bytes,      m->kernel_drops,  m->iface_drops,
+				   m->iface_up, m->iface_lost, m->iface_reopened};
+	for (size_t k = 0; k < sizeof(all) / sizeof(all[0]); k++)
+		move(all[k], moved_from, n);
+	pthread_mutex_unlock(&m->iface_lock);
+}
+
+static void render_tap(struct tv_agent_metrics *m, struct tv_buf *o)
+{
+	if (!m->tap)
+		return;
+	struct tv_tap_stats st;
+	tv_tap_get_stats(m->tap, &st);
+	tv_prom_gauge(o, "tapvault_tap_pods_matched", "Pods of this node in the capture scope.",
+		      (double)st.pods_matched);
+	tv_prom_gauge(o, "tapvault_tap_interfaces", "Interfaces captured.", (double)st.interfaces);
+	tv_prom_gauge(o, "tapvault_tap_filtering",
+		      "1 while tap.regex/namespaces/excludedNamespaces narrow it.", st.filtering);
+	tv_prom_counter(o, "tapvault_tap_scope_changes_total",
+			"Capture scopes applied (pods, links, reloads).", st.applied);
+}
+
 void tv_metrics_render(struct tv_agent_metrics *m, const struct tv_buffer_stats *bs, uint64_t cap,
 		       struct tv_buf *o)
 {
+	pthread_mutex_lock(&m->iface_lock);
 	per_iface(o, m, "tapvault_packets_total", "Packets captured.", m->packets);
 	per_iface(o, m, "tapvault_bytes_total", "Captured bytes.", m->bytes);
 	per_iface(o, m, "tapvault_kernel_drops_total", "Packets the kernel dropped (ring full).",
@@ -36,6 +84,8 @@ void tv_metrics_render(struct tv_agent_metrics *m, const struct tv_buffer_stats 
 		  m->iface_lost);
 	per_iface(o, m, "tapvault_interface_reopened_total", "Times a lost interface was captured again.",
 		  m->iface_reopened);
+	pthread_mutex_unlock(&m->iface_lock);
+	render_tap(m, o);
 	tv_prom_counter(o, "tapvault_segments_sealed_total", "Segments sealed into the buffer.", bs->sealed);
 	tv_prom_counter(o, "tapvault_segments_recycled_total", "Uploaded segments removed to make room.",
 			bs->recycled);

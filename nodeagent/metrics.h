@@ -10,6 +10,11 @@
 /* Appends the agent's metrics in Prometheus text format 0.0.4. */
 void tv_metrics_render(struct tv_agent_metrics *m, const struct tv_buffer_stats *bs, uint64_t cap,
 		       struct tv_buf *out);
+/* Capture thread: the interfaces are now these (names from v). */
+struct tv_iface;
+void tv_metrics_set_interfaces(struct tv_agent_metrics *m, const struct tv_iface *v, uint32_t n);
+/* Capture thread: interface j comes from index moved_from[j] (-1: new). */
+void tv_metrics_move_interfaces(struct tv_agent_metrics *m, const int32_t *moved_from, uint32_t n);
 /* The Kubernetes watch's metrics, per resource (w NULL: nothing). */
 struct tv_k8s_watch;
 void tv_metrics_render_k8s(struct tv_k8s_watch *w, struct tv_buf *o);

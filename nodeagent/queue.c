@@ -86,6 +86,10 @@ struct tv_chunk *tv_chunk_get(struct tv_chunk_queue *q)
 
 void tv_chunk_put(struct tv_chunk_queue *q, struct tv_chunk *c)
 {
+	tv_iface_table_unref(c->ifaces);
+	c->ifaces = NULL;
+	json_decref(c->capture);
+	c->capture = NULL;
 	pthread_mutex_lock(&q->lock);
 	c->link.next = q->free_list;
 	q->free_list = &c->link;
@@ -129,4 +133,30 @@ void tv_chunk_queue_close(struct tv_chunk_queue *q)
 	q->closed = true;
 	pthread_cond_broadcast(&q->nonempty);
 	pthread_mutex_unlock(&q->lock);
+}
+
+struct tv_iface_table *tv_iface_table_new(const struct tv_iface *v, uint32_t n)
+{
+	if (n > TV_AGENT_MAX_IFACES)
+		return NULL;
+	struct tv_iface_table *t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	atomic_init(&t->refs, 1);
+	t->n = n;
+	memcpy(t->v, v, n * sizeof(*v));
+	return t;
+}
+
+struct tv_iface_table *tv_iface_table_ref(struct tv_iface_table *t)
+{
+	if (t)
+		atomic_fetch_add(&t->refs, 1);
+	return t;
+}
+
+void tv_iface_table_unref(struct tv_iface_table *t)
+{
+	if (t && atomic_fetch_sub(&t->refs, 1) == 1)
+		free(t);
 }

@@ -8,12 +8,15 @@
 #ifndef TV_AGENT_QUEUE_H
 #define TV_AGENT_QUEUE_H
 
+#include <jansson.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "archive/common/buf.h"
+#include "archive/pcapng.h"
 #include "nodeagent/agent.h"
 
 #define TV_CHUNK_BYTES ((size_t)1 << 20)
@@ -32,11 +35,27 @@ void tv_fifo_push(struct tv_fifo *f, struct tv_link *l);
 /* @return the oldest item, or NULL when empty. */
 struct tv_link *tv_fifo_pop(struct tv_fifo *f);
 
+/* The interfaces a chunk's packets are numbered by (EPB interface ids):
+ * immutable once published, shared by reference. The capture thread makes a
+ * new one when the interfaces change, and seals the segment first, so every
+ * chunk of a segment has the same table: the one its IDBs list. */
+struct tv_iface_table {
+	_Atomic uint32_t refs;
+	uint32_t n;
+	struct tv_iface v[TV_AGENT_MAX_IFACES];
+};
+/* A table of n interfaces (v copied), one reference. @return NULL when out of memory. */
+struct tv_iface_table *tv_iface_table_new(const struct tv_iface *v, uint32_t n);
+struct tv_iface_table *tv_iface_table_ref(struct tv_iface_table *t);
+void tv_iface_table_unref(struct tv_iface_table *t);
+
 struct tv_chunk {
 	struct tv_link link; /* first: in the queue or the free list */
 	struct tv_buf buf;   /* EPBs, at most TV_CHUNK_BYTES plus one packet */
 	uint32_t packets;
 	uint64_t first_ts, last_ts;
+	struct tv_iface_table *ifaces; /* a reference; what the packets' interface ids mean */
+	json_t *capture;               /* a `capture` events record to write before the packets (or NULL) */
 	bool seal_after;
 	uint64_t seal_at; /* with seal_after: the segment's end and the next one's start */
 	uint64_t drops_kernel[TV_AGENT_MAX_IFACES]; /* with seal_after: deltas for the segment */

@@ -25,20 +25,19 @@
 /* Room kept for what sealing adds (index, events) beyond the data written. */
 #define SEAL_RESERVE ((uint64_t)256 << 10)
 
-static int open_segment(struct tv_writer *wr, uint64_t created_ns)
+/* The segment's interfaces are those of the chunk that opens it (every
+ * chunk of a segment has the same table). */
+static int open_segment(struct tv_writer *wr, uint64_t created_ns, const struct tv_iface_table *ifaces)
 {
 	struct tv_seg_writer_opts o = {.zstd_level = (int)wr->cfg->zstd_level, .defer_fsync = true};
 	snprintf(o.meta.node, sizeof(o.meta.node), "%s", wr->cfg->node);
 	o.meta.seq = wr->seq;
 	o.meta.created_ns = created_ns;
 	memcpy(o.meta.prev_sha, wr->prev_sha, TV_SHA256_LEN);
-	struct tv_iface ifaces[TV_AGENT_MAX_IFACES];
-	for (uint32_t i = 0; i < wr->m->niface; i++)
-		tv_capture_iface(wr->cap, i, &ifaces[i]);
 	int rc = tv_buffer_open_paths(wr->buf, created_ns, wr->seq, &wr->data_path, &wr->events_path);
 	if (rc)
 		return tv_err(rc, "out of memory");
-	if ((rc = tv_seg_writer_open(&wr->w, wr->data_path, &o, ifaces, wr->m->niface)))
+	if ((rc = tv_seg_writer_open(&wr->w, wr->data_path, &o, ifaces->v, ifaces->n)))
 		return rc;
 	wr->level = o.zstd_level;
 	atomic_store(&wr->m->zstd_level, (int64_t)wr->level);
@@ -71,17 +70,22 @@ void tv_writer_cleanup(struct tv_writer *wr)
 }
 
 /* The Kubernetes records since the last call, into the open segment's events. */
-static int write_k8s_records(struct tv_writer *wr)
+static int write_records(struct tv_writer *wr, json_t *recs)
 {
-	json_t *recs = tv_k8s_watch_drain(wr->k8s);
 	size_t i;
 	json_t *r;
 	int rc = 0;
 	json_array_foreach (recs, i, r)
 		if (!rc && (rc = tv_events_write_json(wr->ev, json_incref(r))))
-			tv_warn("writer: a Kubernetes record skipped: %s", tv_errmsg());
+			tv_warn("writer: a record skipped: %s", tv_errmsg());
 	json_decref(recs);
 	return rc == -EINVAL ? 0 : rc; /* a bad record is skipped, not fatal */
+}
+
+/* The Kubernetes records since the last call. */
+static int write_k8s_records(struct tv_writer *wr)
+{
+	return write_records(wr, tv_k8s_watch_drain(wr->k8s));
 }
 
 static int seal_segment(struct tv_writer *wr, const struct tv_chunk *c, uint64_t end_ns)
@@ -89,7 +93,7 @@ static int seal_segment(struct tv_writer *wr, const struct tv_chunk *c, uint64_t
 	int k = write_k8s_records(wr);
 	if (k)
 		return k;
-	for (uint32_t i = 0; i < wr->m->niface; i++)
+	for (uint32_t i = 0; c->ifaces && i < c->ifaces->n; i++)
 		tv_seg_writer_set_drops(wr->w, i, c->drops_kernel[i], c->drops_iface[i]);
 	struct tv_index idx;
 	int rc = tv_events_writer_close(wr->ev);
@@ -163,11 +167,14 @@ static int write_chunk(struct tv_writer *wr, const struct tv_chunk *c)
 	int rc;
 	if (!wr->w && (c->packets || !replay)) {
 		uint64_t created = replay ? c->first_ts : wr->next_created;
-		if ((rc = open_segment(wr, created)))
+		if ((rc = open_segment(wr, created, c->ifaces)))
 			return rc;
 	}
 	if (!wr->w)
 		return 0;
+	/* what the packets from here on were captured from (a segment's first chunk, or a change) */
+	if (c->capture && (rc = tv_events_write_json(wr->ev, json_incref(c->capture))) && rc != -EINVAL)
+		return rc;
 	if (c->buf.len) {
 		adapt_level(wr);
 		/* worst case the chunk does not compress: room for all of it */

@@ -13,7 +13,7 @@ packages=(
     libpcap-dev libzstd-dev zstd libyaml-dev libssl-dev libarchive-dev libjansson-dev
     libcurl4-openssl-dev libxml2-dev libhttp-parser-dev zlib1g-dev libnghttp2-dev libdeflate-dev libjemalloc-dev
     # unit tests
-    libcmocka-dev libcap-ng-dev
+    libcmocka-dev libcap-ng-dev libmnl-dev
     # reference tools and real peers used by the integration tests and benchmarks
     tshark wireshark-common tcpdump nginx-light iproute2 curl procps python3 bc iperf3 dnsmasq-base dnsutils time
     # the S3-compatible server of the store tests (scripts/rgw.sh) and the reference S3 client

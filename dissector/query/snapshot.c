@@ -177,7 +177,11 @@ static int add_segment(struct builder *b, const char *index_key)
 	int rc = tv_catalog_load_index(b->s, index_key, &idx, isha, NULL);
 	if (rc)
 		return rc;
-	if (!(idx.packets && idx.ts_max >= b->o->from && idx.ts_min < b->o->to)) {
+	/* with packets in the window, or quiet in it: its events still say who
+	 * held an address then */
+	bool packets_in = idx.packets && idx.ts_max >= b->o->from && idx.ts_min < b->o->to;
+	bool quiet_in = idx.events_size && idx.start_ns < b->o->to && idx.end_ns > b->o->from;
+	if (!packets_in && !quiet_in) {
 		tv_index_cleanup(&idx);
 		return 0;
 	}

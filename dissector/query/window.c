@@ -54,6 +54,8 @@ struct tv_window {
 	size_t nidle;
 	struct dedup_slot *slots;
 	struct tv_window_stats st;
+	char **quiet_events; /* events keys of segments with no packet in the window */
+	size_t nquiet;
 };
 
 /* ---- finding segments ---- */
@@ -61,6 +63,21 @@ struct tv_window {
 static bool overlaps(const struct tv_index *idx, uint64_t from, uint64_t to)
 {
 	return idx->packets && idx->ts_max >= from && idx->ts_min < to;
+}
+
+static int keep_events_key(struct tv_window *w, const char *index_key)
+{
+	char key[TV_KEY_MAX + 32];
+	if (tv_key_sibling(index_key, TV_KEY_SUFFIX_EVENTS, key, sizeof(key)))
+		return 0;
+	char **v = realloc(w->quiet_events, (w->nquiet + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	w->quiet_events = v;
+	if (!(v[w->nquiet] = strdup(key)))
+		return -ENOMEM;
+	w->nquiet++;
+	return 0;
 }
 
 static int add_segment(struct tv_window *w, const char *index_key)
@@ -81,8 +98,13 @@ static int add_segment(struct tv_window *w, const char *index_key)
 		return 0;
 	}
 	if (!overlaps(&idx, w->o.from, w->o.to)) {
+		/* no packet in the window, but its events may say who held an
+		 * address then (a pod deleted while it was quiet) */
+		int r = idx.events_size && idx.start_ns < w->o.to && idx.end_ns > w->o.from
+				? keep_events_key(w, index_key)
+				: 0;
 		tv_index_cleanup(&idx);
-		return 0;
+		return r;
 	}
 	if (w->nsegs == w->alloc) {
 		size_t a = w->alloc ? w->alloc * 2 : 16;
@@ -352,6 +374,9 @@ void tv_window_free(struct tv_window *w)
 	free(w->ifaces);
 	free(w->heap);
 	free(w->slots);
+	for (size_t i = 0; i < w->nquiet; i++)
+		free(w->quiet_events[i]);
+	free(w->quiet_events);
 	free(w);
 }
 
@@ -476,6 +501,17 @@ void tv_window_progress(const struct tv_window *w, uint64_t *done, uint64_t *tot
 	*total = w->nstreams;
 }
 
+static bool load_names_of(struct tv_window *w, struct tv_names *names, const char *key, struct tv_buf *b)
+{
+	tv_buf_reset(b);
+	if (!tv_store_get(w->store, key, b) && !tv_names_add_events(names, b->data, b->len, key))
+		return true;
+	char what[600];
+	snprintf(what, sizeof(what), "%s (its names skipped)", tv_errmsg());
+	tv_report_skipped(w->o.report, what);
+	return false;
+}
+
 uint64_t tv_window_load_names(struct tv_window *w, struct tv_names *names)
 {
 	struct tv_buf b;
@@ -486,14 +522,10 @@ uint64_t tv_window_load_names(struct tv_window *w, struct tv_names *names)
 		if (!w->segs[i].idx.events_size ||
 		    tv_key_sibling(w->segs[i].data_key, TV_KEY_SUFFIX_EVENTS, key, sizeof(key)))
 			continue;
-		tv_buf_reset(&b);
-		if (tv_store_get(w->store, key, &b) || tv_names_add_events(names, b.data, b.len, key)) {
-			char what[600];
-			snprintf(what, sizeof(what), "%s (its names skipped)", tv_errmsg());
-			tv_report_skipped(w->o.report, what);
-			damaged++;
-		}
+		damaged += !load_names_of(w, names, key, &b);
 	}
+	for (size_t i = 0; i < w->nquiet; i++)
+		damaged += !load_names_of(w, names, w->quiet_events[i], &b);
 	tv_buf_cleanup(&b);
 	return damaged;
 }

@@ -58,8 +58,8 @@ const char *tv_window_segment(const struct tv_window *w, uint32_t i, const struc
  * skipped: call again to continue). */
 int tv_window_next(struct tv_window *w, struct tv_packet *p);
 
-/* Adds the Kubernetes names of every segment's events file, oldest segment
- * first, to names; a damaged events file is reported and skipped (its
+/* Adds the Kubernetes names of every segment's events file, those without
+ * packets in the window included (a pod deleted while quiet), to names; a damaged events file is reported and skipped (its
  * packets are still there). @return the number skipped. */
 struct tv_names;
 uint64_t tv_window_load_names(struct tv_window *w, struct tv_names *names);

@@ -15,7 +15,7 @@ packages=(
     # unit tests
     libcmocka-dev libcap-ng-dev libmnl-dev
     # reference tools and real peers used by the integration tests and benchmarks
-    tshark wireshark-common tcpdump nginx-light iproute2 curl procps python3 bc iperf3 dnsmasq-base dnsutils time
+    tshark wireshark-common tcpdump iputils-ping nginx-light iproute2 curl procps python3 bc iperf3 dnsmasq-base dnsutils time
     # the S3-compatible server of the store tests (scripts/rgw.sh) and the reference S3 client
     ceph-mon ceph-osd radosgw uuid-runtime awscli
     # peers of the dissection tests

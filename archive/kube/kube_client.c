@@ -15,8 +15,10 @@
 #include "archive/common/err.h"
 #include "archive/common/fsutil.h"
 #include "archive/common/timeutil.h"
+#include "archive/kube/kube_exec.h"
 
 #define TOKEN_REREAD_NS (60ULL * TV_NS_PER_SEC)
+#define EXEC_EARLY_NS (10ULL * TV_NS_PER_SEC) /* a plugin token is renewed this long before it expires */
 #define MAX_BODY (256u << 20)
 #define MAX_LINE (64u << 20) /* one watch event */
 
@@ -25,6 +27,7 @@ struct tv_kube_client {
 	pthread_mutex_t lock;      /* the token */
 	char *token;
 	uint64_t token_read_ns;
+	uint64_t token_expires_ns; /* an exec plugin's expirationTimestamp (0: none) */
 	_Atomic uint64_t requests;
 };
 
@@ -48,7 +51,7 @@ int tv_kube_client_new(const struct tv_kube_config *cfg, struct tv_kube_client *
 	c->cfg = (struct tv_kube_config){copy(cfg->server),   copy(cfg->ca_file),    copy(cfg->ca_pem),
 					 copy(cfg->token),    copy(cfg->token_file), copy(cfg->cert_file),
 					 copy(cfg->key_file), copy(cfg->cert_pem),   copy(cfg->key_pem),
-					 copy(cfg->source)};
+					 copy(cfg->source),   copy(cfg->exec_json)};
 	pthread_mutex_init(&c->lock, NULL);
 	*out = c;
 	return c->cfg.server ? 0 : (tv_kube_client_free(c), tv_err(-EINVAL, "no API server"));
@@ -89,6 +92,16 @@ static char *current_token(struct tv_kube_client *c, bool force)
 		}
 		tv_buf_cleanup(&b);
 		c->token_read_ns = now;
+	} else if (c->cfg.exec_json &&
+		   (force || !c->token ||
+		    (c->token_expires_ns && tv_now_ns() + EXEC_EARLY_NS >= c->token_expires_ns))) {
+		char *t = NULL;
+		uint64_t expires = 0;
+		if (tv_kube_exec_token(c->cfg.exec_json, &t, &expires) == 0) {
+			free(c->token);
+			c->token = t;
+			c->token_expires_ns = expires;
+		} /* else: the old token, if any; the 401 says the rest (the message is set) */
 	} else if (!c->cfg.token_file && !c->token && c->cfg.token) {
 		c->token = strdup(c->cfg.token);
 	}
@@ -273,8 +286,9 @@ static int request(struct tv_kube_client *c, const char *path, struct exchange *
 		   struct tv_kube_answer *a)
 {
 	int rc = run_once(c, path, x, stall_s, false);
-	if (rc == -EACCES && x->status == 401 && c->cfg.token_file) {
-		/* the token may have been rotated since it was read: once more with the file's */
+	if (rc == -EACCES && x->status == 401 && (c->cfg.token_file || c->cfg.exec_json)) {
+		/* the token may have been rotated since it was read (or the plugin's
+		 * expired early): once more with a fresh one */
 		x->status = 0;
 		tv_buf_reset(&x->err);
 		rc = run_once(c, path, x, stall_s, true);

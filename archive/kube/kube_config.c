@@ -17,8 +17,8 @@
 
 void tv_kube_config_cleanup(struct tv_kube_config *c)
 {
-	char **fields[] = {&c->server,    &c->ca_file,  &c->ca_pem,   &c->token,   &c->token_file,
-			   &c->cert_file, &c->key_file, &c->cert_pem, &c->key_pem, &c->source};
+	char **fields[] = {&c->server,   &c->ca_file,  &c->ca_pem,  &c->token,  &c->token_file, &c->cert_file,
+			   &c->key_file, &c->cert_pem, &c->key_pem, &c->source, &c->exec_json};
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
 		free(*fields[i]);
 		*fields[i] = NULL;
@@ -114,6 +114,29 @@ static char *resolve(const char *kubeconfig, const char *p)
 	return out;
 }
 
+/* The user's exec stanza, kept as JSON; a command with a '/' is relative to
+ * the kubeconfig's directory (as kubectl resolves it), one without is looked
+ * up on PATH. */
+static int exec_plugin(struct tv_kube_config *out, const char *path, json_t *exec)
+{
+	if (!exec)
+		return 0;
+	const char *cmd = str(exec, "command");
+	if (!json_is_object(exec) || !cmd || !cmd[0])
+		return tv_err(-EINVAL, "%s: the exec plugin has no command", path);
+	json_t *x = json_deep_copy(exec);
+	char *resolved = strchr(cmd, '/') ? resolve(path, cmd) : strdup(cmd);
+	if (!x || !resolved || json_object_set_new(x, "command", json_string(resolved)) ||
+	    !(out->exec_json = json_dumps(x, JSON_COMPACT))) {
+		json_decref(x);
+		free(resolved);
+		return tv_err(-ENOMEM, "out of memory");
+	}
+	json_decref(x);
+	free(resolved);
+	return 0;
+}
+
 static int fill(struct tv_kube_config *out, const char *path, json_t *cluster, json_t *user)
 {
 	const char *server = str(cluster, "server");
@@ -123,8 +146,8 @@ static int fill(struct tv_kube_config *out, const char *path, json_t *cluster, j
 	if (skip && !strcmp(skip, "true"))
 		return tv_err(-EINVAL, "%s: insecure-skip-tls-verify is refused: give the cluster's CA",
 			      path);
-	if (json_object_get(user, "exec") || json_object_get(user, "auth-provider"))
-		return tv_err(-EINVAL, "%s: exec credential plugins and auth providers are not supported yet",
+	if (json_object_get(user, "auth-provider"))
+		return tv_err(-EINVAL, "%s: auth-provider is not supported (use an exec credential plugin)",
 			      path);
 	out->server = strdup(server);
 	size_t n = strlen(out->server);
@@ -139,8 +162,13 @@ static int fill(struct tv_kube_config *out, const char *path, json_t *cluster, j
 	out->cert_pem = decode_b64(str(user, "client-certificate-data"));
 	out->key_pem = decode_b64(str(user, "client-key-data"));
 	out->source = strdup(path);
-	if (!out->token && !out->token_file && !(out->cert_file || out->cert_pem))
-		return tv_err(-EINVAL, "%s: the user has no token, token file or client certificate", path);
+	int rc = exec_plugin(out, path, json_object_get(user, "exec"));
+	if (rc)
+		return rc;
+	if (!out->token && !out->token_file && !(out->cert_file || out->cert_pem) && !out->exec_json)
+		return tv_err(-EINVAL,
+			      "%s: the user has no token, token file, client certificate or exec plugin",
+			      path);
 	if ((out->cert_file || out->cert_pem) && !(out->key_file || out->key_pem))
 		return tv_err(-EINVAL, "%s: a client certificate without its key", path);
 	return 0;

@@ -5,7 +5,8 @@
  * file (re-read by the client, since the kubelet rotates it) and its ca.crt.
  * Outside: a kubeconfig file, its current context (or one named): server,
  * CA (file or inline data), a bearer token (inline or file), a client
- * certificate and key (file or inline data). TLS is always verified; a
+ * certificate and key (file or inline data), or an exec credential plugin
+ * (kube_exec.h; auth-provider is refused). TLS is always verified; a
  * kubeconfig asking for insecure-skip-tls-verify is refused. */
 #ifndef TV_KUBE_CONFIG_H
 #define TV_KUBE_CONFIG_H
@@ -21,6 +22,7 @@ struct tv_kube_config {
 	char *cert_file, *key_file;
 	char *cert_pem, *key_pem; /* client-certificate-data / client-key-data, decoded */
 	char *source;             /* "in-cluster" or the kubeconfig path, for messages */
+	char *exec_json;          /* the user's exec credential plugin (kube_exec.h), its command resolved */
 };
 
 #define TV_KUBE_SA_DIR "/var/run/secrets/kubernetes.io/serviceaccount"

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target: arbitrary bytes as a kubeconfig (YAML through yaml_json, then
  * the context, cluster and user lookups). Whatever loads must name an
- * https:// server and some credential, as kube_config.h promises. */
+ * https:// server and some credential, as kube_config.h promises. The same
+ * bytes as an exec plugin's ExecCredential answer: a token, or an error. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 
 #include "archive/common/yaml_json.h"
 #include "archive/kube/kube_config.h"
+#include "archive/kube/kube_exec.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -26,12 +28,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct tv_kube_config c;
 		if (tv_kube_config_load(path, NULL, &c) == 0) {
 			if (!c.server || strncmp(c.server, "https://", 8) ||
-			    !(c.token || c.token_file || c.cert_file || c.cert_pem))
+			    !(c.token || c.token_file || c.cert_file || c.cert_pem || c.exec_json))
 				abort();
 			tv_kube_config_cleanup(&c);
 		}
 	}
 	close(fd);
 	unlink(path);
+	char *tok = NULL;
+	uint64_t exp;
+	if (tv_kube_exec_parse((const char *)data, size, &tok, &exp) == 0 && (!tok || !tok[0]))
+		abort();
+	free(tok);
 	return 0;
 }

@@ -83,4 +83,28 @@ seen "^ADDED shop/p6 [0-9]+ relist$"
 kill -TERM "$W"; wait "$W" || fail "kube_watch: $(cat w.err)"
 cat w.err
 grep -qE 'stats .*relists_410=[1-9]' w.err || fail "no 410 relist counted: $(cat w.err)"
+note "an exec credential plugin (as EKS/GKE/AKS kubeconfigs use): run for the token, again after a 401"
+cat > plugin.sh <<'SH'
+#!/bin/sh
+echo run >> "$RUNS"
+printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"%s"}}' "$(cat "$TOKEN_FILE")"
+SH
+chmod +x plugin.sh
+cp token plugin-token
+sed -e "s|tokenFile: .*}}]|exec: {apiVersion: client.authentication.k8s.io/v1, command: ./plugin.sh, env: [{name: TOKEN_FILE, value: $TV_TMP/plugin-token}, {name: RUNS, value: $TV_TMP/runs}]}}}]|" \
+    kubeconfig > kubeconfig-exec
+grep -q 'exec:' kubeconfig-exec || fail "kubeconfig-exec: $(cat kubeconfig-exec)"
+bg "$WATCH" --kubeconfig kubeconfig-exec /api/v1/pods spec.nodeName=n1 1 > x.out 2> x.err
+X=$BG_PID
+wait_for 10 grep -q "^ADDED shop/p6 " x.out || fail "exec plugin: no list: $(cat x.err)"
+[ "$(wc -l < runs)" = 1 ] || fail "the plugin ran $(wc -l < runs) times, want 1"
+echo "token-three" > token; echo "token-three" > plugin-token
+control POST /fault/expire >/dev/null # the watch ends: the relist meets the rotated token
+control POST /objects "$(pod p7 n1 Pending)" >/dev/null
+wait_for 15 sh -c '[ "$(wc -l < runs)" -ge 2 ]' || fail "the plugin was not run again after the 401: $(cat x.err)"
+control POST /objects "$(pod p8 n1 Pending)" >/dev/null
+wait_for 15 grep -q "^ADDED shop/p8 " x.out || fail "exec plugin: nothing after the 401: $(cat x.err)"
+kill -TERM "$X"; wait "$X" || fail "kube_watch (exec): $(cat x.err)"
+echo "exec plugin: run $(wc -l < runs) times (start, after the token was rotated)"
+
 echo "PASS: reflector ($(grep -c . w.out) events and sync records)"

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* kube_config and yaml_json: kubeconfigs as kubectl writes them (inline
  * base64 data, files relative to the kubeconfig, token files, client
- * certificates, a named context), the in-cluster config, and what is refused:
- * insecure-skip-tls-verify, exec plugins, http://, a user without
- * credentials, a context naming nothing, broken YAML. */
+ * certificates, a named context, exec credential plugins run as a real
+ * process), the in-cluster config, and what is refused:
+ * insecure-skip-tls-verify, auth-provider, http://, a user without
+ * credentials, a context naming nothing, broken YAML; ExecCredential
+ * answers good and bad. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +13,7 @@
 #include "archive/common/err.h"
 #include "archive/common/yaml_json.h"
 #include "archive/kube/kube_config.h"
+#include "archive/kube/kube_exec.h"
 #include "testutil.h"
 
 static char dir[256];
@@ -78,11 +81,11 @@ static void test_refused(void **state)
 		"current-context: c\n");
 	assert_int_equal(tv_kube_config_load(insecure, NULL, &c), -EINVAL);
 	assert_non_null(strstr(tv_errmsg(), "insecure-skip-tls-verify"));
-	const char *exec = write_file("k2", CLUSTERS "users: [{name: u, user: {exec: {command: aws}}}]\n"
-						     "contexts: [{name: c, context: {cluster: a, user: u}}]\n"
-						     "current-context: c\n");
-	assert_int_equal(tv_kube_config_load(exec, NULL, &c), -EINVAL);
-	assert_non_null(strstr(tv_errmsg(), "exec"));
+	const char *ap = write_file("k2", CLUSTERS "users: [{name: u, user: {auth-provider: {name: gcp}}}]\n"
+						   "contexts: [{name: c, context: {cluster: a, user: u}}]\n"
+						   "current-context: c\n");
+	assert_int_equal(tv_kube_config_load(ap, NULL, &c), -EINVAL);
+	assert_non_null(strstr(tv_errmsg(), "auth-provider"));
 	const char *http = write_file(
 		"k3", "clusters: [{name: a, cluster: {server: 'http://x'}}]\n"
 		      "users: [{name: u, user: {token: t}}]\n"
@@ -101,6 +104,63 @@ static void test_refused(void **state)
 	assert_int_equal(tv_kube_config_load(broken, NULL, &c), -EINVAL);
 	assert_non_null(strstr(tv_errmsg(), "k6:"));
 	assert_int_equal(tv_kube_config_load("/nonexistent/kubeconfig", NULL, &c), -ENOENT);
+}
+
+/* A plugin as EKS's: a script printing an ExecCredential, given its args,
+ * env and KUBERNETES_EXEC_INFO; failures named. */
+static void test_exec_plugin(void **state)
+{
+	(void)state;
+	const char *script = write_file(
+		"plugin.sh",
+		"#!/bin/sh\n"
+		"case \"$KUBERNETES_EXEC_INFO\" in *'\"interactive\":false'*) ;; *) exit 9;; esac\n"
+		"[ \"$1\" = get-token ] || exit 8\n"
+		"printf '{\"kind\":\"ExecCredential\",\"apiVersion\":\"client.authentication.k8s.io/v1\","
+		"\"status\":{\"token\":\"%s\",\"expirationTimestamp\":\"2030-01-02T03:04:05Z\"}}' "
+		"\"$TOK\"\n");
+	char mode[600];
+	snprintf(mode, sizeof(mode), "chmod +x %s", script);
+	assert_int_equal(system(mode), 0);
+	const char *k =
+		write_file("k7", CLUSTERS
+			   "users: [{name: u, user: {exec: {apiVersion: client.authentication.k8s.io/v1,"
+			   " command: ./plugin.sh, args: [get-token], env: [{name: TOK, value: sekret}]}}}]\n"
+			   "contexts: [{name: c, context: {cluster: a, user: u}}]\n"
+			   "current-context: c\n");
+	struct tv_kube_config c;
+	assert_int_equal(tv_kube_config_load(k, NULL, &c), 0);
+	assert_non_null(c.exec_json);
+	assert_non_null(strstr(c.exec_json, dir)); /* the command, relative to the kubeconfig */
+	char *tok = NULL;
+	uint64_t exp = 0;
+	assert_int_equal(tv_kube_exec_token(c.exec_json, &tok, &exp), 0);
+	assert_string_equal(tok, "sekret");
+	assert_true(exp == 1893553445ULL * 1000000000ULL);
+	free(tok);
+	tv_kube_config_cleanup(&c);
+	/* a plugin that fails: its exit status and stderr; one that is not there */
+	assert_int_equal(
+		tv_kube_exec_token(
+			"{\"command\":\"sh\",\"args\":[\"-c\",\"echo expired SSO session >&2; exit 3\"]}",
+			&tok, &exp),
+		-EACCES);
+	assert_non_null(strstr(tv_errmsg(), "exit status 3: expired SSO session"));
+	assert_true(tv_kube_exec_token("{\"command\":\"/nonexistent/aws\"}", &tok, &exp) < 0);
+	assert_non_null(strstr(tv_errmsg(), "/nonexistent/aws"));
+	/* answers */
+	const char *ok = "{\"kind\":\"ExecCredential\",\"status\":{\"token\":\"t\"}}";
+	assert_int_equal(tv_kube_exec_parse(ok, strlen(ok), &tok, &exp), 0);
+	assert_int_equal(exp, 0);
+	free(tok);
+	const char *cert = "{\"kind\":\"ExecCredential\",\"status\":{\"clientCertificateData\":\"x\"}}";
+	assert_int_equal(tv_kube_exec_parse(cert, strlen(cert), &tok, &exp), -ENOTSUP);
+	assert_int_equal(tv_kube_exec_parse("nope", 4, &tok, &exp), -EINVAL);
+	const char *kind = "{\"kind\":\"Pod\",\"status\":{\"token\":\"t\"}}";
+	assert_int_equal(tv_kube_exec_parse(kind, strlen(kind), &tok, &exp), -EINVAL);
+	const char *badexp =
+		"{\"kind\":\"ExecCredential\",\"status\":{\"token\":\"t\",\"expirationTimestamp\":\"soon\"}}";
+	assert_int_equal(tv_kube_exec_parse(badexp, strlen(badexp), &tok, &exp), -EINVAL);
 }
 
 static void test_in_cluster(void **state)
@@ -141,9 +201,8 @@ int main(void)
 {
 	snprintf(dir, sizeof(dir), "%s", tu_tmpdir());
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_contexts_and_data),
-		cmocka_unit_test(test_refused),
-		cmocka_unit_test(test_in_cluster),
+		cmocka_unit_test(test_contexts_and_data), cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_in_cluster),        cmocka_unit_test(test_exec_plugin),
 		cmocka_unit_test(test_yaml_json),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,6 +3,7 @@
 #include "nodeagent/k8s_watch.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,10 @@
  * once a second); beyond, they are counted and dropped, the state record of
  * the next segment holds the truth again. */
 #define MAX_PENDING 100000
+/* An object's record at most (a pod with 10,000 labels): labels go first,
+ * then long lists are cut to MAX_LIST entries; marked "truncated". */
+#define MAX_OBJECT_BYTES (64u << 10)
+#define MAX_LIST 64
 
 static const struct {
 	const char *resource, *path;
@@ -50,6 +55,8 @@ struct tv_k8s_watch {
 	json_t *pending; /* records for the writer */
 	_Atomic uint64_t dropped;
 	_Atomic uint64_t pods_changed; /* grows with every pod event */
+	_Atomic uint64_t skipped, truncated;
+	_Atomic uint64_t skip_warned_ns; /* mono: the last skip logged (once a minute) */
 	struct watcher watchers[NRES];
 };
 
@@ -63,6 +70,44 @@ static void push(struct tv_k8s_watch *w, json_t *rec)
 	json_array_append_new(w->pending, rec);
 }
 
+static size_t json_size(const json_t *j)
+{
+	char *t = json_dumps(j, JSON_COMPACT);
+	size_t n = t ? strlen(t) : SIZE_MAX;
+	free(t);
+	return n;
+}
+
+/* Caps an object's record (see MAX_OBJECT_BYTES). @return false when even
+ * cut it is too large. */
+static bool cap_object(struct tv_k8s_watch *w, json_t *ev)
+{
+	if (json_size(ev) <= MAX_OBJECT_BYTES)
+		return true;
+	json_object_set_new(ev, "labels", json_object()); /* required by the format: empty */
+	static const char *const lists[] = {"ips",        "ports",        "endpoints",
+					    "containers", "external_ips", "pod_cidrs"};
+	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+		json_t *a = json_object_get(ev, lists[i]);
+		while (json_array_size(a) > MAX_LIST)
+			json_array_remove(a, json_array_size(a) - 1);
+	}
+	json_object_set_new(ev, "truncated", json_true());
+	atomic_fetch_add(&w->truncated, 1);
+	return json_size(ev) <= MAX_OBJECT_BYTES;
+}
+
+static void skipped(struct tv_k8s_watch *w, const char *resource, const char *why)
+{
+	atomic_fetch_add(&w->skipped, 1);
+	uint64_t now = tv_mono_ns(), last = atomic_load(&w->skip_warned_ns);
+	if (!last || now - last > 60ULL * TV_NS_PER_SEC) {
+		atomic_store(&w->skip_warned_ns, now);
+		tv_warn("kubernetes %s: an object skipped: %s (%" PRIu64 " so far; logged once a minute)",
+			resource, why, atomic_load(&w->skipped));
+	}
+}
+
 static void on_event(void *ctx, enum tv_kube_event t, json_t *obj, bool at_relist)
 {
 	struct watcher *wa = ctx;
@@ -71,10 +116,15 @@ static void on_event(void *ctx, enum tv_kube_event t, json_t *obj, bool at_relis
 	int rc = tv_k8s_from_api(obj, &o);
 	if (rc) {
 		if (rc != -ENOENT)
-			tv_debug("kubernetes %s: skipped: %s", resources[wa->index].resource, tv_errmsg());
+			skipped(w, resources[wa->index].resource, tv_errmsg());
 		return;
 	}
 	json_t *ev = tv_events_object_json(&o.o);
+	if (ev && !cap_object(w, ev)) {
+		skipped(w, resources[wa->index].resource, "too large even without its labels");
+		json_decref(ev);
+		ev = NULL;
+	}
 	tv_k8s_api_object_cleanup(&o);
 	const char *uid = json_string_value(json_object_get(json_object_get(obj, "metadata"), "uid"));
 	if (!ev || !uid) {
@@ -214,6 +264,12 @@ size_t tv_k8s_watch_stats(struct tv_k8s_watch *w, struct tv_k8s_watch_resource_s
 uint64_t tv_k8s_watch_dropped(struct tv_k8s_watch *w)
 {
 	return w ? atomic_load(&w->dropped) : 0;
+}
+
+void tv_k8s_watch_bad_input(struct tv_k8s_watch *w, uint64_t *skipped_objects, uint64_t *truncated_objects)
+{
+	*skipped_objects = w ? atomic_load(&w->skipped) : 0;
+	*truncated_objects = w ? atomic_load(&w->truncated) : 0;
 }
 
 uint64_t tv_k8s_watch_pods_changed(struct tv_k8s_watch *w)

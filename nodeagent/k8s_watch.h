@@ -45,5 +45,8 @@ struct tv_k8s_watch_resource_stats {
 size_t tv_k8s_watch_stats(struct tv_k8s_watch *w, struct tv_k8s_watch_resource_stats *out, size_t n);
 /* Records dropped because the writer did not take them (capped backlog). */
 uint64_t tv_k8s_watch_dropped(struct tv_k8s_watch *w);
+/* Objects skipped (not understood, or too large even cut) and objects cut to
+ * 64 KiB (labels dropped, long lists cut; marked "truncated"). */
+void tv_k8s_watch_bad_input(struct tv_k8s_watch *w, uint64_t *skipped_objects, uint64_t *truncated_objects);
 
 #endif

@@ -155,4 +155,11 @@ void tv_metrics_render_k8s(struct tv_k8s_watch *w, struct tv_buf *o)
 		o, "tapvault_k8s_records_dropped_total",
 		"Kubernetes records dropped because the writer fell behind (the next state record has them).",
 		tv_k8s_watch_dropped(w));
+	uint64_t skipped, truncated;
+	tv_k8s_watch_bad_input(w, &skipped, &truncated);
+	tv_prom_counter(o, "tapvault_k8s_objects_skipped_total",
+			"Kubernetes objects not understood (or too large even cut), skipped.", skipped);
+	tv_prom_counter(o, "tapvault_k8s_objects_truncated_total",
+			"Kubernetes objects over 64 KiB, recorded without labels and with long lists cut.",
+			truncated);
 }

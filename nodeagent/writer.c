@@ -75,11 +75,16 @@ static int write_records(struct tv_writer *wr, json_t *recs)
 	size_t i;
 	json_t *r;
 	int rc = 0;
-	json_array_foreach (recs, i, r)
-		if (!rc && (rc = tv_events_write_json(wr->ev, json_incref(r))))
+	json_array_foreach (recs, i, r) {
+		rc = tv_events_write_json(wr->ev, json_incref(r));
+		if (rc == -EINVAL) /* a bad record is skipped, the others written */
 			tv_warn("writer: a record skipped: %s", tv_errmsg());
+		else if (rc)
+			break;
+		rc = 0;
+	}
 	json_decref(recs);
-	return rc == -EINVAL ? 0 : rc; /* a bad record is skipped, not fatal */
+	return rc;
 }
 
 /* The Kubernetes records since the last call. */

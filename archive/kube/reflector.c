@@ -4,6 +4,7 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,8 @@ struct reflector {
 	uint64_t backoff_ns;
 	uint64_t uncertain_since; /* wall clock of the failure a relist repairs; 0: none */
 	uint64_t warned_ns;       /* mono: the last failure logged (once a minute) */
+	uint64_t bad_warned_ns;   /* mono: the last garbage line logged (once a minute) */
+	uint64_t bad_unlogged;    /* garbage lines since */
 	bool gone;                /* the watch said 410 */
 };
 
@@ -210,8 +213,15 @@ static int on_watch_line(void *ctx, char *line, size_t len)
 	json_t *obj = json_object_get(ev, "object");
 	int rc = 0;
 	if (!type || !json_is_object(obj)) {
-		tv_warn("%s: watch: not an event (%s): skipped", r->o->path,
-			je.text[0] ? je.text : "no type or object");
+		uint64_t now = tv_mono_ns();
+		r->bad_unlogged++;
+		if (!r->bad_warned_ns || now - r->bad_warned_ns > 60ULL * TV_NS_PER_SEC) {
+			tv_warn("%s: watch: not an event (%s): skipped (%" PRIu64
+				" such lines; logged once a minute)",
+				r->o->path, je.text[0] ? je.text : "no type or object", r->bad_unlogged);
+			r->bad_warned_ns = now;
+			r->bad_unlogged = 0;
+		}
 		atomic_fetch_add(&r->st->errors, 1);
 	} else if (!strcmp(type, "BOOKMARK")) {
 		set_rv(r, rv_of(obj));

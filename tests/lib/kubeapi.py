@@ -27,6 +27,7 @@ The test drives it over a plain-HTTP control port on loopback (--control-port):
   POST /fault/NAME?n=N     throttle (429 for the next N requests),
                            stall (the next N watches send nothing),
                            cut (the next N watches die inside a chunk),
+                           garbage (the next N watches send lines that are no events),
                            expire (ERROR 410 to open watches; history compacted)
   GET /log                 one line per API request served (method, path, query)
 The control port and the API port are printed as `control=P api=P` on stdout
@@ -157,7 +158,7 @@ def parse_selector(text, what):
 class Faults:
     def __init__(self):
         self.lock = threading.Lock()
-        self.counts = {"throttle": 0, "stall": 0, "cut": 0}
+        self.counts = {"throttle": 0, "stall": 0, "cut": 0, "garbage": 0}
 
     def take(self, name):
         with self.lock:
@@ -320,6 +321,7 @@ class Api(BaseHTTPRequestHandler):
         bookmarks = q.get("allowWatchBookmarks") in ("1", "true")
         stall = self.server.faults.take("stall")
         cut = self.server.faults.take("cut")
+        garbage = self.server.faults.take("garbage")
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Transfer-Encoding", "chunked")
@@ -346,6 +348,13 @@ class Api(BaseHTTPRequestHandler):
                 return self.gone(rv_text)
             for o in initial:
                 self.event("ADDED", o)
+            if garbage:
+                # what a broken proxy or a newer server might send: not JSON, an
+                # event without an object, an object of no known shape; then on
+                for line in (b"this is not json {{{", b'{"type":"ADDED"}',
+                             b'{"type":"ADDED","object":{"kind":"Pod","metadata":{"uid":"nameless"}}}',
+                             b'{"type":"ADDED","object":{"kind":"Mystery","metadata":{"uid":"m1","name":"m"}}}'):
+                    self.chunk(line + b"\n")
             if cut:
                 # half an event, then the connection is dropped inside the chunk
                 self.wfile.write(b"400\r\n{\"type\":\"ADDED\",\"obj")

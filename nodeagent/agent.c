@@ -377,7 +377,7 @@ static int setup_kubernetes(struct agent *a)
 		return 0;
 	}
 	if (!rc)
-		rc = tv_k8s_watch_start(&a->k8s, &kc);
+		rc = tv_k8s_watch_start(&a->k8s, &kc, cfg->node);
 	tv_kube_config_cleanup(&kc);
 	if (rc)
 		return tv_err(rc, "agent.kubernetes: %s", tv_errmsg());

@@ -54,7 +54,8 @@ struct tv_k8s_watch {
 	json_t *objects; /* "resource/uid" -> events OBJECT */
 	json_t *pending; /* records for the writer */
 	_Atomic uint64_t dropped;
-	_Atomic uint64_t pods_changed; /* grows with every pod event */
+	_Atomic uint64_t pods_changed; /* grows with every event of a pod of this node */
+	char node[256];
 	_Atomic uint64_t skipped, truncated;
 	_Atomic uint64_t skip_warned_ns; /* mono: the last skip logged (once a minute) */
 	struct watcher watchers[NRES];
@@ -146,7 +147,8 @@ static void on_event(void *ctx, enum tv_kube_event t, json_t *obj, bool at_relis
 	if (rec)
 		push(w, rec);
 	pthread_mutex_unlock(&w->lock);
-	if (wa->index == 0)
+	const char *on = json_string_value(json_object_get(ev, "node"));
+	if (wa->index == 0 && on && !strcmp(on, w->node)) /* a pod's node is set once */
 		atomic_fetch_add(&w->pods_changed, 1);
 	json_decref(ev);
 }
@@ -176,11 +178,12 @@ static void *run(void *arg)
 	return NULL;
 }
 
-int tv_k8s_watch_start(struct tv_k8s_watch **out, const struct tv_kube_config *cfg)
+int tv_k8s_watch_start(struct tv_k8s_watch **out, const struct tv_kube_config *cfg, const char *node)
 {
 	struct tv_k8s_watch *w = calloc(1, sizeof(*w));
 	if (!w)
 		return tv_err(-ENOMEM, "out of memory");
+	snprintf(w->node, sizeof(w->node), "%s", node);
 	pthread_mutex_init(&w->lock, NULL);
 	w->objects = json_object();
 	w->pending = json_array();

@@ -18,8 +18,9 @@
 
 struct tv_k8s_watch;
 
-/* Starts the threads. cfg is copied. @return 0 or -ENOMEM. */
-int tv_k8s_watch_start(struct tv_k8s_watch **out, const struct tv_kube_config *cfg);
+/* Starts the threads for the agent of node (whose pods' changes
+ * tv_k8s_watch_pods_changed counts). cfg is copied. @return 0 or -ENOMEM. */
+int tv_k8s_watch_start(struct tv_k8s_watch **out, const struct tv_kube_config *cfg, const char *node);
 /* Stops and joins the threads, frees everything (NULL is fine). */
 void tv_k8s_watch_stop(struct tv_k8s_watch *w);
 
@@ -29,7 +30,7 @@ json_t *tv_k8s_watch_state(struct tv_k8s_watch *w);
  * empty when nothing changed). w NULL: NULL. */
 json_t *tv_k8s_watch_drain(struct tv_k8s_watch *w);
 
-/* Grows with every pod added, changed or deleted (cheap to poll). */
+/* Grows with every pod of the node added, changed or deleted (cheap to poll). */
 uint64_t tv_k8s_watch_pods_changed(struct tv_k8s_watch *w);
 /* The pods on node now, as events OBJECT JSON (a new array). */
 json_t *tv_k8s_watch_node_pods(struct tv_k8s_watch *w, const char *node);

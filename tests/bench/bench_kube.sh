@@ -5,7 +5,8 @@
 # changes per second for 60 s (bounded). Prints the watcher's CPU, peak RSS
 # and API requests per minute, for every pod cluster-wide (what naming the far
 # end of every connection needs) and for the node's own (fieldSelector), and
-# for client-go itself (kubectl 1.32 `get pods -A -w`) as the reference.
+# for client-go itself (kubectl 1.32 `get pods -A -w`) as the reference,
+# and for the whole agent (five resources, events written, capture scope).
 #   tests/bench/bench_kube.sh [CHANGES_PER_S] [SECONDS]
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -37,21 +38,7 @@ print(json.dumps({"kind": "List", "items": items}))
 PY
 kubeapi_start cluster.json
 
-measure() { # NAME FIELD_SELECTOR [kubectl]
-    local name=$1 sel=$2 ref=${3:-}
-    if [ -n "$ref" ]; then # client-go itself: kubectl get -w, every change printed
-        bg "$ROOT/.tools/bin/kubectl" --kubeconfig kubeconfig get pods -A -w -o name > "$name.out" 2> "$name.err"
-    else
-        bg "$WATCH" --kubeconfig kubeconfig /api/v1/pods "$sel" > "$name.out" 2> "$name.err"
-    fi
-    local w=$BG_PID t0 r0
-    if [ -n "$ref" ]; then
-        wait_for 60 sh -c "[ \$(wc -l < $name.out) -ge 5000 ]" || fail "kubectl: no initial list: $(cat "$name.err")"
-    else
-        wait_for 60 sh -c "grep -q '^SYNC start' $name.out" || fail "no initial list: $(cat "$name.err")"
-    fi
-    echo "$name: listed $(if [ -n "$ref" ]; then wc -l < "$name.out"; else grep -c '^ADDED' "$name.out"; fi) pods; after the list: CPU $(awk '{printf "%.2f", ($14 + $15) / '"$(getconf CLK_TCK)"'}' /proc/$w/stat) s, RSS $(awk '/VmRSS/ {print $2 / 1024 " MiB"}' /proc/$w/status)"
-    t0=$(awk '{print $14 + $15}' /proc/$w/stat); r0=$(control GET /log | wc -l)
+drive() { # RATE changes a second for SECS seconds through the control port
     python3 - "$CTL" "$RATE" "$SECS" <<'PY'
 import http.client, json, sys, time
 port, rate, secs = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
@@ -72,6 +59,24 @@ while time.time() < end:
     time.sleep(max(0, 0.1 - (time.time() - t)))
 print("drove %d changes in %.0f s" % (i, secs), file=sys.stderr)
 PY
+}
+
+measure() { # NAME FIELD_SELECTOR [kubectl]
+    local name=$1 sel=$2 ref=${3:-}
+    if [ -n "$ref" ]; then # client-go itself: kubectl get -w, every change printed
+        bg "$ROOT/.tools/bin/kubectl" --kubeconfig kubeconfig get pods -A -w -o name > "$name.out" 2> "$name.err"
+    else
+        bg "$WATCH" --kubeconfig kubeconfig /api/v1/pods "$sel" > "$name.out" 2> "$name.err"
+    fi
+    local w=$BG_PID t0 r0
+    if [ -n "$ref" ]; then
+        wait_for 60 sh -c "[ \$(wc -l < $name.out) -ge 5000 ]" || fail "kubectl: no initial list: $(cat "$name.err")"
+    else
+        wait_for 60 sh -c "grep -q '^SYNC start' $name.out" || fail "no initial list: $(cat "$name.err")"
+    fi
+    echo "$name: listed $(if [ -n "$ref" ]; then wc -l < "$name.out"; else grep -c '^ADDED' "$name.out"; fi) pods; after the list: CPU $(awk '{printf "%.2f", ($14 + $15) / '"$(getconf CLK_TCK)"'}' /proc/$w/stat) s, RSS $(awk '/VmRSS/ {print $2 / 1024 " MiB"}' /proc/$w/status)"
+    t0=$(awk '{print $14 + $15}' /proc/$w/stat); r0=$(control GET /log | wc -l)
+    drive
     local t1 r1 events
     sleep 1 # the last changes reach the watcher
     t1=$(awk '{print $14 + $15}' /proc/$w/stat); r1=$(control GET /log | wc -l)
@@ -83,3 +88,27 @@ PY
 measure cluster-wide ""
 measure one-node "spec.nodeName=n7"
 [ -x "$ROOT/.tools/bin/kubectl" ] && measure kubectl-get-w "" kubectl
+
+# The whole agent (root: it captures lo, idle): five resources watched
+# cluster-wide, every change written into its segments' events, the capture
+# scope re-planned on every pod change of its node (tap.namespaces set).
+AGENT=${BENCH_KUBE_AGENT:-$ROOT/build-release/nodeagent/tapvault-agent}
+if [ "$(id -u)" = 0 ] && [ -x "$AGENT" ]; then
+    printf 'tap:\n  namespaces: [ns7]\n' > agent.yaml
+    bg "$AGENT" -n n7 -i lo -b "$TV_TMP/buf" --seal-interval 10s --storage-size 1Gi --config agent.yaml \
+        --kubeconfig kubeconfig --kubernetes require --log-level warn 2> agent.err
+    w=$BG_PID
+    wait_for 60 sh -c "[ \$(curl -sf http://127.0.0.1:$CTL/log | grep -c 'watch=true') -ge 5 ]" ||
+        fail "agent: not watching: $(cat agent.err)"
+    echo "agent: after the lists: CPU $(awk '{printf "%.2f", ($14 + $15) / '"$(getconf CLK_TCK)"'}' /proc/$w/stat) s, RSS $(awk '/VmRSS/ {print $2 / 1024 " MiB"}' /proc/$w/status)"
+    t0=$(awk '{print $14 + $15}' /proc/$w/stat); r0=$(control GET /log | wc -l)
+    drive
+    sleep 1
+    t1=$(awk '{print $14 + $15}' /proc/$w/stat); r1=$(control GET /log | wc -l)
+    hwm=$(awk '/VmHWM/ {print $2 / 1024 " MiB"}' /proc/$w/status)
+    kill -TERM "$w"; wait "$w" 2>/dev/null
+    recs=$(for f in $(find buf -name '*.events.jsonl.zst'); do zstd -dcq "$f"; done | grep -c '"type":"k8s"')
+    echo "agent: $recs k8s records written in ${SECS} s; CPU $(awk "BEGIN{printf \"%.2f\", ($t1 - $t0) / $(getconf CLK_TCK)}") s ($(awk "BEGIN{printf \"%.1f\", 100 * ($t1 - $t0) / $(getconf CLK_TCK) / $SECS}") % of a core); peak RSS $hwm; API requests per minute $(awk "BEGIN{printf \"%.1f\", ($r1 - $r0) * 60 / $SECS}")"
+else
+    echo "agent: skipped (needs root and $AGENT)"
+fi

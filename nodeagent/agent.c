@@ -183,6 +183,34 @@ static void move_counters(struct agent *a, const int32_t *moved_from, uint32_t n
 	tv_metrics_move_interfaces(&a->m, moved_from, n);
 }
 
+/* At the stop (and before letting go of an interface): a TPACKET_V3 block
+ * is handed over when full or when its timeout (100 ms, capture_pcap.c)
+ * expires, so the last packets wait in a block not yet retired. Reading on for a little longer
+ * than that keeps them (and those that come meanwhile). */
+#define DRAIN_NS 250000000ULL
+static int drain_rings(struct agent *a)
+{
+	uint64_t until = tv_mono_ns() + DRAIN_NS;
+	while (tv_mono_ns() < until) {
+		int n = tv_capture_poll(a->cap, 50, on_packet, a);
+		if (n < 0)
+			return n;
+	}
+	return 0;
+}
+
+static bool drops_an_interface(const struct agent *a, const struct tv_scope_plan *p)
+{
+	for (uint32_t i = 0; i < a->ifaces->n; i++) {
+		bool kept = false;
+		for (size_t j = 0; j < p->n && !kept; j++)
+			kept = !strcmp(a->ifaces->v[i].name, p->v[j].name);
+		if (!kept)
+			return true;
+	}
+	return false;
+}
+
 /* A new scope from the tap: other interfaces begin a new segment (every
  * packet queued in the rings so far goes into the old one), new filters
  * alone do not. */
@@ -200,7 +228,11 @@ static int apply_plan(struct agent *a, struct tv_scope_plan *p)
 	}
 	int rc = 0;
 	if (!same) {
-		while ((rc = tv_capture_poll(a->cap, 0, on_packet, a)) > 0)
+		/* an interface let go of keeps its last block until the block's
+		 * timeout: read on a little (kept ones keep their rings) */
+		if (drops_an_interface(a, p))
+			rc = drain_rings(a);
+		while (!rc && (rc = tv_capture_poll(a->cap, 0, on_packet, a)) > 0)
 			;
 		if (rc < 0 || (rc = hand_over(a, true)))
 			return rc;
@@ -277,6 +309,8 @@ static void *capture_thread(void *arg)
 	int rc = 0;
 	while (!rc && !atomic_load(&a->stop))
 		rc = capture_step(a);
+	if (!rc && !tv_capture_is_replay(a->cap))
+		rc = drain_rings(a);
 	if (rc) {
 		snprintf(a->capture_err, sizeof(a->capture_err), "capture: %s", tv_errmsg());
 		tv_error("%s; sealing what was captured and exiting", a->capture_err);
@@ -377,7 +411,8 @@ static int setup_kubernetes(struct agent *a)
 		return 0;
 	}
 	if (!rc)
-		rc = tv_k8s_watch_start(&a->k8s, &kc, cfg->node);
+		rc = tv_k8s_watch_start(&a->k8s, &kc, cfg->node,
+					(unsigned)(cfg->kube_stall_ns / 1000000000ULL));
 	tv_kube_config_cleanup(&kc);
 	if (rc)
 		return tv_err(rc, "agent.kubernetes: %s", tv_errmsg());

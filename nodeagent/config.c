@@ -23,7 +23,7 @@ static const struct tv_cfg_entry table[] = {
 	{"tap.capture.stopped", TV_CFG_BOOL, F(stopped), "false",
 	 "pause capture without exiting (SIGHUP reloads)", NULL},
 	{"tap.regex", TV_CFG_STRING, F(regex), ".*",
-	 "pod name filter (POSIX ERE; applied with Kubernetes metadata)", NULL},
+	 "pod name filter (POSIX ERE on the pod name; '.*': every pod)", NULL},
 	{"tap.namespaces", TV_CFG_LIST, F(namespaces), NULL, "namespaces to capture (empty: all)", NULL},
 	{"tap.excludedNamespaces", TV_CFG_LIST, F(excluded_namespaces), NULL, "namespaces never captured",
 	 NULL},
@@ -54,6 +54,8 @@ static const struct tv_cfg_entry table[] = {
 	 "auto|off|require"},
 	{"agent.kubeconfig", TV_CFG_STRING, F(kubeconfig), "",
 	 "a kubeconfig file (empty: the pod's service account)", NULL},
+	{"agent.kubernetesStallTimeout", TV_CFG_DURATION, F(kube_stall_ns), "2m",
+	 "a watch that sends nothing (not even a bookmark) this long is cut and re-opened", NULL},
 	{"agent.signingKey", TV_CFG_STRING, F(signing_key), "",
 	 "the node's Ed25519 key (PEM) that signs every index; created when absent (empty: "
 	 "BUFFERDIR/.keys/node.key)",
@@ -116,6 +118,8 @@ int tv_agent_config_validate(const struct tv_agent_config *c)
 			      c->node ? c->node : "");
 	if (c->interfaces.n == 0)
 		return tv_err(-EINVAL, "agent.interfaces is empty");
+	if (c->kube_stall_ns < 1000000000ULL)
+		return tv_err(-EINVAL, "agent.kubernetesStallTimeout must be at least 1s");
 	for (size_t i = 0; c->interfaces.n > 1 && i < c->interfaces.n; i++)
 		if (!strcmp(c->interfaces.items[i], "auto"))
 			return tv_err(-EINVAL,

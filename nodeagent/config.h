@@ -41,6 +41,7 @@ struct tv_agent_config {
 	char *signing_key; /* "": agent.bufferDir/.keys/node.key */
 	int kubernetes;    /* enum tv_agent_kubernetes */
 	char *kubeconfig;  /* "": in-cluster */
+	uint64_t kube_stall_ns;
 };
 
 enum tv_agent_kubernetes {

@@ -178,7 +178,8 @@ static void *run(void *arg)
 	return NULL;
 }
 
-int tv_k8s_watch_start(struct tv_k8s_watch **out, const struct tv_kube_config *cfg, const char *node)
+int tv_k8s_watch_start(struct tv_k8s_watch **out, const struct tv_kube_config *cfg, const char *node,
+		       unsigned stall_s)
 {
 	struct tv_k8s_watch *w = calloc(1, sizeof(*w));
 	if (!w)
@@ -191,8 +192,11 @@ int tv_k8s_watch_start(struct tv_k8s_watch **out, const struct tv_kube_config *c
 	for (size_t i = 0; !rc && i < NRES; i++) {
 		struct watcher *wa = &w->watchers[i];
 		*wa = (struct watcher){.w = w, .index = i};
-		wa->opts = (struct tv_reflector_opts){
-			.path = resources[i].path, .on_event = on_event, .on_sync = on_sync, .ctx = wa};
+		wa->opts = (struct tv_reflector_opts){.path = resources[i].path,
+						      .on_event = on_event,
+						      .on_sync = on_sync,
+						      .ctx = wa,
+						      .stall_s = stall_s};
 		if (pthread_create(&wa->thread, NULL, run, wa))
 			rc = tv_err(-EAGAIN, "cannot start the Kubernetes watch threads");
 		else

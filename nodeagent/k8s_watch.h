@@ -19,8 +19,10 @@
 struct tv_k8s_watch;
 
 /* Starts the threads for the agent of node (whose pods' changes
- * tv_k8s_watch_pods_changed counts). cfg is copied. @return 0 or -ENOMEM. */
-int tv_k8s_watch_start(struct tv_k8s_watch **out, const struct tv_kube_config *cfg, const char *node);
+ * tv_k8s_watch_pods_changed counts); a watch silent stall_s seconds is cut
+ * (0: the reflector's default). cfg is copied. @return 0 or -ENOMEM. */
+int tv_k8s_watch_start(struct tv_k8s_watch **out, const struct tv_kube_config *cfg, const char *node,
+		       unsigned stall_s);
 /* Stops and joins the threads, frees everything (NULL is fine). */
 void tv_k8s_watch_stop(struct tv_k8s_watch *w);
 

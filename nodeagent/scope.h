@@ -8,8 +8,9 @@
  * changes.
  *
  * - No filter set, auto: every veth of the node (the host side of every pod,
- *   routed CNIs and bridged ones alike -- a bridge itself never sees the
- *   traffic between two of its pods), attached as soon as it is up, before
+ *   routed CNIs and bridged ones alike -- a bridge, unless promiscuous,
+ *   does not pass up the traffic between two of its pods), attached as
+ *   soon as it is up, before
  *   the API has told of its pod.
  * - A filter set, pods known: the interfaces of the pods in scope -- a pod's
  *   IP routed out of a veth: that veth; out of a bridge: the bridge's veth

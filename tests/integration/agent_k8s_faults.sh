@@ -4,7 +4,7 @@
 # (pings between two pods of a node namespace, 20 a second, for the whole
 # test): watch streams with garbage (not JSON, an event without an object, a
 # pod without a name, an unknown kind), a 10,000-label pod, a 410, a cut
-# stream, a rotated token, then the API server down 60 s and back with a pod
+# stream, a rotated token, stalled watches, then the API server down 60 s and back with a pod
 # deleted and another added meanwhile. Capture never stops (every ping is
 # archived), bad input is counted and logged once a minute, huge objects are
 # cut, the outage costs almost no CPU (printed), and the events recover with
@@ -35,7 +35,8 @@ KUBEAPI_EXEC="ip netns exec $N"
 kubeapi_start cluster.json
 
 bg ip netns exec "$N" "$AGENT" -n n1 -i vh-a -i vh-b -b "$TV_TMP/buf" --seal-interval 2s --storage-size 1Gi \
-    --kubeconfig "$TV_TMP/kubeconfig" --kubernetes require --metrics-addr 127.0.0.1:9124 --log-level info 2>agent.log
+    --kubeconfig "$TV_TMP/kubeconfig" --kubernetes require --set agent.kubernetesStallTimeout=3s \
+    --metrics-addr 127.0.0.1:9124 --log-level info 2>agent.log
 AG=$BG_PID
 metric() { ip netns exec "$N" curl -sf http://127.0.0.1:9124/metrics | awk -v n="$1" '$1 == n {print $2}'; }
 wait_for 10 sh -c "ip netns exec $N curl -sf http://127.0.0.1:9124/metrics | grep -q 'tapvault_k8s_watching{resource=\"pods\"} 1'" ||
@@ -65,6 +66,17 @@ control POST /fault/expire >/dev/null
 control POST /objects "$(podj pc 10.215.0.5)" >/dev/null
 wait_for 15 sh -c '[ "$(ip netns exec '"$N"' curl -sf http://127.0.0.1:9124/metrics | awk '"'"'$1 == "tapvault_k8s_objects{resource=\"pods\"}" {print $2}'"'"')" = 5 ]' ||
     fail "pc not seen after the rotation: $(tail -5 agent.log)"
+
+note "stalled watches (nothing sent, not even bookmarks): cut after agent.kubernetesStallTimeout (3 s), watched again"
+errs0=$(metric 'tapvault_k8s_errors_total{resource="pods"}')
+control POST '/fault/stall?n=5' >/dev/null
+control POST /fault/expire >/dev/null # the relisted resources' next watches stall
+sleep 1
+control POST /objects "$(podj pf 10.215.0.4)" >/dev/null
+wait_for 20 sh -c '[ "$(ip netns exec '"$N"' curl -sf http://127.0.0.1:9124/metrics | awk '"'"'$1 == "tapvault_k8s_objects{resource=\"pods\"}" {print $2}'"'"')" = 6 ]' ||
+    fail "pf not seen after the stall: $(tail -5 agent.log)"
+wait_for 10 sh -c '[ "$(ip netns exec '"$N"' curl -sf http://127.0.0.1:9124/metrics | awk '"'"'$1 == "tapvault_k8s_errors_total{resource=\"pods\"}" {print $2}'"'"')" -gt '"$errs0"' ]' ||
+    fail "no stalled watch was cut (pods errors stayed $errs0)"
 
 note "the API server down 60 s"
 rv=$(control POST /objects "$(podj pd 10.215.0.6)" | tr -d ' \n')

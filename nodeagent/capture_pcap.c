@@ -241,16 +241,24 @@ static void try_reopen(struct pcap_capture *c, uint32_t i)
 		tv_debug("interface %s: reopen: %s", h->iface.name, tv_errmsg());
 		return; /* still gone: quiet, it was logged when lost */
 	}
-	if (h->never_opened) { /* its first opening: now its link type is known */
-		h->iface.linktype = tv_linktype_from_dlt(pcap_datalink(fresh.p));
-		h->iface.snaplen = (uint32_t)pcap_snapshot(fresh.p);
-		h->never_opened = false;
+	if (h->never_opened && tv_linktype_from_dlt(pcap_datalink(fresh.p)) == h->iface.linktype) {
+		h->never_opened = false; /* Ethernet, as its segment's interface table assumed */
 	} else if (tv_linktype_from_dlt(pcap_datalink(fresh.p)) != h->iface.linktype) {
 		tv_warn("interface %s is back with another link type; not capturing it", h->iface.name);
 		pcap_close(fresh.p);
 		return;
 	}
-	if ((h->have_prog && pcap_setfilter(fresh.p, &h->prog) != 0) || apply_pause(&fresh, c->paused) != 0) {
+	/* a filter set while it was away was kept as text: compile it for this handle */
+	if (h->filter && !h->have_prog) {
+		if (pcap_compile(fresh.p, &h->prog, h->filter, 1, PCAP_NETMASK_UNKNOWN) == 0)
+			h->have_prog = true;
+		else
+			tv_error("interface %s: filter '%s': %s; capturing it unfiltered", h->iface.name,
+				 h->filter, pcap_geterr(fresh.p));
+	}
+	/* the pause filter only when paused: resuming would install fresh's own (none) over h's */
+	if ((h->have_prog && pcap_setfilter(fresh.p, &h->prog) != 0) ||
+	    (c->paused && apply_pause(&fresh, true) != 0)) {
 		tv_warn("interface %s: cannot set the filter again: %s", h->iface.name, pcap_geterr(fresh.p));
 		pcap_close(fresh.p);
 		return;

@@ -11,6 +11,8 @@
 #     of appearing in the API, and the events' capture records say which pods
 #     were in scope when;
 #  3. SIGHUP with tap.namespaces [b]: b's pod is captured within 1 s;
+#     br0's ports (a bridged CNI) carry a BPF filter of the in-scope pod's
+#     address: the out-of-scope pod's own traffic is not archived;
 #  4. listed interfaces with a filter: a BPF filter of the in-scope pods'
 #     addresses (the out-of-scope pod's own traffic is not archived).
 set -u
@@ -48,6 +50,18 @@ routed_pod() {
     ip -n "$N" route add "$ip/32" dev "vh-$name"
 }
 pod_ns() { echo "tvap$$-$1"; }
+# bridged_pod NAME IP: a pod on br0 (a bridged CNI) by its veth vb-NAME
+bridged_pod() {
+    local name=$1 ip=$2 ns=tvap$$-$1
+    ip netns add "$ns" || fail "ip netns add $ns"; TV_NETNS+=("$ns")
+    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+    ip -n "$N" link add "vb-$name" type veth peer name eth0 netns "$ns" || fail "veth $name"
+    ip -n "$N" link set "vb-$name" master br0 up
+    ip -n "$ns" link set lo up
+    ip -n "$ns" addr add "$ip/24" dev eth0
+    ip -n "$ns" link set eth0 up
+    ip -n "$ns" route add default via 10.217.1.1 dev eth0
+}
 pod_json() { # NAME NAMESPACE IP
     printf '{"kind":"Pod","metadata":{"name":"%s","namespace":"%s","uid":"uid-%s"},"spec":{"nodeName":"n1","containers":[{"name":"c","image":"x"}]},"status":{"phase":"Running","podIP":"%s","podIPs":[{"ip":"%s"}]}}' \
         "$1" "$2" "$1" "$3" "$3"
@@ -102,12 +116,16 @@ note "vh-new: $n_got packets, the same as tcpdump on the veth"
 
 note "2. tap.namespaces [a, c], tap.excludedNamespaces [c], with the API"
 routed_pod a1 10.217.0.31; routed_pod b1 10.217.0.32; routed_pod c1 10.217.0.33
+ip -n "$N" link add br0 type bridge && ip -n "$N" addr add 10.217.1.1/24 dev br0 && ip -n "$N" link set br0 up ||
+    fail "br0"
+bridged_pod a3 10.217.1.2; bridged_pod b3 10.217.1.3
 cat > cluster.json <<JSON
 {"kind": "List", "items": [
  {"kind": "Namespace", "metadata": {"name": "a"}}, {"kind": "Namespace", "metadata": {"name": "b"}},
  {"kind": "Namespace", "metadata": {"name": "c"}},
  {"kind": "Node", "metadata": {"name": "n1"}, "status": {"addresses": [{"type": "InternalIP", "address": "$NODE_IP"}]}},
- $(pod_json web web 10.217.0.10), $(pod_json a1 a 10.217.0.31), $(pod_json b1 b 10.217.0.32), $(pod_json c1 c 10.217.0.33)
+ $(pod_json web web 10.217.0.10), $(pod_json a1 a 10.217.0.31), $(pod_json b1 b 10.217.0.32), $(pod_json c1 c 10.217.0.33),
+ $(pod_json a3 a 10.217.1.2), $(pod_json b3 b 10.217.1.3)
 ]}
 JSON
 node "$HERE/../k8s/validate.js" cluster.json >/dev/null || fail "fixtures do not validate"
@@ -124,8 +142,11 @@ AG=$BG_PID
 wait_for 10 sh -c "ip netns exec $N curl -sf http://127.0.0.1:9122/metrics | grep -q 'tapvault_interface_up{interface=\"vh-a1\"} 1'" ||
     fail "vh-a1 not captured: $(tail -5 agent2.log)"
 metrics 9122 | grep -q 'interface="vh-b1"\|interface="vh-c1"\|interface="vh-web"' && fail "out-of-scope veths captured: $(metrics 9122 | grep interface_up)"
-[ "$(metrics 9122 | awk '$1 == "tapvault_tap_pods_matched" {print $2}')" = 1 ] || fail "pods matched: $(metrics 9122 | grep tap_)"
+[ "$(metrics 9122 | awk '$1 == "tapvault_tap_pods_matched" {print $2}')" = 2 ] || fail "pods matched: $(metrics 9122 | grep tap_)"
+[ "$(iface_up 9122 vb-a3)" = 1 ] && [ "$(iface_up 9122 vb-b3)" = 1 ] || fail "br0's ports not captured: $(metrics 9122 | grep interface_up)"
 for p in a1 b1 c1; do ip netns exec "$(pod_ns $p)" ping -c 5 -i 0.05 -q $NODE_IP >/dev/null || fail "ping from $p"; done
+for p in a3 b3; do ip netns exec "$(pod_ns $p)" ping -c 5 -i 0.05 -q 10.217.1.1 >/dev/null || fail "ping from $p"; done
+ip netns exec "$(pod_ns b3)" ping -c 5 -i 0.05 -q 10.217.1.2 >/dev/null || fail "ping b3 -> a3"
 note "a new pod of namespace a"
 routed_pod a2 10.217.0.34
 sleep 0.3
@@ -151,6 +172,10 @@ count() { tshark -r scoped.pcapng -Y "$1" 2>/dev/null | wc -l; }
 [ "$(count 'icmp && ip.src == 10.217.0.34')" = 5 ] || fail "a2's pings: $(count 'icmp && ip.src == 10.217.0.34'), want 5"
 [ "$(count 'icmp && ip.src == 10.217.0.32')" = 5 ] || fail "b1's pings after SIGHUP: $(count 'icmp && ip.src == 10.217.0.32')"
 [ "$(count 'ip.addr == 10.217.0.33')" = 0 ] || fail "c1 (excluded) archived"
+# br0's ports carry a BPF filter of a3's address: b3's own traffic is not archived, b3 -> a3 is (on both ports)
+[ "$(count 'icmp && ip.src == 10.217.1.2 && ip.dst == 10.217.1.1')" = 5 ] || fail "a3 -> node: $(count 'icmp && ip.src == 10.217.1.2 && ip.dst == 10.217.1.1'), want 5"
+[ "$(count 'ip.src == 10.217.1.3 && ip.dst == 10.217.1.1')" = 0 ] || fail "b3 -> node archived though b is out of scope"
+[ "$(count 'icmp && ip.src == 10.217.1.3 && ip.dst == 10.217.1.2')" = 10 ] || fail "b3 -> a3: $(count 'icmp && ip.src == 10.217.1.3 && ip.dst == 10.217.1.2'), want 10 (5 on each port)"
 [ "$(count 'ip.addr == 10.217.0.32 && frame.time_epoch < '"$(python3 -c "print($t_api/1e9)")")" = 0 ] ||
     fail "b1 archived before it came into scope"
 for f in $(find buf2/v1/nodes -name '*.events.jsonl.zst' | sort); do zstd -dcq "$f"; done > events2.txt
@@ -159,9 +184,11 @@ import json, sys
 caps = [json.loads(l) for l in open(sys.argv[1]) if '"type":"capture"' in l]
 assert caps, "no capture records"
 scopes = [(c["scope"], tuple(c.get("pods", []))) for c in caps]
-assert ("pods in scope", ("a/a1",)) in scopes, scopes
-assert ("pods in scope", ("a/a1", "a/a2")) in scopes or ("pods in scope", ("a/a2", "a/a1")) in scopes, scopes
-assert any(p == ("b/b1",) for _, p in scopes), scopes
+assert any(sorted(p) == ["a/a1", "a/a3"] for _, p in scopes), scopes
+assert any(sorted(p) == ["a/a1", "a/a2", "a/a3"] for _, p in scopes), scopes
+assert any(sorted(p) == ["b/b1", "b/b3"] for _, p in scopes), scopes
+ports = [i for c in caps for i in c["interfaces"] if i["name"] == "vb-b3"]
+assert ports and all("host 10.217.1." in (i.get("filter") or "") for i in ports), ports
 assert all(c["rule"]["excluded_namespaces"] == ["c"] for c in caps if "a/a1" in c.get("pods", [])), caps[0]
 print("capture records: %d, scopes %s" % (len(caps), sorted(set(scopes))))
 PY
@@ -171,7 +198,7 @@ printf 'tap:\n  namespaces: [a]\n' > agent.yaml
 bg ip netns exec "$N" "$AGENT" -n n1 -i vh-a1 -i vh-b1 -b "$TV_TMP/buf3" --seal-interval 1s --storage-size 1Gi --config agent.yaml \
     --kubeconfig "$TV_TMP/kubeconfig" --kubernetes require --metrics-addr 127.0.0.1:9123 --log-level info 2>agent3.log
 AG=$BG_PID
-wait_for 10 sh -c "ip netns exec $N curl -sf http://127.0.0.1:9123/metrics | grep -q 'tapvault_tap_pods_matched 2'" ||
+wait_for 10 sh -c "ip netns exec $N curl -sf http://127.0.0.1:9123/metrics | grep -q 'tapvault_tap_pods_matched 3'" ||
     fail "pods not matched: $(tail -5 agent3.log)"
 ip netns exec "$(pod_ns b1)" ping -c 5 -i 0.05 -q $NODE_IP >/dev/null || fail "ping from b1"
 ip netns exec "$(pod_ns b1)" ping -c 5 -i 0.05 -q 10.217.0.31 >/dev/null || fail "ping b1 -> a1"

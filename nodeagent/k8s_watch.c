@@ -101,12 +101,9 @@ static bool cap_object(struct tv_k8s_watch *w, json_t *ev)
 static void skipped(struct tv_k8s_watch *w, const char *resource, const char *why)
 {
 	atomic_fetch_add(&w->skipped, 1);
-	uint64_t now = tv_mono_ns(), last = atomic_load(&w->skip_warned_ns);
-	if (!last || now - last > 60ULL * TV_NS_PER_SEC) {
-		atomic_store(&w->skip_warned_ns, now);
+	if (tv_log_due(&w->skip_warned_ns, TV_LOG_EVERY_NS))
 		tv_warn("kubernetes %s: an object skipped: %s (%" PRIu64 " so far; logged once a minute)",
 			resource, why, atomic_load(&w->skipped));
-	}
 }
 
 static void on_event(void *ctx, enum tv_kube_event t, json_t *obj, bool at_relist)

@@ -107,17 +107,15 @@ static void *run(void *arg)
 	struct tv_tap *t = arg;
 	pthread_setname_np(pthread_self(), "tv-tap");
 	uint64_t pods_seen = tv_k8s_watch_pods_changed(t->k8s);
-	uint64_t quiet_until = 0; /* netlink errors: logged at most once a minute */
+	_Atomic uint64_t warned = 0; /* netlink errors: logged once a minute */
 	while (!atomic_load(&t->stop)) {
 		struct pollfd pfd = {.fd = t->nl ? tv_netlink_fd(t->nl) : -1, .events = POLLIN};
 		poll(&pfd, 1, TICK_MS);
 		bool changed = false;
 		if (t->nl && (pfd.revents & POLLIN)) {
 			int r = tv_netlink_read(t->nl);
-			if (r < 0 && tv_mono_ns() >= quiet_until) {
+			if (r < 0 && tv_log_due(&warned, TV_LOG_EVERY_NS))
 				tv_warn("netlink: %s", tv_errmsg());
-				quiet_until = tv_mono_ns() + 60000000000ULL;
-			}
 			changed = r > 0;
 		}
 		uint64_t pods = tv_k8s_watch_pods_changed(t->k8s);

@@ -32,7 +32,6 @@
 #include "uploader/retry.h"
 
 #define MAX_WORKERS 64
-#define ERROR_LOG_EVERY_NS (60ULL * 1000000000ULL)
 
 struct pending {
 	char *stem; /* key without suffix */
@@ -214,10 +213,8 @@ static int upload_once(struct tv_store *s, const char *dir, const char *stem)
 
 static void log_failure(struct uploader *u, enum tv_err_class c, const char *stem)
 {
-	uint64_t now = tv_mono_ns(), last = atomic_load(&u->last_logged[c]);
-	if (last && now - last < ERROR_LOG_EVERY_NS)
+	if (!tv_log_due(&u->last_logged[c], TV_LOG_EVERY_NS))
 		return;
-	atomic_store(&u->last_logged[c], now);
 	if (tv_retry_heals_by_itself(c))
 		tv_warn("upload of %s: %s (retrying)", stem, tv_errmsg());
 	else

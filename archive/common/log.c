@@ -48,3 +48,14 @@ int tv_log_set_level(const char *name)
 	}
 	return -EINVAL;
 }
+
+bool tv_log_due(_Atomic uint64_t *last_mono_ns, uint64_t every_ns)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	uint64_t now = (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
+	uint64_t last = atomic_load(last_mono_ns);
+	if (last && now - last < every_ns)
+		return false;
+	return atomic_compare_exchange_strong(last_mono_ns, &last, now);
+}

@@ -22,11 +22,11 @@ struct reflector {
 	json_t *cache; /* uid -> object */
 	char rv[256];  /* the last resourceVersion seen; "" none */
 	uint64_t backoff_ns;
-	uint64_t uncertain_since; /* wall clock of the failure a relist repairs; 0: none */
-	uint64_t warned_ns;       /* mono: the last failure logged (once a minute) */
-	uint64_t bad_warned_ns;   /* mono: the last garbage line logged (once a minute) */
-	uint64_t bad_unlogged;    /* garbage lines since */
-	bool gone;                /* the watch said 410 */
+	uint64_t uncertain_since;       /* wall clock of the failure a relist repairs; 0: none */
+	_Atomic uint64_t warned_ns;     /* mono: the last failure logged (tv_log_due) */
+	_Atomic uint64_t bad_warned_ns; /* mono: the last garbage line logged */
+	uint64_t bad_unlogged;          /* garbage lines since */
+	bool gone;                      /* the watch said 410 */
 };
 
 static const char *uid_of(json_t *obj)
@@ -61,11 +61,8 @@ static void nap(struct reflector *r, uint64_t ns)
 static void back_off(struct reflector *r, const struct tv_kube_answer *a)
 {
 	atomic_fetch_add(&r->st->errors, 1);
-	uint64_t now = tv_mono_ns();
-	if (!r->warned_ns || now - r->warned_ns > 60ULL * TV_NS_PER_SEC) {
+	if (tv_log_due(&r->warned_ns, TV_LOG_EVERY_NS))
 		tv_warn("kubernetes %s: %s (retrying; logged once a minute)", r->o->path, tv_errmsg());
-		r->warned_ns = now;
-	}
 	uint64_t min = r->o->backoff_min_ns ? r->o->backoff_min_ns : 800000000ULL;
 	uint64_t max = r->o->backoff_max_ns ? r->o->backoff_max_ns : 30ULL * TV_NS_PER_SEC;
 	if (a && a->retry_after) {
@@ -213,13 +210,11 @@ static int on_watch_line(void *ctx, char *line, size_t len)
 	json_t *obj = json_object_get(ev, "object");
 	int rc = 0;
 	if (!type || !json_is_object(obj)) {
-		uint64_t now = tv_mono_ns();
 		r->bad_unlogged++;
-		if (!r->bad_warned_ns || now - r->bad_warned_ns > 60ULL * TV_NS_PER_SEC) {
+		if (tv_log_due(&r->bad_warned_ns, TV_LOG_EVERY_NS)) {
 			tv_warn("%s: watch: not an event (%s): skipped (%" PRIu64
 				" such lines; logged once a minute)",
 				r->o->path, je.text[0] ? je.text : "no type or object", r->bad_unlogged);
-			r->bad_warned_ns = now;
 			r->bad_unlogged = 0;
 		}
 		atomic_fetch_add(&r->st->errors, 1);

@@ -470,7 +470,7 @@ static int open_capture(struct agent *a, struct tv_capture_opts *co)
 	if (live && (rc = tv_tap_start(&a->tap, a->cfg, a->k8s, &first)))
 		return rc;
 	a->m.tap = a->tap;
-	bool listed = live && a->cfg->interfaces.n && strcmp(a->cfg->interfaces.items[0], "auto");
+	bool listed = live && !tv_agent_config_auto_interfaces(a->cfg);
 	if (live && !listed)
 		co->ninterfaces = 0; /* the plan says which */
 	if (listed && first.n)

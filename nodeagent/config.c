@@ -147,3 +147,8 @@ int tv_agent_config_validate(const struct tv_agent_config *c)
 	regfree(&re);
 	return 0;
 }
+
+bool tv_agent_config_auto_interfaces(const struct tv_agent_config *c)
+{
+	return c->interfaces.n == 1 && !strcmp(c->interfaces.items[0], "auto");
+}

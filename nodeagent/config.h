@@ -64,6 +64,9 @@ int tv_agent_config_load_file(struct tv_agent_config *c, const char *path);
 int tv_agent_config_set(struct tv_agent_config *c, const char *key, const char *value, bool replace_list,
 			const char *where);
 
+/* @return true for `agent.interfaces: [auto]`: the agent finds them (tap.h). */
+bool tv_agent_config_auto_interfaces(const struct tv_agent_config *c);
+
 /* Cross-field checks (storage size vs seal bytes, regex compiles, ...). */
 int tv_agent_config_validate(const struct tv_agent_config *c);
 

@@ -224,7 +224,9 @@ void tv_k8s_watch_stop(struct tv_k8s_watch *w)
 	free(w);
 }
 
-json_t *tv_k8s_watch_state(struct tv_k8s_watch *w)
+/* The objects known now (those of pods on node, when node is given), as a
+ * new array of references. */
+static json_t *collect(struct tv_k8s_watch *w, const char *node)
 {
 	json_t *a = json_array();
 	if (!w || !a)
@@ -232,10 +234,18 @@ json_t *tv_k8s_watch_state(struct tv_k8s_watch *w)
 	pthread_mutex_lock(&w->lock);
 	const char *k;
 	json_t *v;
-	json_object_foreach (w->objects, k, v)
-		json_array_append(a, v);
+	json_object_foreach (w->objects, k, v) {
+		const char *on = node ? json_string_value(json_object_get(v, "node")) : NULL;
+		if (!node || (!strncmp(k, "pods/", 5) && on && !strcmp(on, node)))
+			json_array_append(a, v);
+	}
 	pthread_mutex_unlock(&w->lock);
 	return a;
+}
+
+json_t *tv_k8s_watch_state(struct tv_k8s_watch *w)
+{
+	return collect(w, NULL);
 }
 
 json_t *tv_k8s_watch_drain(struct tv_k8s_watch *w)
@@ -283,17 +293,13 @@ uint64_t tv_k8s_watch_pods_changed(struct tv_k8s_watch *w)
 
 json_t *tv_k8s_watch_node_pods(struct tv_k8s_watch *w, const char *node)
 {
-	json_t *a = json_array();
-	if (!w || !a)
-		return a;
-	pthread_mutex_lock(&w->lock);
-	const char *k;
-	json_t *v;
-	json_object_foreach (w->objects, k, v) {
-		const char *on = json_string_value(json_object_get(v, "node"));
-		if (!strncmp(k, "pods/", 5) && on && !strcmp(on, node))
-			json_array_append(a, v);
-	}
-	pthread_mutex_unlock(&w->lock);
-	return a;
+	return collect(w, node);
+}
+
+bool tv_k8s_watch_listed(struct tv_k8s_watch *w, const char *resource)
+{
+	for (size_t i = 0; w && i < NRES; i++)
+		if (!strcmp(resources[i].resource, resource))
+			return atomic_load(&w->watchers[i].stats.lists) > 0;
+	return false;
 }

@@ -37,6 +37,9 @@ uint64_t tv_k8s_watch_pods_changed(struct tv_k8s_watch *w);
 /* The pods on node now, as events OBJECT JSON (a new array). */
 json_t *tv_k8s_watch_node_pods(struct tv_k8s_watch *w, const char *node);
 
+/* @return true once resource ("pods", ...) has been listed at least once. */
+bool tv_k8s_watch_listed(struct tv_k8s_watch *w, const char *resource);
+
 /* For metrics: per resource. */
 struct tv_k8s_watch_resource_stats {
 	const char *resource;

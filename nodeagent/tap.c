@@ -36,11 +36,6 @@ struct tv_tap {
 	_Atomic uint64_t pods_matched, interfaces, replans, applied;
 };
 
-static bool is_auto(const struct tv_agent_config *cfg)
-{
-	return cfg->interfaces.n == 1 && !strcmp(cfg->interfaces.items[0], "auto");
-}
-
 static int new_scope(const struct tv_agent_config *cfg, struct tv_scope **out)
 {
 	struct tv_scope_rule rule = {
@@ -135,9 +130,7 @@ static void wait_first_list(struct tv_tap *t)
 {
 	uint64_t until = tv_mono_ns() + FIRST_LIST_NS;
 	while (t->k8s && tv_scope_filtering(t->scope) && tv_mono_ns() < until) {
-		struct tv_k8s_watch_resource_stats st[8];
-		size_t n = tv_k8s_watch_stats(t->k8s, st, 8);
-		if (n && !strcmp(st[0].resource, "pods") && st[0].lists > 0)
+		if (tv_k8s_watch_listed(t->k8s, "pods"))
 			return;
 		struct timespec d = {0, 20000000};
 		nanosleep(&d, NULL);
@@ -153,7 +146,7 @@ int tv_tap_start(struct tv_tap **out, const struct tv_agent_config *cfg, struct 
 		return tv_err(-ENOMEM, "out of memory");
 	t->cfg = cfg;
 	t->k8s = k8s;
-	t->auto_interfaces = is_auto(cfg);
+	t->auto_interfaces = tv_agent_config_auto_interfaces(cfg);
 	pthread_mutex_init(&t->lock, NULL);
 	int rc = new_scope(cfg, &t->scope);
 	if (!rc && t->auto_interfaces)

@@ -20,6 +20,17 @@ static const struct tv_name *lookup4(const struct tv_names *n, const char *ip)
 	return tv_names_lookup(n, 4, a);
 }
 
+/* Names from the events file at path, its bytes left in *b (to damage). */
+static struct tv_names *names_of_file(const char *path, struct tv_buf *b)
+{
+	tv_buf_init(b, 1 << 20);
+	assert_int_equal(tv_read_file(path, b), 0);
+	struct tv_names *n;
+	assert_int_equal(tv_names_new(&n), 0);
+	assert_int_equal(tv_names_add_events(n, b->data, b->len, path), 0);
+	return n;
+}
+
 static void test_objects(void **state)
 {
 	(void)state;
@@ -78,11 +89,7 @@ static void test_events_file(void **state)
 	assert_int_equal(tv_events_writer_close(w), 0);
 	tv_events_writer_free(w);
 	struct tv_buf b;
-	tv_buf_init(&b, 1 << 20);
-	assert_int_equal(tv_read_file(path, &b), 0);
-	struct tv_names *n;
-	assert_int_equal(tv_names_new(&n), 0);
-	assert_int_equal(tv_names_add_events(n, b.data, b.len, path), 0);
+	struct tv_names *n = names_of_file(path, &b);
 	/* updated, then deleted: the name stays (packets of its last moments come after) */
 	assert_string_equal(lookup4(n, "10.2.0.9")->name, "web-2");
 	assert_int_equal(tv_names_count(n), 1);
@@ -203,11 +210,7 @@ static void test_nodes_services_workloads(void **state)
 	assert_int_equal(tv_events_writer_close(w), 0);
 	tv_events_writer_free(w);
 	struct tv_buf b;
-	tv_buf_init(&b, 1 << 20);
-	assert_int_equal(tv_read_file(path, &b), 0);
-	struct tv_names *n;
-	assert_int_equal(tv_names_new(&n), 0);
-	assert_int_equal(tv_names_add_events(n, b.data, b.len, path), 0);
+	struct tv_names *n = names_of_file(path, &b);
 	const struct tv_name *p = at4(n, "10.1.0.5", 150);
 	assert_string_equal(p->kind, "pod");
 	assert_string_equal(p->workload, "api");

@@ -1,11 +1,25 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* seg_writer: pcapng into independent zstd frames, indexed as it goes.
  *
- * Packets are appended as EPBs to an uncompressed frame buffer; when the next
- * block would push it past frame_bytes the buffer is compressed in one call
- * (content size and checksum in the frame header) and written. The SHA-256 of
- * the data file is computed over the compressed bytes as they are written, so
- * sealing never re-reads the file. */
+ * Every byte is compressed once. Blocks stream into the open frame
+ * (ZSTD_compressStream2, one context reused for the writer's life); before a
+ * block goes in, the writer checks what the frame could grow to in the worst
+ * case (zstd never stores a block larger than raw plus its 3-byte header), so
+ * it can end the frame before the frame would break the Wireshark-4.0 window
+ * layout, instead of compressing and cutting again. Near the limit a
+ * ZSTD_e_flush makes the compressed size exact. A frame written without a
+ * known size gets its content size put into the header afterwards (4 bytes
+ * inserted), which readers require.
+ *
+ * Store-only frames (no compression, for a writer under backlog) are zstd
+ * frames of raw blocks built here, with the same header and checksum.
+ *
+ * The file is written with O_DIRECT where the file system takes it: whole
+ * 4 KiB blocks from an aligned buffer, the partial tail rewritten (zero
+ * padded, then the file truncated to its true length) at every flush, so a
+ * crash still loses at most the frame in flight. Both the whole file's
+ * SHA-256 and each frame's are computed over the compressed bytes from
+ * memory, as they are written: sealing never reads the file back. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -13,34 +27,65 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#define ZSTD_STATIC_LINKING_ONLY /* ZSTD_getFrameProgression (exported by libzstd 1.5) */
 #include <zstd.h>
+#define XXH_INLINE_ALL
+#include <xxhash.h>
 
 #include "archive/common/err.h"
 #include "archive/common/fsutil.h"
+#include "archive/pcapng.h"
 #include "archive/segment.h"
 #include "archive/segment_meta.h"
 
 /* A window with less left than this is padded rather than given a tiny frame. */
 #define WINDOW_MIN_FILL 1024
-/* Below this compressed/raw ratio a window holds 4+ times its size of pcapng. */
-#define DIRECT_RATIO 0.25
+/* zstd's largest block; a raw block adds a 3-byte header. */
+#define ZBLOCK ((size_t)128 << 10)
+/* Header bytes a frame may have before its first block is out, plus the 4
+ * the content size adds, the checksum and an empty last block. */
+#define FRAME_OVERHEAD (ZSTD_FRAMEHEADERSIZE_MAX + 4 + 4 + 3)
+/* Pending input fed to the compressor in one call, at most. */
+#define FEED_MAX ((size_t)256 << 10)
+/* O_DIRECT block and the aligned output buffer. */
+#define DIO_ALIGN 4096
+#define DIO_CAP ((size_t)8 << 20)
+/* tv_seg_writer_add's staging of single packets before they stream in. */
+#define STAGE_BYTES ((size_t)256 << 10)
 
 struct tv_seg_writer {
 	int fd;
 	char *path;
 	struct tv_seg_meta meta;
 	size_t frame_bytes;
-	ZSTD_CCtx *cctx;
-	struct tv_buf raw;    /* pcapng of the open frame */
-	struct tv_buf comp;   /* its compressed form */
-	struct tv_sha256 sha; /* of the compressed bytes written so far */
-	struct tv_index_builder builder;
-	uint32_t buffered_packets; /* in raw, not yet compressed */
-	double ratio;              /* running compressed/raw ratio */
-	bool no_window_layout;
+	int level;
+	bool store;           /* store-only frames */
+	bool window_layout;   /* TV_WS_WINDOW layout */
 	bool defer_fsync;
-	uint64_t offset;    /* compressed bytes written */
+	ZSTD_CCtx *cctx;      /* reused for every frame and segment */
+	struct tv_buf comp;   /* the open frame, compressed so far */
+	struct tv_buf stage;  /* tv_seg_writer_add's EPBs not yet streamed in */
+	struct tv_sha256 sha; /* of the bytes written so far */
+	struct tv_index_builder builder;
+	/* the open frame */
+	bool frame_open;
+	size_t frame_raw;   /* pcapng bytes in it */
+	size_t frame_fed;   /* of those, handed to zstd (the rest are the pending run) */
+	size_t limit;       /* with the layout: the frame ends at or before offset + limit */
+	bool crossing;      /* limit is a later window boundary: the frame fills windows */
+	bool probe;         /* the first block is measured before the frame is laid out */
+	size_t zpending;    /* fed input zstd holds uncompressed */
+	XXH64_state_t xxh;  /* a store-only frame's checksum */
+	struct tv_frame_entry fe;
+	double ratio; /* compressed/raw of the last frames */
+	uint64_t offset;    /* bytes written (the file's logical size) */
 	uint64_t raw_total; /* pcapng bytes accepted */
+	/* O_DIRECT: dio[0..dio_len) is the file from dio_base (4 KiB aligned) on */
+	bool direct;
+	uint8_t *dio;
+	size_t dio_len;
+	uint64_t dio_base;
+	bool tail_dirty; /* the file's last partial block is behind dio */
 };
 
 bool tv_node_name_valid(const char *node)
@@ -57,18 +102,98 @@ bool tv_node_name_valid(const char *node)
 	return true;
 }
 
-/* Writes p[0..n) at the end of the data file and hashes it. Hashing here,
- * from memory, costs the least CPU per byte: reading the file back (even from
- * the page cache) copies every byte once more, and a hashing thread fed these
- * buffers measured 8 % more CPU than this on the agent's replay benchmark. */
-static int write_hashed(struct tv_seg_writer *w, const void *p, size_t n)
+/* ---- output: buffered write(2), or O_DIRECT whole blocks ---- */
+
+static int pwrite_all(struct tv_seg_writer *w, const uint8_t *p, size_t n, uint64_t off)
 {
-	int rc = tv_write_all(w->fd, p, n, w->path);
+	while (n) {
+		ssize_t k = pwrite(w->fd, p, n, (off_t)off);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return tv_err(k < 0 ? -errno : -EIO, "write %s: %s", w->path,
+				      k < 0 ? strerror(errno) : "short write");
+		p += k;
+		n -= (size_t)k;
+		off += (uint64_t)k;
+	}
+	return 0;
+}
+
+/* Writes the whole blocks of dio and keeps the partial one at its start. */
+static int dio_commit(struct tv_seg_writer *w)
+{
+	size_t whole = w->dio_len & ~(size_t)(DIO_ALIGN - 1);
+	if (!whole)
+		return 0;
+	int rc = pwrite_all(w, w->dio, whole, w->dio_base);
 	if (rc)
 		return rc;
+	memmove(w->dio, w->dio + whole, w->dio_len - whole);
+	w->dio_len -= whole;
+	w->dio_base += whole;
+	return 0;
+}
+
+/* Appends p[0..n) to the file and to its SHA-256. */
+static int out_write(struct tv_seg_writer *w, const void *p, size_t n)
+{
 	tv_sha256_update(&w->sha, p, n);
 	w->offset += n;
+	if (!w->direct)
+		return tv_write_all(w->fd, p, n, w->path);
+	const uint8_t *s = p;
+	while (n) {
+		size_t k = DIO_CAP - w->dio_len;
+		k = k < n ? k : n;
+		memcpy(w->dio + w->dio_len, s, k);
+		w->dio_len += k;
+		s += k;
+		n -= k;
+		w->tail_dirty = true;
+		if (w->dio_len == DIO_CAP) {
+			int rc = dio_commit(w);
+			if (rc)
+				return rc;
+		}
+	}
 	return 0;
+}
+
+/* Makes everything written so far durable on a crash of the process (not yet
+ * of the machine: fdatasync at seal): the partial last block is written zero
+ * padded and the file cut back to its length. */
+static int out_sync(struct tv_seg_writer *w)
+{
+	if (!w->direct || !w->tail_dirty)
+		return 0;
+	int rc = dio_commit(w);
+	if (rc || !w->dio_len)
+		return rc;
+	memset(w->dio + w->dio_len, 0, DIO_ALIGN - w->dio_len);
+	if ((rc = pwrite_all(w, w->dio, DIO_ALIGN, w->dio_base)))
+		return rc;
+	if (ftruncate(w->fd, (off_t)w->offset) != 0)
+		return tv_err(-errno, "truncate %s: %s", w->path, strerror(errno));
+	w->tail_dirty = false;
+	return 0;
+}
+
+static int open_file(struct tv_seg_writer *w, bool direct)
+{
+	int flags = O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC;
+	w->direct = false;
+	if (direct && w->dio) {
+		w->fd = open(w->path, flags | O_DIRECT, 0644);
+		if (w->fd >= 0) {
+			w->direct = true;
+			return 0;
+		}
+		if (errno != EINVAL) /* EINVAL: the file system has no O_DIRECT */
+			return tv_err(-errno, "create %s: %s", w->path, strerror(errno));
+	}
+	w->fd = open(w->path, flags, 0644);
+	return w->fd < 0 ? tv_err(-errno, "create %s: %s", w->path, strerror(errno)) : 0;
 }
 
 /* Writes a skippable frame of exactly n (>= 8) zero-filled bytes. */
@@ -78,78 +203,35 @@ static int write_padding(struct tv_seg_writer *w, size_t n)
 	uint8_t hdr[8] = {0x50, 0x2A, 0x4D, 0x18};
 	uint32_t body = (uint32_t)(n - 8);
 	memcpy(hdr + 4, &body, 4);
-	int rc = write_hashed(w, hdr, 8);
+	int rc = out_write(w, hdr, 8);
 	for (size_t left = body; !rc && left;) {
 		size_t k = left < sizeof(zeros) ? left : sizeof(zeros);
-		rc = write_hashed(w, zeros, k);
+		rc = out_write(w, zeros, k);
 		left -= k;
 	}
 	return rc;
 }
 
-/* @return the end of the last whole block at or before limit (at least one block). */
-static size_t block_prefix(const uint8_t *raw, size_t len, size_t limit)
-{
-	size_t pos = 0;
-	while (pos < len) {
-		size_t next = pos + tv_le32(raw + pos + 4);
-		if (next > limit && pos > 0)
-			break;
-		pos = next;
-	}
-	return pos;
-}
+/* ---- the open frame ---- */
 
-/* Compresses raw[0..n) as one frame into w->comp. @return its size or <0. */
-static long compress_frame(struct tv_seg_writer *w, const uint8_t *raw, size_t n)
-{
-	size_t bound = ZSTD_compressBound(n);
-	tv_buf_reset(&w->comp);
-	int rc = tv_buf_reserve(&w->comp, bound);
-	if (rc)
-		return tv_err(rc, "%s: cannot allocate %zu bytes for a frame", w->path, bound);
-	size_t c = ZSTD_compress2(w->cctx, w->comp.data, bound, raw, n);
-	if (ZSTD_isError(c))
-		return tv_err(-EIO, "%s: zstd: %s", w->path, ZSTD_getErrorName(c));
-	w->comp.len = c; /* pad_frame grows it */
-	return (long)c;
-}
-
-/* Accounts the frame of raw[0..n) in the index, then writes its compressed
- * form (accounting first: it validates the blocks and fails without effect). */
-static int write_frame(struct tv_seg_writer *w, const uint8_t *raw, size_t n, size_t c)
-{
-	struct tv_frame_entry fe = {.offset = w->offset, .comp_size = (uint32_t)c, .raw_size = (uint32_t)n};
-	tv_sha256(w->comp.data, c, fe.sha); /* the index vouches for each frame (snapshots keep some) */
-	int rc = tv_index_builder_add_frame_blocks(&w->builder, raw, n, &fe, NULL);
-	if (rc)
-		return tv_err(rc == TV_ECORRUPT ? -EINVAL : rc, "%s: frame %u holds invalid pcapng blocks",
-			      w->path, w->builder.idx.nframes);
-	if ((rc = write_hashed(w, w->comp.data, c)))
-		return rc;
-	w->raw_total += n;
-	return 0;
-}
-
-/* Grows the frame in w->comp (c bytes) by exactly pad bytes without changing
- * what it decodes to: empty raw blocks (3 zero bytes each) after the header,
- * and for pad % 3 a 1- or 2-byte Dictionary_ID field of value 0 ("none").
- * Lets a frame end exactly on a window boundary. @return 0 or -EFBIG. */
-static int pad_frame(struct tv_seg_writer *w, size_t c, size_t pad)
+/* Grows the frame in w->comp by exactly pad bytes without changing what it
+ * decodes to: empty raw blocks (3 zero bytes each) after the header, and for
+ * pad % 3 a 1- or 2-byte Dictionary_ID field of value 0 ("none"). Lets a frame
+ * end exactly on a window boundary. @return 0 or negative errno. */
+static int pad_frame(struct tv_seg_writer *w, size_t pad)
 {
 	if (pad == 0)
 		return 0;
-	uint8_t *f = w->comp.data;
-	uint8_t fhd = f[4];
+	size_t c = w->comp.len;
+	uint8_t fhd = w->comp.data[4];
 	if ((fhd & 3) != 0) /* we never use dictionaries; refuse rather than guess */
 		return -EINVAL;
 	size_t wd = (fhd & 0x20) ? 0 : 1;
-	size_t did = pad % 3;
-	size_t blocks = pad / 3;
+	size_t did = pad % 3, blocks = pad / 3;
 	int rc = tv_buf_reserve(&w->comp, pad);
 	if (rc)
 		return rc;
-	f = w->comp.data;
+	uint8_t *f = w->comp.data;
 	size_t fixed = 5 + wd;   /* magic, descriptor, window descriptor */
 	size_t rest = c - fixed; /* frame content size field, blocks, checksum */
 	memmove(f + fixed + pad, f + fixed, rest);
@@ -161,136 +243,323 @@ static int pad_frame(struct tv_seg_writer *w, size_t c, size_t pad)
 	memmove(f + fixed + did, f + fixed + pad, fcs);
 	memset(f + fixed + did + fcs, 0, blocks * 3);
 	f[4] = (uint8_t)(fhd | did);
+	w->comp.len = c + pad;
 	return 0;
 }
 
-/* Writes one frame (or, when the window is nearly full, one padding frame)
- * from the front of raw[0..len), laid out for Wireshark 4.0 (see segment.h):
- * every window (TV_WS_WINDOW bytes of the file) starts with a frame. A frame
- * either ends inside the window it starts in, or ends exactly on a later
- * window boundary (padded inside the frame by pad_frame). Frames are sized
- * from the running compression ratio and re-cut when the guess was off.
- * *used gets the raw bytes consumed (0 after padding). */
-static int emit_one(struct tv_seg_writer *w, const uint8_t *raw, size_t len, size_t *used)
+/* A streamed frame's header has no content size: put it in (4 bytes after
+ * the window descriptor, Frame_Content_Size_flag 2). */
+static int add_content_size(struct tv_seg_writer *w, size_t raw)
 {
-	const size_t S = TV_WS_WINDOW;
-	*used = 0;
-	size_t left = S - (size_t)(w->offset % S);
-	if (left < WINDOW_MIN_FILL) /* too little to be worth a frame */
-		return write_padding(w, left);
-	double ratio = w->ratio > 0.01 ? w->ratio : 0.01;
-	double est = (double)len * ratio;
-	size_t target = left, n = len;
-	if (est > (double)left * 0.97) {
-		/* Fill the rest of this window with a frame that ends inside it. When
-		 * blocks are too big for that (large incompressible packets) and there
-		 * is enough data, cross windows instead with a frame that ends exactly
-		 * on a boundary several windows on, so the padding (under one block)
-		 * is spread thin; with little data left, pad the window out. */
-		n = block_prefix(raw, len, (size_t)((double)left * 0.97 / ratio));
-		bool coarse = n < len && (double)n * ratio < (double)left * 0.75;
-		if (coarse && est >= (double)(left + S)) {
-			target = left + (size_t)((est - (double)left) / (double)S) * S;
-			n = block_prefix(raw, len, (size_t)((double)target * 0.995 / ratio));
-		} else if (coarse && left < S / 4) {
-			return write_padding(w, left);
-		}
-	}
-	long c;
-	for (int tries = 0;; tries++) {
-		if ((c = compress_frame(w, raw, n)) < 0)
-			return (int)c;
-		if ((size_t)c <= target)
-			break;
-		size_t smaller =
-			block_prefix(raw, n, (size_t)((double)n * (double)target / (double)c * 0.98));
-		if (smaller < n && tries < 6) {
-			n = smaller;
-			continue;
-		}
-		/* One block larger than the target. Start it in a fresh window (the
-		 * compressed frame waits in w->comp), crossing only if it must. */
-		if (target == left && left < S) {
-			int rc = write_padding(w, left);
-			if (rc)
-				return rc;
-			left = target = S;
-		}
-		if ((size_t)c > target)
-			target += (((size_t)c - target) / S + 1) * S;
-		break;
-	}
-	/* running compression ratio, to size the next frame for its window */
-	w->ratio = 0.7 * w->ratio + 0.3 * ((double)c / (double)n);
-	size_t gap = target - (size_t)c;
-	/* Fill to the boundary when the frame crosses one or would leave a gap
-	 * too small for another frame (or for a skippable frame, 8 bytes). */
-	if ((target > left || gap < WINDOW_MIN_FILL) && gap) {
-		int rc = pad_frame(w, (size_t)c, gap);
-		if (rc)
-			return tv_err(rc, "%s: cannot pad frame", w->path);
-		c += (long)gap;
-	}
-	*used = n;
-	return write_frame(w, raw, n, (size_t)c);
+	uint8_t *f = w->comp.data;
+	uint8_t fhd = f[4];
+	if ((fhd >> 6) != 0 || (fhd & 0x23) != 0) /* streaming without a pledged size never sets these */
+		return tv_err(-EIO, "%s: unexpected zstd frame header 0x%02x", w->path, fhd);
+	int rc = tv_buf_reserve(&w->comp, 4);
+	if (rc)
+		return rc;
+	f = w->comp.data;
+	memmove(f + 10, f + 6, w->comp.len - 6);
+	f[4] = (uint8_t)(fhd | 0x80);
+	uint32_t v = (uint32_t)raw;
+	memcpy(f + 6, &v, 4);
+	w->comp.len += 4;
+	return 0;
 }
 
-/* Emits all of raw[0..len) (a flush: the last frame may end mid-window). */
-static int emit(struct tv_seg_writer *w, const uint8_t *raw, size_t len)
+/* The most the open frame can be once ended, with `more` raw bytes added. */
+static size_t worst_size(struct tv_seg_writer *w, size_t more)
 {
-	if (w->no_window_layout) {
-		long c = compress_frame(w, raw, len);
-		w->ratio = c > 0 ? (double)c / (double)len : w->ratio;
-		return c < 0 ? (int)c : write_frame(w, raw, len, (size_t)c);
+	size_t pending = w->frame_raw - w->frame_fed + more + w->zpending, produced = w->comp.len;
+	if (w->store && produced == 0) {
+		produced = 9; /* magic, descriptor, content size */
 	}
-	while (len) {
-		size_t used;
-		int rc = emit_one(w, raw, len, &used);
+	return produced + pending + 3 * (pending / ZBLOCK + 1) + FRAME_OVERHEAD;
+}
+
+static bool fits(struct tv_seg_writer *w, size_t more)
+{
+	return !w->window_layout || worst_size(w, more) <= w->limit;
+}
+
+/* With the compressor's output exact (make_exact), whether a block of `more`
+ * bytes probably fits, at twice the compression ratio of this frame so far
+ * (of the last frames while this one is young). */
+static bool likely_fits(struct tv_seg_writer *w, size_t more)
+{
+	if (w->store)
+		return false;
+	double r = w->frame_fed >= ((size_t)64 << 10) ? (double)w->comp.len / (double)w->frame_fed : w->ratio;
+	r = 2 * r < 1.0 ? 2 * r : 1.0;
+	return w->comp.len + (size_t)((double)more * r) + 3 * (more / ZBLOCK + 1) + FRAME_OVERHEAD <= w->limit;
+}
+
+/* Store-only: appends raw blocks (without their header's Last_Block bit set;
+ * the frame's end adds an empty last block). */
+static int store_feed(struct tv_seg_writer *w, const uint8_t *p, size_t n)
+{
+	if (w->comp.len == 0) {
+		static const uint8_t hdr[9] = {0x28, 0xB5, 0x2F, 0xFD, 0xA4}; /* FCS 4 bytes, single segment, checksum */
+		if (tv_buf_append(&w->comp, hdr, sizeof(hdr)))
+			return -ENOMEM;
+	}
+	XXH64_update(&w->xxh, p, n);
+	for (size_t k; n; p += k, n -= k) {
+		k = n < ZBLOCK ? n : ZBLOCK;
+		uint32_t bh = (uint32_t)(k << 3); /* Raw_Block, not last */
+		uint8_t h[3] = {(uint8_t)bh, (uint8_t)(bh >> 8), (uint8_t)(bh >> 16)};
+		if (tv_buf_append(&w->comp, h, 3) || tv_buf_append(&w->comp, p, k))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int zstd_stream(struct tv_seg_writer *w, const uint8_t *p, size_t n, ZSTD_EndDirective end)
+{
+	ZSTD_inBuffer in = {p, n, 0};
+	for (;;) {
+		size_t room = ZSTD_compressBound(n) + ZBLOCK + 64;
+		if (tv_buf_reserve(&w->comp, room))
+			return tv_err(-ENOMEM, "%s: out of memory for a frame", w->path);
+		ZSTD_outBuffer out = {w->comp.data, w->comp.len + room, w->comp.len};
+		size_t r = ZSTD_compressStream2(w->cctx, &out, &in, end);
+		if (ZSTD_isError(r))
+			return tv_err(-EIO, "%s: zstd: %s", w->path, ZSTD_getErrorName(r));
+		w->comp.len = out.pos;
+		if (in.pos == in.size && (end == ZSTD_e_continue || r == 0)) {
+			/* input zstd holds but has not compressed yet (exact; asked once per call) */
+			ZSTD_frameProgression fp = ZSTD_getFrameProgression(w->cctx);
+			w->zpending = (size_t)(fp.ingested - fp.consumed);
+			return 0;
+		}
+	}
+}
+
+/* Compresses what zstd holds, so the frame's size so far is exact. */
+static int make_exact(struct tv_seg_writer *w)
+{
+	return w->store || w->zpending == 0 ? 0 : zstd_stream(w, NULL, 0, ZSTD_e_flush);
+}
+
+/* With the frame's size exact and a block of b bytes whose worst case does
+ * not fit: whether the frame goes on with it. A block that likely compresses
+ * into the room left goes in and is measured (w->probe).
+ * @return false when the frame ends before the block. */
+static bool make_room(struct tv_seg_writer *w, size_t b)
+{
+	if (fits(w, b))
+		return true;
+	w->probe = b >= 4096 && likely_fits(w, b);
+	return w->probe;
+}
+
+/* Hands raw[0..n) (whole blocks, already counted in frame_raw) to the frame. */
+static int feed(struct tv_seg_writer *w, const uint8_t *raw, size_t n)
+{
+	w->frame_fed += n;
+	if (w->store)
+		return store_feed(w, raw, n) ? tv_err(-ENOMEM, "%s: out of memory", w->path) : 0;
+	for (size_t k; n; raw += k, n -= k) {
+		k = n < FEED_MAX ? n : FEED_MAX;
+		int rc = zstd_stream(w, raw, k, ZSTD_e_continue);
 		if (rc)
 			return rc;
-		raw += used;
-		len -= used;
 	}
 	return 0;
 }
 
-/* Emits from raw only frames that reach a window boundary, leaving the tail
- * (less than what fills the current window) for later packets: fewer frame
- * ends means less padding. *done gets the bytes consumed. */
-static int emit_to_boundaries(struct tv_seg_writer *w, const uint8_t *raw, size_t len, size_t *done)
+/* Lets the open frame, which may need `need` bytes, end exactly on a window
+ * boundary: the first one past need, or about frame_bytes on where the data
+ * does not compress. */
+static void cross_windows(struct tv_seg_writer *w, size_t need)
 {
-	*done = 0;
+	const size_t S = TV_WS_WINDOW;
+	size_t left = S - (size_t)(w->fe.offset % S);
+	size_t est = (size_t)((double)w->frame_bytes * (w->ratio < 1.0 ? w->ratio : 1.0)) + FRAME_OVERHEAD;
+	size_t want = w->ratio > 0.6 && est > need ? est : need;
+	size_t k = want > left ? (want - left + S - 1) / S : 1;
+	w->crossing = true;
+	w->limit = left + k * S;
+}
+
+/* Opens a frame at the current offset for a first block of `first` bytes:
+ * where it may end under the window layout (w->limit). */
+static int begin_frame(struct tv_seg_writer *w, size_t first)
+{
+	const size_t S = TV_WS_WINDOW;
+	w->frame_open = true;
+	w->frame_raw = w->frame_fed = 0;
+	w->zpending = 0;
+	w->crossing = w->probe = false;
+	w->limit = SIZE_MAX;
+	w->comp.len = 0;
+	if (w->store) {
+		XXH64_reset(&w->xxh, 0);
+	} else {
+		ZSTD_CCtx_reset(w->cctx, ZSTD_reset_session_only);
+		ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel, w->level);
+	}
 	int rc = 0;
-	while (!rc) {
-		size_t left = TV_WS_WINDOW - (size_t)(w->offset % TV_WS_WINDOW);
-		if ((double)(len - *done) * w->ratio < (double)left + TV_WS_WINDOW / 8)
-			break;
-		size_t used;
-		rc = emit_one(w, raw + *done, len - *done, &used);
-		*done += used;
+	size_t left = S - (size_t)(w->offset % S);
+	if (w->window_layout && left < WINDOW_MIN_FILL) { /* too little to be worth a frame */
+		rc = write_padding(w, left);
+		left = S;
+	}
+	w->fe = (struct tv_frame_entry){.offset = w->offset};
+	size_t need = first + 3 * (first / ZBLOCK + 1) + FRAME_OVERHEAD + 9;
+	/* Big blocks that do not compress (GSO packets of random payload) fill a
+	 * window badly: such frames cross windows and end exactly on a boundary
+	 * about frame_bytes on, so the padding (under one block) is spread thin. */
+	bool coarse = first >= S / 8 && w->ratio > 0.6;
+	if (!w->window_layout || rc) {
+		/* no limit */
+	} else if (need <= left) {
+		w->limit = left;
+	} else if (coarse) {
+		cross_windows(w, need);
+	} else {
+		/* Only the worst case is too big: the block likely compresses into
+		 * what is left. It goes in alone and is measured (stream_blocks). */
+		w->limit = left;
+		w->probe = true;
 	}
 	return rc;
 }
 
-static int emit_greedy(struct tv_seg_writer *w)
+/* Ends the open frame and writes it, laid out for its window. */
+static int end_frame(struct tv_seg_writer *w)
 {
-	if (w->no_window_layout) {
-		int rc = emit(w, w->raw.data, w->raw.len);
-		tv_buf_reset(&w->raw);
+	if (!w->frame_open)
+		return 0;
+	w->frame_open = false;
+	int rc;
+	if (w->store) {
+		static const uint8_t last[3] = {1, 0, 0}; /* an empty raw block, last */
+		if (w->comp.len == 0 && store_feed(w, NULL, 0))
+			return -ENOMEM;
+		uint32_t sz = (uint32_t)w->frame_raw, sum = (uint32_t)XXH64_digest(&w->xxh);
+		memcpy(w->comp.data + 5, &sz, 4);
+		if (tv_buf_append(&w->comp, last, 3) || tv_buf_append(&w->comp, &sum, 4))
+			return tv_err(-ENOMEM, "%s: out of memory", w->path);
+	} else {
+		if ((rc = zstd_stream(w, NULL, 0, ZSTD_e_end)) || (rc = add_content_size(w, w->frame_raw)))
+			return rc;
+	}
+	size_t c = w->comp.len;
+	if (w->window_layout) {
+		/* A frame ends inside the window it starts in (padded to its end when
+		 * less than a frame's worth is left), or exactly on a boundary. */
+		const size_t S = TV_WS_WINDOW;
+		size_t start = (size_t)(w->offset % S), first_left = S - start, gap;
+		if (c <= first_left)
+			gap = first_left - c < WINDOW_MIN_FILL ? first_left - c : 0;
+		else
+			gap = (S - (start + c) % S) % S;
+		if (gap && (rc = pad_frame(w, gap)))
+			return tv_err(rc, "%s: cannot pad frame", w->path);
+	}
+	w->ratio = 0.7 * w->ratio + 0.3 * ((double)c / (double)(w->frame_raw ? w->frame_raw : 1));
+	w->fe.comp_size = (uint32_t)w->comp.len;
+	w->fe.raw_size = (uint32_t)w->frame_raw;
+	tv_sha256(w->comp.data, w->comp.len, w->fe.sha); /* the index vouches for each frame */
+	if ((rc = tv_index_builder_frame(&w->builder, &w->fe)))
+		return tv_err(rc, "%s: out of memory", w->path);
+	if ((rc = out_write(w, w->comp.data, w->comp.len)))
 		return rc;
-	}
-	size_t done;
-	int rc = emit_to_boundaries(w, w->raw.data, w->raw.len, &done);
-	memmove(w->raw.data, w->raw.data + done, w->raw.len - done);
-	w->raw.len -= done;
-	return rc;
+	w->raw_total += w->frame_raw;
+	return w->direct ? dio_commit(w) : 0;
 }
 
-/* Compresses and writes everything buffered. */
-static int close_frame(struct tv_seg_writer *w)
+/* Indexes one EPB (or skips another block) into the open frame. */
+static int account_block(struct tv_seg_writer *w, const struct tv_pcapng_block *blk)
 {
-	int rc = emit(w, w->raw.data, w->raw.len);
-	tv_buf_reset(&w->raw);
+	struct tv_pcapng_epb epb;
+	if (blk->type != TV_PCAPNG_EPB)
+		return 0;
+	tv_pcapng_parse_epb(blk, &epb);
+	struct tv_frame_entry *fe = &w->fe;
+	if (fe->packets == 0 || epb.ts_raw < fe->ts_min)
+		fe->ts_min = epb.ts_raw;
+	if (fe->packets == 0 || epb.ts_raw > fe->ts_max)
+		fe->ts_max = epb.ts_raw;
+	fe->packets++;
+	int rc = tv_index_builder_packet(&w->builder, epb.ifindex, epb.ts_raw, epb.caplen, epb.origlen, epb.data,
+					 w->builder.idx.nframes);
+	return rc ? tv_err(rc, "%s: out of memory", w->path) : 0;
+}
+
+/* @return 0 when raw[0..len) is whole pcapng blocks with valid EPBs, else -EINVAL. */
+static int check_blocks(struct tv_seg_writer *w, const uint8_t *raw, size_t len)
+{
+	struct tv_pcapng_block blk;
+	struct tv_pcapng_epb epb;
+	for (size_t pos = 0; pos < len; pos += blk.total_len) {
+		if (tv_pcapng_next_block(raw + pos, len - pos, &blk) != TV_PARSE_OK ||
+		    (blk.type == TV_PCAPNG_EPB && (tv_pcapng_parse_epb(&blk, &epb) != TV_PARSE_OK ||
+						   epb.ifindex >= w->builder.idx.niface)))
+			return tv_err(-EINVAL, "%s: invalid pcapng block at offset %zu of %zu", w->path, pos,
+				      len);
+	}
+	return 0;
+}
+
+/* Streams whole, checked blocks into frames. A run of blocks that fit is
+ * handed to the compressor in one call. */
+static int stream_blocks(struct tv_seg_writer *w, const uint8_t *raw, size_t len)
+{
+	struct tv_pcapng_block blk;
+	size_t run = 0; /* raw[run_at .. run_at + run) is counted but not fed */
+	const uint8_t *run_at = raw;
+	int rc;
+	for (size_t pos = 0; pos < len; pos += blk.total_len) {
+		tv_pcapng_next_block(raw + pos, len - pos, &blk);
+		size_t b = blk.total_len;
+		if (w->frame_open && w->frame_raw) {
+			/* a crossing frame fills its windows rather than stopping at frame_bytes */
+			size_t cap = w->crossing ? TV_FRAME_RAW_MAX / 2 : w->frame_bytes;
+			bool end = w->frame_raw + b > cap;
+			if (!end && !fits(w, b)) {
+				if ((rc = feed(w, run_at, run)) || (rc = make_exact(w)))
+					return rc;
+				run_at += run;
+				run = 0;
+				end = !make_room(w, b);
+			}
+			if (end) {
+				if ((rc = feed(w, run_at, run)) || (rc = end_frame(w)))
+					return rc;
+				run_at += run;
+				run = 0;
+			}
+		}
+		if (!w->frame_open && (rc = begin_frame(w, b)))
+			return rc;
+		if ((rc = account_block(w, &blk)))
+			return rc;
+		w->frame_raw += b;
+		run += b;
+		if (w->probe) {
+			/* a block whose worst case does not fit, but that likely
+			 * compresses into the room left: in it goes, then measured */
+			if ((rc = feed(w, run_at, run)) || (rc = make_exact(w)))
+				return rc;
+			run_at += run;
+			run = 0;
+			w->probe = false;
+			size_t ws = worst_size(w, 0);
+			if (ws > w->limit) /* it did not: the frame ends on a later boundary */
+				cross_windows(w, ws);
+		}
+	}
+	return feed(w, run_at, run);
+}
+
+static int stage_flush(struct tv_seg_writer *w)
+{
+	if (!w->stage.len)
+		return 0;
+	int rc = stream_blocks(w, w->stage.data, w->stage.len);
+	tv_buf_reset(&w->stage);
 	return rc;
 }
 
@@ -298,14 +567,14 @@ static int write_frame0(struct tv_seg_writer *w, const struct tv_iface *ifaces, 
 {
 	char comment[600];
 	tv_seg_meta_format(&w->meta, comment, sizeof(comment));
-	int rc = tv_pcapng_put_shb(&w->raw, comment);
+	int rc = tv_pcapng_put_shb(&w->stage, comment);
 	char desc[TV_NODE_MAX + 8];
 	snprintf(desc, sizeof(desc), "node %s", w->meta.node);
 	for (uint32_t i = 0; !rc && i < niface; i++)
-		rc = tv_pcapng_put_idb(&w->raw, &ifaces[i], desc);
+		rc = tv_pcapng_put_idb(&w->stage, &ifaces[i], desc);
 	if (rc)
 		return tv_err(rc, "%s: cannot build frame 0", w->path);
-	return close_frame(w);
+	return tv_seg_writer_flush(w);
 }
 
 static int check_opts(const char *path, const struct tv_seg_writer_opts *o, uint32_t niface)
@@ -324,6 +593,39 @@ static int check_opts(const char *path, const struct tv_seg_writer_opts *o, uint
 	return 0;
 }
 
+/* Points w (fresh or finished) at a new data file and writes frame 0. */
+static int start_segment(struct tv_seg_writer *w, const char *data_path, const struct tv_seg_writer_opts *o,
+			 const struct tv_iface *ifaces, uint32_t niface)
+{
+	w->meta = o->meta;
+	w->frame_bytes = o->frame_bytes ? o->frame_bytes : TV_FRAME_BYTES_DEFAULT;
+	w->window_layout = !o->no_window_layout;
+	w->defer_fsync = o->defer_fsync;
+	w->offset = w->raw_total = 0;
+	w->dio_len = 0;
+	w->dio_base = 0;
+	w->tail_dirty = false;
+	w->frame_open = false;
+	tv_buf_reset(&w->stage);
+	free(w->path);
+	tv_sha256_cleanup(&w->sha);
+	tv_index_builder_cleanup(&w->builder);
+	if (!(w->path = strdup(data_path)) || tv_sha256_init(&w->sha) ||
+	    tv_index_builder_init(&w->builder, ifaces, niface, o->max_flows))
+		return tv_err(-ENOMEM, "%s: out of memory", data_path);
+	int rc = tv_seg_writer_set_level(w, o->zstd_level ? o->zstd_level : 1);
+	if (rc)
+		return tv_err(rc, "%s: zstd level %d refused", data_path, o->zstd_level);
+	if ((rc = open_file(w, o->direct_io)))
+		return rc;
+	if ((rc = write_frame0(w, ifaces, niface))) {
+		close(w->fd);
+		w->fd = -1;
+		unlink(data_path);
+	}
+	return rc;
+}
+
 int tv_seg_writer_open(struct tv_seg_writer **out, const char *data_path,
 		       const struct tv_seg_writer_opts *opts, const struct tv_iface *ifaces, uint32_t niface)
 {
@@ -335,37 +637,37 @@ int tv_seg_writer_open(struct tv_seg_writer **out, const char *data_path,
 	if (!w)
 		return tv_err(-ENOMEM, "%s: out of memory", data_path);
 	w->fd = -1;
-	w->meta = opts->meta;
-	w->frame_bytes = opts->frame_bytes ? opts->frame_bytes : TV_FRAME_BYTES_DEFAULT;
 	w->ratio = 0.5;
-	w->no_window_layout = opts->no_window_layout;
-	w->defer_fsync = opts->defer_fsync;
-	tv_buf_init(&w->raw, TV_FRAME_RAW_MAX);
-	tv_buf_init(&w->comp, TV_FRAME_COMP_MAX);
-	w->path = strdup(data_path);
+	tv_buf_init(&w->comp, TV_FRAME_COMP_MAX + TV_WS_WINDOW);
+	tv_buf_init(&w->stage, STAGE_BYTES + TV_MAX_PACKET + 64);
 	w->cctx = ZSTD_createCCtx();
-	if (!w->path || !w->cctx || tv_sha256_init(&w->sha) ||
-	    tv_index_builder_init(&w->builder, ifaces, niface, opts->max_flows)) {
-		rc = tv_err(-ENOMEM, "%s: out of memory", data_path);
-		goto fail;
+	if (opts->direct_io && posix_memalign((void **)&w->dio, DIO_ALIGN, DIO_CAP))
+		w->dio = NULL;
+	if (!w->cctx) {
+		tv_seg_writer_free(w);
+		return tv_err(-ENOMEM, "%s: out of memory", data_path);
 	}
-	ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel, opts->zstd_level ? opts->zstd_level : 1);
 	ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_checksumFlag, 1);
-	ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_contentSizeFlag, 1);
-	w->fd = open(data_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (w->fd < 0) {
-		rc = tv_err(-errno, "create %s: %s", data_path, strerror(errno));
-		goto fail;
+	if ((rc = start_segment(w, data_path, opts, ifaces, niface))) {
+		tv_seg_writer_free(w);
+		return rc;
 	}
-	if ((rc = write_frame0(w, ifaces, niface)))
-		goto fail;
 	*out = w;
 	return 0;
-fail:
+}
+
+int tv_seg_writer_recycle(struct tv_seg_writer *w, const char *data_path,
+			  const struct tv_seg_writer_opts *opts, const struct tv_iface *ifaces, uint32_t niface)
+{
+	int rc = check_opts(data_path, opts, niface);
+	if (rc)
+		return rc;
 	if (w->fd >= 0)
-		unlink(data_path);
-	tv_seg_writer_free(w);
-	return rc;
+		close(w->fd);
+	w->fd = -1;
+	if (opts->direct_io && !w->dio && posix_memalign((void **)&w->dio, DIO_ALIGN, DIO_CAP))
+		w->dio = NULL;
+	return start_segment(w, data_path, opts, ifaces, niface);
 }
 
 int tv_seg_writer_add(struct tv_seg_writer *w, const struct tv_packet *pkt)
@@ -373,62 +675,48 @@ int tv_seg_writer_add(struct tv_seg_writer *w, const struct tv_packet *pkt)
 	if (pkt->ifindex >= w->builder.idx.niface || pkt->caplen > TV_MAX_PACKET)
 		return tv_err(-EINVAL, "%s: packet with interface %u, caplen %u refused", w->path,
 			      pkt->ifindex, pkt->caplen);
-	size_t need = tv_pcapng_epb_size(pkt->caplen);
 	int rc;
-	if (w->buffered_packets && w->raw.len + need > w->frame_bytes && (rc = emit_greedy(w)))
+	if (w->stage.len + tv_pcapng_epb_size(pkt->caplen) > STAGE_BYTES && (rc = stage_flush(w)))
 		return rc;
-	if (w->raw.len + need > w->frame_bytes && (rc = tv_seg_writer_flush(w)))
-		return rc; /* the tail did not shrink (ratio guess far off): emit it all */
-	if ((rc = tv_pcapng_put_epb(&w->raw, pkt->ifindex, pkt->ts_ns, pkt->data, pkt->caplen, pkt->origlen)))
+	if ((rc = tv_pcapng_put_epb(&w->stage, pkt->ifindex, pkt->ts_ns, pkt->data, pkt->caplen, pkt->origlen)))
 		return tv_err(rc, "%s: out of memory", w->path);
-	w->buffered_packets++;
 	return 0;
-}
-
-int tv_seg_writer_flush(struct tv_seg_writer *w)
-{
-	if (!w->buffered_packets)
-		return 0;
-	w->buffered_packets = 0;
-	return close_frame(w);
 }
 
 int tv_seg_writer_add_blocks(struct tv_seg_writer *w, const uint8_t *raw, size_t len)
 {
-	/* Buffered like single packets, so frames can span chunks: the caller
-	 * flushes (at least once a second) to bound what a crash can lose. */
-	bool direct = len >= w->frame_bytes / 2 && !w->no_window_layout;
-	/* Emitted whole, straight from the caller's buffer: what is too big to
-	 * buffer, and compressible traffic, where a window holds many blocks so
-	 * cutting frames at chunk ends costs no padding (no copy at all; 6 % less
-	 * CPU on HTTP-like traffic). */
-	bool whole = len > TV_FRAME_RAW_MAX / 2 || (direct && w->ratio < DIRECT_RATIO);
-	int rc;
-	if (w->raw.len && (whole || w->raw.len + len > TV_FRAME_RAW_MAX / 2) && (rc = tv_seg_writer_flush(w)))
-		return rc;
-	if (whole)
-		return emit(w, raw, len);
-	size_t done = 0;
-	/* Nothing pending: compress straight from the caller's buffer and keep
-	 * only the tail (saves copying every chunk). The tail waits for the next
-	 * chunk so that large incompressible blocks fill windows well. */
-	if (w->raw.len == 0 && direct && (rc = emit_to_boundaries(w, raw, len, &done)))
-		return rc;
-	raw += done;
-	len -= done;
-	rc = tv_buf_append(&w->raw, raw, len);
-	if (rc)
-		return tv_err(rc, "%s: out of memory", w->path);
-	w->buffered_packets++;
-	return w->raw.len >= w->frame_bytes ? emit_greedy(w) : 0;
+	int rc = check_blocks(w, raw, len);
+	if (!rc)
+		rc = stage_flush(w);
+	return rc ? rc : stream_blocks(w, raw, len);
+}
+
+int tv_seg_writer_flush(struct tv_seg_writer *w)
+{
+	int rc = stage_flush(w);
+	if (!rc)
+		rc = end_frame(w);
+	return rc ? rc : out_sync(w);
 }
 
 int tv_seg_writer_set_level(struct tv_seg_writer *w, int level)
 {
 	if (level < ZSTD_minCLevel() || level > ZSTD_maxCLevel())
 		return -EINVAL;
-	size_t r = ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel, level);
-	return ZSTD_isError(r) ? -EINVAL : 0;
+	w->level = level; /* from the next frame on (a frame's parameters are fixed at its start) */
+	return 0;
+}
+
+int tv_seg_writer_set_store(struct tv_seg_writer *w, bool store)
+{
+	if (store == w->store)
+		return 0;
+	int rc = stage_flush(w);
+	if (!rc)
+		rc = end_frame(w); /* a frame is compressed or stored throughout */
+	if (!rc)
+		w->store = store;
+	return rc;
 }
 
 void tv_seg_writer_set_drops(struct tv_seg_writer *w, uint32_t ifindex, uint64_t kernel, uint64_t iface)
@@ -441,12 +729,17 @@ void tv_seg_writer_set_drops(struct tv_seg_writer *w, uint32_t ifindex, uint64_t
 
 uint64_t tv_seg_writer_raw_bytes(const struct tv_seg_writer *w)
 {
-	return w->raw_total + w->raw.len;
+	return w->raw_total + (w->frame_open ? w->frame_raw : 0) + w->stage.len;
 }
 
 uint64_t tv_seg_writer_data_bytes(const struct tv_seg_writer *w)
 {
 	return w->offset;
+}
+
+bool tv_seg_writer_direct(const struct tv_seg_writer *w)
+{
+	return w->direct;
 }
 
 /* Fills the fields that are the same for a freshly written and a salvaged segment. */
@@ -481,8 +774,8 @@ int tv_seg_writer_finish(struct tv_seg_writer *w, uint64_t end_ns, const char *e
 	int rc = tv_seg_writer_flush(w);
 	if (rc)
 		return rc;
-	if (!w->defer_fsync && fsync(w->fd) != 0)
-		return tv_err(-errno, "fsync %s: %s", w->path, strerror(errno));
+	if (!w->defer_fsync && fdatasync(w->fd) != 0)
+		return tv_err(-errno, "fdatasync %s: %s", w->path, strerror(errno));
 	if (close(w->fd) != 0) {
 		w->fd = -1;
 		return tv_err(-errno, "close %s: %s", w->path, strerror(errno));
@@ -505,10 +798,11 @@ void tv_seg_writer_free(struct tv_seg_writer *w)
 	if (w->fd >= 0)
 		close(w->fd);
 	ZSTD_freeCCtx(w->cctx);
-	tv_buf_cleanup(&w->raw);
 	tv_buf_cleanup(&w->comp);
+	tv_buf_cleanup(&w->stage);
 	tv_sha256_cleanup(&w->sha);
 	tv_index_builder_cleanup(&w->builder);
+	free(w->dio);
 	free(w->path);
 	free(w);
 }

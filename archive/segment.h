@@ -68,6 +68,10 @@ struct tv_seg_writer_opts {
 	/* Leave the fsync of the data file to the caller, who does it before
 	 * publishing the segment (the agent, off its writing thread). */
 	bool defer_fsync;
+	/* Write with O_DIRECT (whole 4 KiB blocks, the partial tail rewritten at
+	 * each flush) where the file system takes it; buffered otherwise. Saves
+	 * the page-cache copy of every byte (see docs/AGENT.md). */
+	bool direct_io;
 };
 
 struct tv_seg_writer;
@@ -76,6 +80,12 @@ struct tv_seg_writer;
  * ifaces are copied. @return 0 or negative errno (message set). */
 int tv_seg_writer_open(struct tv_seg_writer **out, const char *data_path,
 		       const struct tv_seg_writer_opts *opts, const struct tv_iface *ifaces, uint32_t niface);
+/* Points a finished (or failed) writer at a new data file, keeping its zstd
+ * context and buffers: no allocation and no page faults per segment.
+ * @return as tv_seg_writer_open; on failure the writer may only be freed or
+ * recycled again. */
+int tv_seg_writer_recycle(struct tv_seg_writer *w, const char *data_path,
+			  const struct tv_seg_writer_opts *opts, const struct tv_iface *ifaces, uint32_t niface);
 /* Appends one packet; closes the current frame first when it would overflow.
  * @return 0, -EINVAL (ifindex or caplen out of range), or an I/O error. */
 int tv_seg_writer_add(struct tv_seg_writer *w, const struct tv_packet *pkt);
@@ -86,9 +96,15 @@ int tv_seg_writer_add_blocks(struct tv_seg_writer *w, const uint8_t *raw, size_t
 /* Compresses and writes the current frame if it holds any packet. Call it at
  * least once a second so a crash loses at most a second. */
 int tv_seg_writer_flush(struct tv_seg_writer *w);
-/* Changes the zstd level for frames compressed from now on (e.g. a faster
- * one while a capture backlog builds). @return 0 or -EINVAL. */
+/* Changes the zstd level for frames begun from now on (e.g. a faster one
+ * while a capture backlog builds). @return 0 or -EINVAL. */
 int tv_seg_writer_set_level(struct tv_seg_writer *w, int level);
+/* Store-only frames (zstd frames of raw blocks: no compression, ~memcpy
+ * speed) from now on, or compressed ones again; ends the open frame.
+ * @return 0 or an I/O error. */
+int tv_seg_writer_set_store(struct tv_seg_writer *w, bool store);
+/* @return true when the data file is written with O_DIRECT. */
+bool tv_seg_writer_direct(const struct tv_seg_writer *w);
 /* Records capture drop counters for an interface (absolute values). */
 void tv_seg_writer_set_drops(struct tv_seg_writer *w, uint32_t ifindex, uint64_t kernel, uint64_t iface);
 /* @return bytes of pcapng accepted so far (before compression). */

@@ -4,7 +4,9 @@
  * Loads the capture into memory (so the read of the pcap is not timed), then
  * per round writes one segment with the writer (compression, window layout,
  * index, fsync) and reads every packet back through the index-driven reader.
- * Prints the best round as "key value" lines for bench_segment.sh. */
+ * Prints the best round as "key value" lines for bench_segment.sh.
+ * BENCH_NO_LAYOUT, BENCH_DIRECT, BENCH_STORE and BENCH_LEVEL=N set the
+ * writer options of the same names, to compare them on one capture. */
 #include <fcntl.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
@@ -71,11 +73,18 @@ int main(int argc, char **argv)
 		unlink(path);
 		struct tv_seg_writer_opts o = {0};
 		snprintf(o.meta.node, sizeof(o.meta.node), "bench");
+		/* the writer's options, to compare them on one capture */
+		o.no_window_layout = getenv("BENCH_NO_LAYOUT") != NULL;
+		o.direct_io = getenv("BENCH_DIRECT") != NULL;
+		if (getenv("BENCH_LEVEL"))
+			o.zstd_level = atoi(getenv("BENCH_LEVEL"));
 		struct tv_iface ifc = {.name = "eth0", .linktype = c.linktype, .snaplen = 262144};
 		struct tv_seg_writer *w;
 		struct tv_index idx;
 		uint64_t t0 = tv_mono_ns();
 		if (tv_seg_writer_open(&w, path, &o, &ifc, 1))
+			return 1;
+		if (getenv("BENCH_STORE") && tv_seg_writer_set_store(w, true))
 			return 1;
 		for (size_t i = 0; i < c.n; i++)
 			if (tv_seg_writer_add(w, &c.pkts[i]))

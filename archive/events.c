@@ -211,31 +211,18 @@ int tv_events_write_json(struct tv_events_writer *w, json_t *rec)
 	return append_record(w, rec);
 }
 
-int tv_events_writer_open(struct tv_events_writer **out, const char *path, uint64_t ts_ns,
-			  const struct tv_k8s_object *objects, size_t nobjects,
-			  const struct tv_os_event *sockets, size_t nsockets)
+/* Creates path and writes the first state record; w keeps its context and buffers. */
+static int start_file(struct tv_events_writer *w, const char *path, uint64_t ts_ns,
+		      const struct tv_k8s_object *objects, size_t nobjects, const struct tv_os_event *sockets,
+		      size_t nsockets)
 {
-	*out = NULL;
-	struct tv_events_writer *w = calloc(1, sizeof(*w));
-	if (!w || !(w->path = strdup(path))) {
-		free(w);
+	free(w->path);
+	tv_buf_reset(&w->lines);
+	if (!(w->path = strdup(path)))
 		return tv_err(-ENOMEM, "%s: out of memory", path);
-	}
-	if (!(w->cctx = ZSTD_createCCtx())) {
-		free(w->path);
-		free(w);
-		return tv_err(-ENOMEM, "%s: out of memory", path);
-	}
-	ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel, 3);
-	ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_checksumFlag, 1);
-	tv_buf_init(&w->lines, FLUSH_BYTES + TV_EVENTS_MAX_LINE);
-	tv_buf_init(&w->comp, TV_FRAME_COMP_MAX);
 	w->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (w->fd < 0) {
-		int rc = tv_err(-errno, "create %s: %s", path, strerror(errno));
-		tv_events_writer_free(w);
-		return rc;
-	}
+	if (w->fd < 0)
+		return tv_err(-errno, "create %s: %s", path, strerror(errno));
 	json_t *state = json_object(), *objs = json_array(), *socks = json_array();
 	json_object_set_new(state, "type", json_string("state"));
 	json_object_set_new(state, "ts", json_integer((json_int_t)ts_ns));
@@ -249,12 +236,54 @@ int tv_events_writer_open(struct tv_events_writer **out, const char *path, uint6
 	if (!rc)
 		rc = tv_events_writer_flush(w);
 	if (rc) {
-		tv_events_writer_free(w);
+		close(w->fd);
+		w->fd = -1;
 		unlink(path);
+	}
+	return rc;
+}
+
+int tv_events_writer_open(struct tv_events_writer **out, const char *path, uint64_t ts_ns,
+			  const struct tv_k8s_object *objects, size_t nobjects,
+			  const struct tv_os_event *sockets, size_t nsockets)
+{
+	*out = NULL;
+	struct tv_events_writer *w = calloc(1, sizeof(*w));
+	if (!w || !(w->cctx = ZSTD_createCCtx())) {
+		free(w);
+		return tv_err(-ENOMEM, "%s: out of memory", path);
+	}
+	w->fd = -1;
+	ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel, 3);
+	ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_checksumFlag, 1);
+	tv_buf_init(&w->lines, FLUSH_BYTES + TV_EVENTS_MAX_LINE);
+	tv_buf_init(&w->comp, TV_FRAME_COMP_MAX);
+	int rc = start_file(w, path, ts_ns, objects, nobjects, sockets, nsockets);
+	if (rc) {
+		tv_events_writer_free(w);
 		return rc;
 	}
 	*out = w;
 	return 0;
+}
+
+int tv_events_writer_recycle_state(struct tv_events_writer *w, const char *path, uint64_t ts_ns,
+				   const json_t *objects)
+{
+	if (w->fd >= 0)
+		close(w->fd);
+	w->fd = -1;
+	int rc = start_file(w, path, ts_ns, NULL, 0, NULL, 0);
+	if (!rc && objects)
+		rc = append_state_parts(w, ts_ns, objects, 0);
+	if (!rc)
+		rc = tv_events_writer_flush(w);
+	if (rc && w->fd >= 0) {
+		close(w->fd);
+		w->fd = -1;
+		unlink(path);
+	}
+	return rc;
 }
 
 int tv_events_write_k8s_seen(struct tv_events_writer *w, uint64_t ts_ns, enum tv_k8s_action action,
@@ -306,15 +335,25 @@ int tv_events_writer_flush(struct tv_events_writer *w)
 	return 0;
 }
 
-int tv_events_writer_close(struct tv_events_writer *w)
+static int close_file(struct tv_events_writer *w, bool sync)
 {
 	int rc = tv_events_writer_flush(w);
-	if (!rc && fsync(w->fd) != 0)
+	if (!rc && sync && fsync(w->fd) != 0)
 		rc = tv_err(-errno, "fsync %s: %s", w->path, strerror(errno));
 	if (close(w->fd) != 0 && !rc)
 		rc = tv_err(-errno, "close %s: %s", w->path, strerror(errno));
 	w->fd = -1;
 	return rc;
+}
+
+int tv_events_writer_close(struct tv_events_writer *w)
+{
+	return close_file(w, true);
+}
+
+int tv_events_writer_close_unsynced(struct tv_events_writer *w)
+{
+	return close_file(w, false);
 }
 
 void tv_events_writer_free(struct tv_events_writer *w)

@@ -119,6 +119,14 @@ int tv_events_write_os(struct tv_events_writer *w, const struct tv_os_event *ev)
 int tv_events_write_sync(struct tv_events_writer *w, const struct tv_k8s_sync *s);
 /* Writes pending lines as a frame (call at least once a second). */
 int tv_events_writer_flush(struct tv_events_writer *w);
+/* Points a closed writer at a new file as tv_events_writer_open_state does,
+ * keeping its zstd context and buffers (no allocation per segment). On
+ * failure the writer may only be freed or recycled again. */
+int tv_events_writer_recycle_state(struct tv_events_writer *w, const char *path, uint64_t ts_ns,
+				   const json_t *objects);
+/* tv_events_writer_close without the fsync: the caller syncs the file
+ * before publishing it (the agent's sealer). */
+int tv_events_writer_close_unsynced(struct tv_events_writer *w);
 /* Flushes, fsyncs, closes. @return 0 or negative errno. */
 int tv_events_writer_close(struct tv_events_writer *w);
 void tv_events_writer_free(struct tv_events_writer *w);

@@ -6,6 +6,7 @@
 #include <cap-ng.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -38,6 +39,7 @@
 
 #define CAPTURE_NICE (-10)
 #define FLUSH_NS (1000000000ULL) /* hand a chunk over at least this often */
+#define REPLAY_QUEUE_CHUNKS 8
 
 struct agent {
 	struct tv_agent_config *cfg;
@@ -509,9 +511,20 @@ int tv_agent_run(struct tv_agent_config *cfg, const struct tv_agent_run_opts *op
 	a->cfg = cfg;
 	a->opts = opts;
 	pthread_mutex_init(&a->m.iface_lock, NULL);
-	tv_chunk_queue_init(&a->q, cfg->queue_size / TV_CHUNK_BYTES, &a->m.queue_depth);
 	struct tv_httpd *ms = NULL;
-	int rc = start(a);
+	/* Memory freed per segment (index tables, records) stays in the heap for
+	 * the next one instead of going back to the kernel and faulting in again. */
+	mallopt(M_MMAP_THRESHOLD, 64 << 20);
+	mallopt(M_TRIM_THRESHOLD, 512 << 20);
+	/* a replay waits for the writer rather than losing packets: a short queue does */
+	size_t depth = cfg->queue_size / TV_CHUNK_BYTES;
+	if (opts->read_file && depth > REPLAY_QUEUE_CHUNKS)
+		depth = REPLAY_QUEUE_CHUNKS;
+	int rc = tv_chunk_queue_init(&a->q, depth, &a->m.queue_depth);
+	if (rc)
+		rc = tv_err(rc, "out of memory for agent.queueSize (%" PRIu64 " bytes)", cfg->queue_size);
+	if (!rc)
+		rc = start(a);
 	if (!rc && cfg->metrics_addr && cfg->metrics_addr[0])
 		rc = tv_httpd_start(&ms, cfg->metrics_addr, "agent.metricsAddr", TV_PROM_CONTENT_TYPE, render,
 				    a);

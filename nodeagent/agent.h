@@ -38,7 +38,8 @@ struct tv_agent_metrics {
 	_Atomic uint64_t raw_bytes, compressed_bytes;
 	_Atomic uint64_t write_errors, packets_lost_to_errors;
 	_Atomic uint64_t paused;
-	_Atomic int64_t zstd_level; /* current; lower than configured under backlog */
+	_Atomic int64_t zstd_level;         /* current; lower than configured under backlog, 0 store-only */
+	_Atomic uint64_t store_only_spells; /* times the writer fell back to store-only frames */
 	/* which interface each index is: changed by the capture thread (with
 	 * `auto`, as pods come and go), under the lock for the renderer */
 	pthread_mutex_t iface_lock;

@@ -275,7 +275,10 @@ int tv_buffer_seal_commit(struct tv_buffer *b, struct tv_buffer_seal *s)
 {
 	char to[4096], idx_tmp[4096];
 	tv_key_sibling(s->data_path, TV_KEY_SUFFIX_INDEX, idx_tmp, sizeof(idx_tmp));
+	/* the writer leaves both syncs to this thread, off the packet path */
 	int rc = tv_fsync_path(s->data_path);
+	if (!rc && s->events_path)
+		rc = tv_fsync_path(s->events_path);
 	if (!rc)
 		rc = tv_write_file_atomic(idx_tmp, s->index.data, s->index.len);
 	/* data, events, index last: a reader sees the segment only when whole */

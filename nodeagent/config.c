@@ -46,7 +46,11 @@ static const struct tv_cfg_entry table[] = {
 	 "Prometheus metrics on HOST:PORT (empty: off)", NULL},
 	{"agent.ringSize", TV_CFG_SIZE, F(ring_size), "64Mi", "kernel ring per interface (TPACKET_V3)", NULL},
 	{"agent.queueSize", TV_CFG_SIZE, F(queue_size), "128Mi",
-	 "captured packets waiting for the writer (allocated only under backlog)", NULL},
+	 "captured packets waiting for the writer (allocated and touched at start: no page faults on the "
+	 "packet path)",
+	 NULL},
+	{"agent.directIO", TV_CFG_BOOL, F(direct_io), "true",
+	 "write segment data with O_DIRECT where the file system takes it (no page-cache copy)", NULL},
 	{"agent.logLevel", TV_CFG_STRING, F(log_level), "info", "error, warn, info or debug", NULL},
 	{"agent.kubernetes", TV_CFG_ENUM, F(kubernetes), "auto",
 	 "watch the Kubernetes API for pods, services, EndpointSlices, namespaces, nodes: auto (in a pod, or "

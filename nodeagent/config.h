@@ -37,6 +37,7 @@ struct tv_agent_config {
 	char *metrics_addr;
 	uint64_t ring_size;
 	uint64_t queue_size; /* bytes of 1 MiB chunks between capture and writer */
+	bool direct_io;      /* write segment data with O_DIRECT where the file system takes it */
 	char *log_level;
 	char *signing_key; /* "": agent.bufferDir/.keys/node.key */
 	int kubernetes;    /* enum tv_agent_kubernetes */

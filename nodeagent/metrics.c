@@ -111,8 +111,12 @@ void tv_metrics_render(struct tv_agent_metrics *m, const struct tv_buffer_stats 
 			atomic_load(&m->write_errors));
 	tv_prom_counter(o, "tapvault_packets_lost_to_errors_total", "Packets dropped by write failures.",
 			atomic_load(&m->packets_lost_to_errors));
-	tv_prom_gauge(o, "tapvault_zstd_level", "zstd level in use (lowered while the writer has a backlog).",
+	tv_prom_gauge(o, "tapvault_zstd_level",
+		      "zstd level in use (lowered while the writer has a backlog; 0: store-only frames).",
 		      (double)atomic_load(&m->zstd_level));
+	tv_prom_counter(o, "tapvault_store_only_spells_total",
+			"Times a backlog of over a second made the writer store frames uncompressed.",
+			atomic_load(&m->store_only_spells));
 	tv_prom_gauge(o, "tapvault_capture_paused", "1 while tap.capture.stopped is true.",
 		      (double)atomic_load(&m->paused));
 }

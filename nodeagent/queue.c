@@ -2,8 +2,10 @@
 /* queue: see queue.h. */
 #include "nodeagent/queue.h"
 
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 
 #include "archive/segment.h"
@@ -31,14 +33,29 @@ struct tv_link *tv_fifo_pop(struct tv_fifo *f)
 	return l;
 }
 
-void tv_chunk_queue_init(struct tv_chunk_queue *q, size_t max_depth, _Atomic uint64_t *depth_metric)
+static struct tv_chunk *chunk_new(void);
+
+int tv_chunk_queue_init(struct tv_chunk_queue *q, size_t max_depth, _Atomic uint64_t *depth_metric)
 {
 	memset(q, 0, sizeof(*q));
 	pthread_mutex_init(&q->lock, NULL);
-	pthread_cond_init(&q->nonempty, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* for pop_timed */
+	pthread_cond_init(&q->nonempty, &ca);
+	pthread_condattr_destroy(&ca);
 	pthread_cond_init(&q->nonfull, NULL);
 	q->max_depth = max_depth;
 	q->depth_metric = depth_metric;
+	for (size_t i = 0; i < max_depth + 2; i++) {
+		struct tv_chunk *c = chunk_new();
+		if (!c)
+			return -ENOMEM;
+		memset(c->buf.data, 0, c->buf.cap); /* the first touch, now rather than under load */
+		c->link.next = q->free_list;
+		q->free_list = &c->link;
+	}
+	return 0;
 }
 
 void tv_chunk_queue_cleanup(struct tv_chunk_queue *q)
@@ -111,6 +128,27 @@ void tv_chunk_queue_push(struct tv_chunk_queue *q, struct tv_chunk *c)
 	publish_depth(q);
 	pthread_cond_signal(&q->nonempty);
 	pthread_mutex_unlock(&q->lock);
+}
+
+struct tv_chunk *tv_chunk_queue_pop_timed(struct tv_chunk_queue *q, uint64_t timeout_ns, bool *closed)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	uint64_t t = (uint64_t)until.tv_sec * 1000000000ULL + (uint64_t)until.tv_nsec + timeout_ns;
+	until.tv_sec = (time_t)(t / 1000000000ULL);
+	until.tv_nsec = (long)(t % 1000000000ULL);
+	pthread_mutex_lock(&q->lock);
+	while (!q->chunks.head && !q->closed)
+		if (pthread_cond_timedwait(&q->nonempty, &q->lock, &until) == ETIMEDOUT)
+			break;
+	struct tv_chunk *c = (struct tv_chunk *)tv_fifo_pop(&q->chunks);
+	if (c) {
+		publish_depth(q);
+		pthread_cond_signal(&q->nonfull);
+	}
+	*closed = !c && q->closed;
+	pthread_mutex_unlock(&q->lock);
+	return c;
 }
 
 struct tv_chunk *tv_chunk_queue_pop(struct tv_chunk_queue *q)

@@ -3,8 +3,9 @@
  * writer, and the intrusive FIFO that also carries segments to the sealer.
  *
  * The queue is bounded (agent.queueSize in chunks): a full queue holds the
- * capture thread, so the kernel ring absorbs the burst. Chunks come from a
- * free list; one is allocated only when the list is empty (under backlog). */
+ * capture thread, so the kernel ring absorbs the burst. Every chunk is
+ * allocated and touched at start (a first touch costs ~3.5 s/GB on some VMs,
+ * exactly when the writer is behind) and comes from the free list after. */
 #ifndef TV_AGENT_QUEUE_H
 #define TV_AGENT_QUEUE_H
 
@@ -72,7 +73,9 @@ struct tv_chunk_queue {
 	_Atomic uint64_t *depth_metric; /* updated on every push and pop; may be NULL */
 };
 
-void tv_chunk_queue_init(struct tv_chunk_queue *q, size_t max_depth, _Atomic uint64_t *depth_metric);
+/* Allocates and pre-faults max_depth + 2 chunks (one being filled, one
+ * being written). @return 0 or -ENOMEM. */
+int tv_chunk_queue_init(struct tv_chunk_queue *q, size_t max_depth, _Atomic uint64_t *depth_metric);
 /* Frees the chunks of the free list (the queue must be drained). */
 void tv_chunk_queue_cleanup(struct tv_chunk_queue *q);
 
@@ -85,6 +88,9 @@ void tv_chunk_put(struct tv_chunk_queue *q, struct tv_chunk *c);
 void tv_chunk_queue_push(struct tv_chunk_queue *q, struct tv_chunk *c);
 /* The oldest chunk, waiting for one; NULL once closed and drained. */
 struct tv_chunk *tv_chunk_queue_pop(struct tv_chunk_queue *q);
+/* As tv_chunk_queue_pop, waiting at most timeout_ns: NULL on a timeout too
+ * (*closed tells the two apart). */
+struct tv_chunk *tv_chunk_queue_pop_timed(struct tv_chunk_queue *q, uint64_t timeout_ns, bool *closed);
 /* No more pushes: pop returns NULL once the queue is empty. */
 void tv_chunk_queue_close(struct tv_chunk_queue *q);
 

@@ -18,10 +18,12 @@
 
 /* Backlog (queued chunks) beyond which the writer trades ratio for speed:
  * losing packets is worse than storing them less compressed. */
-#define BACKLOG_FAST 6
-#define BACKLOG_FASTEST 16
+#define BACKLOG_FAST 4
+#define BACKLOG_STORE 32
+#define BACKLOG_STORE_NS 1000000000ULL
 #define LEVEL_FAST (-5)
-#define LEVEL_FASTEST (-100)
+/* An open frame is closed (made crash-safe) at least this often. */
+#define FLUSH_NS 1000000000ULL
 /* Room kept for what sealing adds (index, events) beyond the data written. */
 #define SEAL_RESERVE ((uint64_t)256 << 10)
 
@@ -29,7 +31,8 @@
  * chunk of a segment has the same table). */
 static int open_segment(struct tv_writer *wr, uint64_t created_ns, const struct tv_iface_table *ifaces)
 {
-	struct tv_seg_writer_opts o = {.zstd_level = (int)wr->cfg->zstd_level, .defer_fsync = true};
+	struct tv_seg_writer_opts o = {
+		.zstd_level = (int)wr->cfg->zstd_level, .defer_fsync = true, .direct_io = wr->cfg->direct_io};
 	snprintf(o.meta.node, sizeof(o.meta.node), "%s", wr->cfg->node);
 	o.meta.seq = wr->seq;
 	o.meta.created_ns = created_ns;
@@ -37,9 +40,16 @@ static int open_segment(struct tv_writer *wr, uint64_t created_ns, const struct 
 	int rc = tv_buffer_open_paths(wr->buf, created_ns, wr->seq, &wr->data_path, &wr->events_path);
 	if (rc)
 		return tv_err(rc, "out of memory");
-	if ((rc = tv_seg_writer_open(&wr->w, wr->data_path, &o, ifaces->v, ifaces->n)))
+	/* the writers of the last segment are reused: no allocation, no page faults */
+	rc = wr->w ? tv_seg_writer_recycle(wr->w, wr->data_path, &o, ifaces->v, ifaces->n)
+		   : tv_seg_writer_open(&wr->w, wr->data_path, &o, ifaces->v, ifaces->n);
+	if (rc)
 		return rc;
+	wr->seg_open = true;
+	/* a segment starts at the configured level; a backlog carried over steps down again */
 	wr->level = o.zstd_level;
+	wr->store = false;
+	tv_seg_writer_set_store(wr->w, false);
 	atomic_store(&wr->m->zstd_level, (int64_t)wr->level);
 	/* The segment is readable alone: its events start with the whole
 	 * Kubernetes state. Records still pending came after the last seal, in
@@ -50,23 +60,32 @@ static int open_segment(struct tv_writer *wr, uint64_t created_ns, const struct 
 	 * holds what happened since (a pod deleted and its IP given to another
 	 * one), and a reader replays records by time */
 	uint64_t state_ts = state ? tv_now_ns() : created_ns;
-	rc = tv_events_writer_open_state(&wr->ev, wr->events_path, state_ts, state);
+	rc = wr->ev ? tv_events_writer_recycle_state(wr->ev, wr->events_path, state_ts, state)
+		    : tv_events_writer_open_state(&wr->ev, wr->events_path, state_ts, state);
 	json_decref(state);
 	if (rc)
 		return rc;
 	wr->seg_last_ts = 0;
+	wr->unflushed_since = 0;
 	return 0;
+}
+
+/* The open segment is done with (sealed or abandoned): its writers stay for the next one. */
+static void close_segment(struct tv_writer *wr)
+{
+	wr->seg_open = false;
+	free(wr->data_path);
+	free(wr->events_path);
+	wr->data_path = wr->events_path = NULL;
 }
 
 void tv_writer_cleanup(struct tv_writer *wr)
 {
+	close_segment(wr);
 	tv_seg_writer_free(wr->w);
 	tv_events_writer_free(wr->ev);
-	free(wr->data_path);
-	free(wr->events_path);
 	wr->w = NULL;
 	wr->ev = NULL;
-	wr->data_path = wr->events_path = NULL;
 }
 
 /* The Kubernetes records since the last call, into the open segment's events. */
@@ -101,7 +120,7 @@ static int seal_segment(struct tv_writer *wr, const struct tv_chunk *c, uint64_t
 	for (uint32_t i = 0; c->ifaces && i < c->ifaces->n; i++)
 		tv_seg_writer_set_drops(wr->w, i, c->drops_kernel[i], c->drops_iface[i]);
 	struct tv_index idx;
-	int rc = tv_events_writer_close(wr->ev);
+	int rc = tv_events_writer_close_unsynced(wr->ev); /* the sealer syncs it */
 	if (!rc)
 		rc = tv_seg_writer_finish(wr->w, end_ns, wr->events_path, &idx);
 	if (!rc) {
@@ -127,7 +146,7 @@ static int seal_segment(struct tv_writer *wr, const struct tv_chunk *c, uint64_t
 		}
 		tv_index_cleanup(&idx);
 	}
-	tv_writer_cleanup(wr);
+	close_segment(wr);
 	return rc;
 }
 
@@ -138,44 +157,60 @@ static void abandon_segment(struct tv_writer *wr, const struct tv_chunk *c)
 	atomic_fetch_add(&wr->m->packets_lost_to_errors, c->packets);
 	tv_error("writer: %s; %u packets dropped, segment abandoned (salvaged at next start)", tv_errmsg(),
 		 c->packets);
-	tv_writer_cleanup(wr);
+	tv_writer_cleanup(wr); /* fresh writers for the next segment: these may be mid-frame */
 	wr->seq++; /* the abandoned file keeps its number */
 	wr->retry_after = tv_mono_ns() + 1000000000ULL;
 }
 
-/* Picks the zstd level for the next chunk from the backlog, with hysteresis
- * (back to the configured level only once the queue is nearly empty). A
- * replay waits for the writer instead of losing packets, so it keeps the
- * configured level (and stores what a live agent that kept up would). */
+/* The backlog policy: compress at the configured level while the writer
+ * keeps up; with a backlog, step down to a fast level, and once the backlog
+ * has lasted BACKLOG_STORE_NS write store-only frames (memcpy speed) until
+ * the queue is nearly empty again. Packets are never dropped for
+ * compression's sake, and none waits in memory past the crash bound. A
+ * replay waits for the writer instead, so it keeps the configured level (and
+ * stores what a live agent that kept up would). */
 static void adapt_level(struct tv_writer *wr)
 {
-	if (tv_capture_is_replay(wr->cap))
+	if (tv_capture_is_replay(wr->cap) || !wr->w)
 		return;
-	uint64_t depth = atomic_load(&wr->m->queue_depth);
-	int level = wr->level;
-	if (depth >= BACKLOG_FASTEST)
-		level = LEVEL_FASTEST;
-	else if (depth >= BACKLOG_FAST && level > LEVEL_FAST)
-		level = LEVEL_FAST;
+	uint64_t depth = atomic_load(&wr->m->queue_depth), now = tv_mono_ns();
+	if (depth >= BACKLOG_FAST && !wr->backlog_since)
+		wr->backlog_since = now;
 	else if (depth <= 1)
+		wr->backlog_since = 0;
+	int level = wr->level;
+	bool store = wr->store;
+	if (!wr->backlog_since) {
 		level = (int)wr->cfg->zstd_level;
-	if (level != wr->level && wr->w && tv_seg_writer_set_level(wr->w, level) == 0) {
+		store = false;
+	} else if (now - wr->backlog_since >= BACKLOG_STORE_NS || depth >= BACKLOG_STORE) {
+		store = true;
+	} else if (level > LEVEL_FAST) {
+		level = LEVEL_FAST;
+	}
+	if (store != wr->store && tv_seg_writer_set_store(wr->w, store) == 0) {
+		tv_debug("writer backlog %" PRIu64 " chunks: %s", depth, store ? "store-only frames" : "compressing");
+		wr->store = store;
+		if (store)
+			atomic_fetch_add(&wr->m->store_only_spells, 1);
+	}
+	if (level != wr->level && tv_seg_writer_set_level(wr->w, level) == 0) {
 		tv_debug("writer backlog %" PRIu64 " chunks: zstd level %d", depth, level);
 		wr->level = level;
-		atomic_store(&wr->m->zstd_level, (int64_t)level);
 	}
+	atomic_store(&wr->m->zstd_level, wr->store ? 0 : (int64_t)wr->level);
 }
 
 static int write_chunk(struct tv_writer *wr, const struct tv_chunk *c)
 {
 	bool replay = tv_capture_is_replay(wr->cap);
 	int rc;
-	if (!wr->w && (c->packets || !replay)) {
+	if (!wr->seg_open && (c->packets || !replay)) {
 		uint64_t created = replay ? c->first_ts : wr->next_created;
 		if ((rc = open_segment(wr, created, c->ifaces)))
 			return rc;
 	}
-	if (!wr->w)
+	if (!wr->seg_open)
 		return 0;
 	/* what the packets from here on were captured from (a segment's first chunk, or a change) */
 	if (c->capture && (rc = tv_events_write_json(wr->ev, json_incref(c->capture))) && rc != -EINVAL)
@@ -190,6 +225,8 @@ static int write_chunk(struct tv_writer *wr, const struct tv_chunk *c)
 			return rc;
 		if ((rc = tv_seg_writer_add_blocks(wr->w, c->buf.data, c->buf.len)))
 			return rc;
+		if (!wr->unflushed_since)
+			wr->unflushed_since = tv_mono_ns();
 		if (write_k8s_records(wr) || tv_events_writer_flush(wr->ev))
 			return -EIO;
 		wr->seg_last_ts = c->last_ts;
@@ -202,18 +239,34 @@ static int write_chunk(struct tv_writer *wr, const struct tv_chunk *c)
 	return 0;
 }
 
+/* The crash bound: what was handed over a second ago is in a whole frame on disk. */
+static int flush_due(struct tv_writer *wr)
+{
+	if (!wr->seg_open || !wr->unflushed_since || tv_mono_ns() - wr->unflushed_since < FLUSH_NS)
+		return 0;
+	wr->unflushed_since = 0;
+	return tv_seg_writer_flush(wr->w);
+}
+
 void *tv_writer_thread(void *arg)
 {
 	struct tv_writer *wr = arg;
 	pthread_setname_np(pthread_self(), "tv-writer");
-	struct tv_chunk *c;
-	while ((c = tv_chunk_queue_pop(wr->q))) {
-		if (tv_mono_ns() < wr->retry_after) {
+	for (;;) {
+		bool closed;
+		struct tv_chunk *c = tv_chunk_queue_pop_timed(wr->q, FLUSH_NS / 4, &closed);
+		if (!c && closed)
+			break;
+		if (c && tv_mono_ns() < wr->retry_after) {
 			atomic_fetch_add(&wr->m->packets_lost_to_errors, c->packets);
-		} else if (write_chunk(wr, c)) {
+		} else if (c && write_chunk(wr, c)) {
 			abandon_segment(wr, c);
+		} else if (flush_due(wr)) {
+			struct tv_chunk none = {0};
+			abandon_segment(wr, &none);
 		}
-		tv_chunk_put(wr->q, c);
+		if (c)
+			tv_chunk_put(wr->q, c);
 	}
 	return NULL;
 }

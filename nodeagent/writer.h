@@ -5,8 +5,10 @@
  * and hands it to the sealer, continuing the node's hash chain.
  *
  * Under backlog it trades ratio for speed (losing packets is worse than
- * storing them less compressed); a replay waits for it instead and keeps the
- * configured level. After a write error (disk full, I/O) the segment is
+ * storing them less compressed): a fast level, then store-only frames; a
+ * replay waits for it instead and keeps the configured level. Frames are
+ * closed at least once a second (the crash bound). Its segment writers are
+ * reused from one segment to the next. After a write error (disk full, I/O) the segment is
  * abandoned (salvaged at the next start) and for a second chunks are dropped
  * and counted rather than retried. */
 #ifndef TV_AGENT_WRITER_H
@@ -45,8 +47,12 @@ struct tv_writer {
 	struct tv_events_writer *ev;
 	char *data_path, *events_path;
 	uint64_t seg_last_ts;
-	uint64_t retry_after; /* mono ns: after a write error, drop chunks until then */
-	int level;            /* zstd level of the open segment's writer */
+	bool seg_open;            /* w and ev write the segment at data_path / events_path */
+	uint64_t retry_after;     /* mono ns: after a write error, drop chunks until then */
+	uint64_t unflushed_since; /* mono ns: packets added since the last frame flush (0: none) */
+	uint64_t backlog_since;   /* mono ns: the queue has held a backlog since (0: none) */
+	int level;                /* zstd level of the open segment's writer */
+	bool store;               /* writing store-only frames */
 };
 
 /* The thread's body (arg: the struct tv_writer); returns when the queue is

@@ -14,10 +14,10 @@
  * Store-only frames (no compression, for a writer under backlog) are zstd
  * frames of raw blocks built here, with the same header and checksum.
  *
- * The file is written with O_DIRECT where the file system takes it: whole
- * 4 KiB blocks from an aligned buffer, the partial tail rewritten (zero
- * padded, then the file truncated to its true length) at every flush, so a
- * crash still loses at most the frame in flight. Both the whole file's
+ * The file is written with O_DIRECT where the file system takes it, from a
+ * ring of aligned buffers by an I/O thread (dio_out.h); the partial tail is
+ * rewritten (zero padded, then the file cut to its true length) at every
+ * flush, so a crash still loses at most the frame in flight. Both the whole file's
  * SHA-256 and each frame's are computed over the compressed bytes from
  * memory, as they are written: sealing never reads the file back. */
 #include <errno.h>
@@ -34,6 +34,7 @@
 
 #include "archive/common/err.h"
 #include "archive/common/fsutil.h"
+#include "archive/dio_out.h"
 #include "archive/pcapng.h"
 #include "archive/segment.h"
 #include "archive/segment_meta.h"
@@ -47,9 +48,9 @@
 #define FRAME_OVERHEAD (ZSTD_FRAMEHEADERSIZE_MAX + 4 + 4 + 3)
 /* Pending input fed to the compressor in one call, at most. */
 #define FEED_MAX ((size_t)256 << 10)
-/* O_DIRECT block and the aligned output buffer. */
-#define DIO_ALIGN 4096
-#define DIO_CAP ((size_t)8 << 20)
+/* O_DIRECT: a ring of aligned buffers the I/O thread writes (dio_out.h). */
+#define DIO_BUFS 8
+#define DIO_BUF_BYTES ((size_t)1 << 20)
 /* tv_seg_writer_add's staging of single packets before they stream in. */
 #define STAGE_BYTES ((size_t)256 << 10)
 
@@ -80,12 +81,8 @@ struct tv_seg_writer {
 	double ratio; /* compressed/raw of the last frames */
 	uint64_t offset;    /* bytes written (the file's logical size) */
 	uint64_t raw_total; /* pcapng bytes accepted */
-	/* O_DIRECT: dio[0..dio_len) is the file from dio_base (4 KiB aligned) on */
-	bool direct;
-	uint8_t *dio;
-	size_t dio_len;
-	uint64_t dio_base;
-	bool tail_dirty; /* the file's last partial block is behind dio */
+	bool direct;             /* this file is written with O_DIRECT, through dio */
+	struct tv_dio_out *dio; /* with direct_io: buffers and I/O thread, kept across segments */
 };
 
 bool tv_node_name_valid(const char *node)
@@ -104,79 +101,19 @@ bool tv_node_name_valid(const char *node)
 
 /* ---- output: buffered write(2), or O_DIRECT whole blocks ---- */
 
-static int pwrite_all(struct tv_seg_writer *w, const uint8_t *p, size_t n, uint64_t off)
-{
-	while (n) {
-		ssize_t k = pwrite(w->fd, p, n, (off_t)off);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return tv_err(k < 0 ? -errno : -EIO, "write %s: %s", w->path,
-				      k < 0 ? strerror(errno) : "short write");
-		p += k;
-		n -= (size_t)k;
-		off += (uint64_t)k;
-	}
-	return 0;
-}
-
-/* Writes the whole blocks of dio and keeps the partial one at its start. */
-static int dio_commit(struct tv_seg_writer *w)
-{
-	size_t whole = w->dio_len & ~(size_t)(DIO_ALIGN - 1);
-	if (!whole)
-		return 0;
-	int rc = pwrite_all(w, w->dio, whole, w->dio_base);
-	if (rc)
-		return rc;
-	memmove(w->dio, w->dio + whole, w->dio_len - whole);
-	w->dio_len -= whole;
-	w->dio_base += whole;
-	return 0;
-}
-
 /* Appends p[0..n) to the file and to its SHA-256. */
 static int out_write(struct tv_seg_writer *w, const void *p, size_t n)
 {
 	tv_sha256_update(&w->sha, p, n);
 	w->offset += n;
-	if (!w->direct)
-		return tv_write_all(w->fd, p, n, w->path);
-	const uint8_t *s = p;
-	while (n) {
-		size_t k = DIO_CAP - w->dio_len;
-		k = k < n ? k : n;
-		memcpy(w->dio + w->dio_len, s, k);
-		w->dio_len += k;
-		s += k;
-		n -= k;
-		w->tail_dirty = true;
-		if (w->dio_len == DIO_CAP) {
-			int rc = dio_commit(w);
-			if (rc)
-				return rc;
-		}
-	}
-	return 0;
+	return w->direct ? tv_dio_out_write(w->dio, p, n) : tv_write_all(w->fd, p, n, w->path);
 }
 
 /* Makes everything written so far durable on a crash of the process (not yet
- * of the machine: fdatasync at seal): the partial last block is written zero
- * padded and the file cut back to its length. */
+ * of the machine: fdatasync at seal). */
 static int out_sync(struct tv_seg_writer *w)
 {
-	if (!w->direct || !w->tail_dirty)
-		return 0;
-	int rc = dio_commit(w);
-	if (rc || !w->dio_len)
-		return rc;
-	memset(w->dio + w->dio_len, 0, DIO_ALIGN - w->dio_len);
-	if ((rc = pwrite_all(w, w->dio, DIO_ALIGN, w->dio_base)))
-		return rc;
-	if (ftruncate(w->fd, (off_t)w->offset) != 0)
-		return tv_err(-errno, "truncate %s: %s", w->path, strerror(errno));
-	w->tail_dirty = false;
-	return 0;
+	return w->direct ? tv_dio_out_sync(w->dio) : 0;
 }
 
 static int open_file(struct tv_seg_writer *w, bool direct)
@@ -187,6 +124,7 @@ static int open_file(struct tv_seg_writer *w, bool direct)
 		w->fd = open(w->path, flags | O_DIRECT, 0644);
 		if (w->fd >= 0) {
 			w->direct = true;
+			tv_dio_out_bind(w->dio, w->fd, w->path);
 			return 0;
 		}
 		if (errno != EINVAL) /* EINVAL: the file system has no O_DIRECT */
@@ -467,7 +405,7 @@ static int end_frame(struct tv_seg_writer *w)
 	if ((rc = out_write(w, w->comp.data, w->comp.len)))
 		return rc;
 	w->raw_total += w->frame_raw;
-	return w->direct ? dio_commit(w) : 0;
+	return 0;
 }
 
 /* Indexes one EPB (or skips another block) into the open frame. */
@@ -602,9 +540,6 @@ static int start_segment(struct tv_seg_writer *w, const char *data_path, const s
 	w->window_layout = !o->no_window_layout;
 	w->defer_fsync = o->defer_fsync;
 	w->offset = w->raw_total = 0;
-	w->dio_len = 0;
-	w->dio_base = 0;
-	w->tail_dirty = false;
 	w->frame_open = false;
 	tv_buf_reset(&w->stage);
 	free(w->path);
@@ -641,8 +576,8 @@ int tv_seg_writer_open(struct tv_seg_writer **out, const char *data_path,
 	tv_buf_init(&w->comp, TV_FRAME_COMP_MAX + TV_WS_WINDOW);
 	tv_buf_init(&w->stage, STAGE_BYTES + TV_MAX_PACKET + 64);
 	w->cctx = ZSTD_createCCtx();
-	if (opts->direct_io && posix_memalign((void **)&w->dio, DIO_ALIGN, DIO_CAP))
-		w->dio = NULL;
+	if (opts->direct_io && tv_dio_out_new(&w->dio, DIO_BUFS, DIO_BUF_BYTES))
+		w->dio = NULL; /* buffered writes then */
 	if (!w->cctx) {
 		tv_seg_writer_free(w);
 		return tv_err(-ENOMEM, "%s: out of memory", data_path);
@@ -665,7 +600,7 @@ int tv_seg_writer_recycle(struct tv_seg_writer *w, const char *data_path,
 	if (w->fd >= 0)
 		close(w->fd);
 	w->fd = -1;
-	if (opts->direct_io && !w->dio && posix_memalign((void **)&w->dio, DIO_ALIGN, DIO_CAP))
+	if (opts->direct_io && !w->dio && tv_dio_out_new(&w->dio, DIO_BUFS, DIO_BUF_BYTES))
 		w->dio = NULL;
 	return start_segment(w, data_path, opts, ifaces, niface);
 }
@@ -802,7 +737,7 @@ void tv_seg_writer_free(struct tv_seg_writer *w)
 	tv_buf_cleanup(&w->stage);
 	tv_sha256_cleanup(&w->sha);
 	tv_index_builder_cleanup(&w->builder);
-	free(w->dio);
+	tv_dio_out_free(w->dio);
 	free(w->path);
 	free(w);
 }

@@ -47,6 +47,7 @@ struct pcap_capture {
 };
 
 #define RETRY_NS 1000000000ULL
+#define DISPATCH_MAX 8192
 
 struct dispatch_ctx {
 	tv_capture_fn fn;
@@ -307,9 +308,12 @@ static int lp_poll(struct tv_capture *base, int timeout_ms, tv_capture_fn fn, vo
 	int ready = poll(c->pfds, c->n, timeout_ms);
 	if (ready < 0)
 		return errno == EINTR ? 0 : tv_err(-errno, "poll: %s", strerror(errno));
-	/* Drain every ring even without POLLIN: TPACKET_V3 blocks may be ready after the timeout. */
+	/* Drain every ring even without POLLIN: TPACKET_V3 blocks may be ready
+	 * after the timeout. At most DISPATCH_MAX packets each: with -1 libpcap
+	 * reads on while blocks keep coming, and under sustained load the caller
+	 * would never get to seal a segment or hand a chunk over. */
 	for (uint32_t i = 0; i < c->n; i++) {
-		int n = dispatch(c, i, &d, -1);
+		int n = dispatch(c, i, &d, DISPATCH_MAX);
 		if (n < 0)
 			return n;
 	}

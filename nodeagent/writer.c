@@ -163,12 +163,37 @@ static void abandon_segment(struct tv_writer *wr, const struct tv_chunk *c)
 }
 
 /* The backlog policy: compress at the configured level while the writer
- * keeps up; with a backlog, step down to a fast level, and once the backlog
- * has lasted BACKLOG_STORE_NS write store-only frames (memcpy speed) until
- * the queue is nearly empty again. Packets are never dropped for
+ * keeps up; with a backlog, step down to a fast level; once the backlog has
+ * lasted BACKLOG_STORE_NS (or the queue is deep), write store-only frames —
+ * unless they measured slower here than the fast level: storing every byte
+ * also hashes every byte twice and sends it all to the disk, which for
+ * traffic that compresses well costs more than compressing it. Each mode's
+ * time per pcapng byte is measured on the chunks it writes (wall time, so a
+ * writer held up by the disk counts too). Packets are never dropped for
  * compression's sake, and none waits in memory past the crash bound. A
  * replay waits for the writer instead, so it keeps the configured level (and
  * stores what a live agent that kept up would). */
+enum { MODE_LEVEL, MODE_FAST, MODE_STORE };
+
+static int mode_of(const struct tv_writer *wr)
+{
+	return wr->store ? MODE_STORE : wr->level == (int)wr->cfg->zstd_level ? MODE_LEVEL : MODE_FAST;
+}
+
+/* The measured cost of mode m, ns per byte (0: not measured yet). */
+static void measure(struct tv_writer *wr, int m, uint64_t ns, size_t bytes)
+{
+	double c = (double)ns / (double)(bytes ? bytes : 1);
+	wr->mode_cost[m] = wr->mode_cost[m] > 0 ? 0.8 * wr->mode_cost[m] + 0.2 * c : c;
+}
+
+static bool store_pays(const struct tv_writer *wr)
+{
+	double store = wr->mode_cost[MODE_STORE], fast = wr->mode_cost[MODE_FAST];
+	/* with a margin: both are measured under a backlog that varies */
+	return store == 0 || fast == 0 || store < 0.8 * fast;
+}
+
 static void adapt_level(struct tv_writer *wr)
 {
 	if (tv_capture_is_replay(wr->cap) || !wr->w)
@@ -178,15 +203,11 @@ static void adapt_level(struct tv_writer *wr)
 		wr->backlog_since = now;
 	else if (depth <= 1)
 		wr->backlog_since = 0;
-	int level = wr->level;
-	bool store = wr->store;
-	if (!wr->backlog_since) {
-		level = (int)wr->cfg->zstd_level;
-		store = false;
-	} else if (now - wr->backlog_since >= BACKLOG_STORE_NS || depth >= BACKLOG_STORE) {
-		store = true;
-	} else if (level > LEVEL_FAST) {
-		level = LEVEL_FAST;
+	int level = (int)wr->cfg->zstd_level;
+	bool store = false;
+	if (wr->backlog_since) {
+		level = LEVEL_FAST < level ? LEVEL_FAST : level;
+		store = (now - wr->backlog_since >= BACKLOG_STORE_NS || depth >= BACKLOG_STORE) && store_pays(wr);
 	}
 	if (store != wr->store && tv_seg_writer_set_store(wr->w, store) == 0) {
 		tv_debug("writer backlog %" PRIu64 " chunks: %s", depth, store ? "store-only frames" : "compressing");
@@ -223,8 +244,11 @@ static int write_chunk(struct tv_writer *wr, const struct tv_chunk *c)
 			tv_sealer_wait_one(wr->sealer); /* what is left is being sealed */
 		if (rc)
 			return rc;
+		uint64_t t0 = tv_mono_ns();
+		int mode = mode_of(wr);
 		if ((rc = tv_seg_writer_add_blocks(wr->w, c->buf.data, c->buf.len)))
 			return rc;
+		measure(wr, mode, tv_mono_ns() - t0, c->buf.len);
 		if (!wr->unflushed_since)
 			wr->unflushed_since = tv_mono_ns();
 		if (write_k8s_records(wr) || tv_events_writer_flush(wr->ev))

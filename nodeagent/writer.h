@@ -53,6 +53,7 @@ struct tv_writer {
 	uint64_t backlog_since;   /* mono ns: the queue has held a backlog since (0: none) */
 	int level;                /* zstd level of the open segment's writer */
 	bool store;               /* writing store-only frames */
+	double mode_cost[3];      /* ns per pcapng byte at the configured level, the fast one, store-only */
 };
 
 /* The thread's body (arg: the struct tv_writer); returns when the queue is

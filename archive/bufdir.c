@@ -12,13 +12,17 @@
 #include "archive/common/fsutil.h"
 #include "archive/keys.h"
 
-int tv_bufdir_open_paths(const char *dir, uint64_t created_ns, uint64_t seq, char **data, char **events)
+int tv_bufdir_open_paths(const char *dir, uint64_t created_ns, uint64_t seq, unsigned stream, char **data,
+			 char **events)
 {
-	if (asprintf(data, "%s/" TV_BUFDIR_OPEN "/%019" PRIu64 "-%010" PRIu64 "%s", dir, created_ns, seq,
+	char s[16] = "";
+	if (stream)
+		snprintf(s, sizeof(s), "_s%u", stream);
+	if (asprintf(data, "%s/" TV_BUFDIR_OPEN "/%019" PRIu64 "-%010" PRIu64 "%s%s", dir, created_ns, seq, s,
 		     TV_KEY_SUFFIX_DATA) < 0)
 		return -ENOMEM;
-	if (asprintf(events, "%s/" TV_BUFDIR_OPEN "/%019" PRIu64 "-%010" PRIu64 "%s", dir, created_ns, seq,
-		     TV_KEY_SUFFIX_EVENTS) < 0) {
+	if (asprintf(events, "%s/" TV_BUFDIR_OPEN "/%019" PRIu64 "-%010" PRIu64 "%s%s", dir, created_ns, seq,
+		     s, TV_KEY_SUFFIX_EVENTS) < 0) {
 		free(*data);
 		return -ENOMEM;
 	}

@@ -18,7 +18,8 @@
 
 /* "DIR/open/CREATEDNS-SEQ.pcapng.zst" and its events file (caller frees).
  * @return 0 or -ENOMEM. */
-int tv_bufdir_open_paths(const char *dir, uint64_t created_ns, uint64_t seq, char **data, char **events);
+int tv_bufdir_open_paths(const char *dir, uint64_t created_ns, uint64_t seq, unsigned stream, char **data,
+			 char **events);
 
 /* "DIR/sub" into out. @return 0 or -ENAMETOOLONG (message set). */
 int tv_bufdir_path(const char *dir, const char *sub, char *out, size_t n);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -184,4 +185,38 @@ int tv_key_window_prefixes(const char *prefix, const char *node, uint64_t from, 
 			break;
 	}
 	return 0;
+}
+
+/* The position of a "_sDIGITS" tail of name, or NULL. */
+static const char *stream_suffix(const char *name)
+{
+	const char *u = strrchr(name, '_');
+	if (!u || u == name || u[1] != 's' || !u[2])
+		return NULL;
+	for (const char *p = u + 2; *p; p++)
+		if (*p < '0' || *p > '9')
+			return NULL;
+	return u;
+}
+
+int tv_node_stream_name(char *out, size_t n, const char *node, unsigned stream)
+{
+	int k = stream ? snprintf(out, n, "%s_s%u", node, stream) : snprintf(out, n, "%s", node);
+	return k < 0 || (size_t)k >= n ? -ENAMETOOLONG : 0;
+}
+
+unsigned tv_node_stream_split(const char *name, char *base, size_t n)
+{
+	const char *u = stream_suffix(name);
+	unsigned long stream = u ? strtoul(u + 2, NULL, 10) : 0;
+	if (stream == 0 || stream > 65535)
+		u = NULL, stream = 0;
+	if (base)
+		snprintf(base, n, "%.*s", u ? (int)(u - name) : (int)strlen(name), name);
+	return (unsigned)stream;
+}
+
+bool tv_node_has_stream_suffix(const char *name)
+{
+	return stream_suffix(name) != NULL;
 }

@@ -9,6 +9,7 @@
 #ifndef TV_KEYS_H
 #define TV_KEYS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -59,6 +60,20 @@ int tv_key_settings(char *out, size_t n, const char *prefix);
  * object suffix replaced by `suffix` ("" gives the stem) into out.
  * @return 0 or -ENAMETOOLONG. */
 int tv_key_sibling(const char *name, const char *suffix, char *out, size_t n);
+
+/* Streams (docs/FORMAT.md §1): a node writing several segment streams at
+ * once files stream 0 under its own name and stream K >= 1 under the path
+ * element "NODE_sK". Kubernetes node names never hold '_', so the suffix is
+ * unambiguous; each stream has its own sequence and hash chain, and readers
+ * merge streams as they merge nodes.
+ * Writes the name stream `stream` of node files under. @return 0 or -ENAMETOOLONG. */
+int tv_node_stream_name(char *out, size_t n, const char *node, unsigned stream);
+/* The node and stream of a segment's node element ("a_s2" -> "a", 2; "a" ->
+ * "a", 0). base may be NULL. @return the stream. */
+unsigned tv_node_stream_split(const char *name, char *base, size_t n);
+/* @return true when name ends in what looks like a stream suffix ("_s" and
+ * digits), which an agent's own node name may not. */
+bool tv_node_has_stream_suffix(const char *name);
 
 /* Parses a segment object key (with any prefix). @return 0 or -EINVAL. */
 int tv_key_parse_segment(const char *key, struct tv_segment_key *out);

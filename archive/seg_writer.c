@@ -60,8 +60,8 @@ struct tv_seg_writer {
 	struct tv_seg_meta meta;
 	size_t frame_bytes;
 	int level;
-	bool store;           /* store-only frames */
-	bool window_layout;   /* TV_WS_WINDOW layout */
+	bool store;         /* store-only frames */
+	bool window_layout; /* TV_WS_WINDOW layout */
 	bool defer_fsync;
 	ZSTD_CCtx *cctx;      /* reused for every frame and segment */
 	struct tv_buf comp;   /* the open frame, compressed so far */
@@ -70,18 +70,18 @@ struct tv_seg_writer {
 	struct tv_index_builder builder;
 	/* the open frame */
 	bool frame_open;
-	size_t frame_raw;   /* pcapng bytes in it */
-	size_t frame_fed;   /* of those, handed to zstd (the rest are the pending run) */
-	size_t limit;       /* with the layout: the frame ends at or before offset + limit */
-	bool crossing;      /* limit is a later window boundary: the frame fills windows */
-	bool probe;         /* the first block is measured before the frame is laid out */
-	size_t zpending;    /* fed input zstd holds uncompressed */
-	XXH64_state_t xxh;  /* a store-only frame's checksum */
+	size_t frame_raw;  /* pcapng bytes in it */
+	size_t frame_fed;  /* of those, handed to zstd (the rest are the pending run) */
+	size_t limit;      /* with the layout: the frame ends at or before offset + limit */
+	bool crossing;     /* limit is a later window boundary: the frame fills windows */
+	bool probe;        /* the first block is measured before the frame is laid out */
+	size_t zpending;   /* fed input zstd holds uncompressed */
+	XXH64_state_t xxh; /* a store-only frame's checksum */
 	struct tv_frame_entry fe;
-	double ratio; /* compressed/raw of the last frames */
-	uint64_t offset;    /* bytes written (the file's logical size) */
-	uint64_t raw_total; /* pcapng bytes accepted */
-	bool direct;             /* this file is written with O_DIRECT, through dio */
+	double ratio;           /* compressed/raw of the last frames */
+	uint64_t offset;        /* bytes written (the file's logical size) */
+	uint64_t raw_total;     /* pcapng bytes accepted */
+	bool direct;            /* this file is written with O_DIRECT, through dio */
 	struct tv_dio_out *dio; /* with direct_io: buffers and I/O thread, kept across segments */
 };
 
@@ -229,7 +229,8 @@ static bool likely_fits(struct tv_seg_writer *w, size_t more)
 		return false;
 	double r = w->frame_fed >= ((size_t)64 << 10) ? (double)w->comp.len / (double)w->frame_fed : w->ratio;
 	r = 2 * r < 1.0 ? 2 * r : 1.0;
-	return w->comp.len + (size_t)((double)more * r) + 3 * (more / ZBLOCK + 1) + FRAME_OVERHEAD <= w->limit;
+	return w->comp.len + (size_t)((double)more * r) + 3 * (more / ZBLOCK + 1) + FRAME_OVERHEAD <=
+	       w->limit;
 }
 
 /* Store-only: appends raw blocks (without their header's Last_Block bit set;
@@ -237,7 +238,8 @@ static bool likely_fits(struct tv_seg_writer *w, size_t more)
 static int store_feed(struct tv_seg_writer *w, const uint8_t *p, size_t n)
 {
 	if (w->comp.len == 0) {
-		static const uint8_t hdr[9] = {0x28, 0xB5, 0x2F, 0xFD, 0xA4}; /* FCS 4 bytes, single segment, checksum */
+		static const uint8_t hdr[9] = {0x28, 0xB5, 0x2F, 0xFD,
+					       0xA4}; /* FCS 4 bytes, single segment, checksum */
 		if (tv_buf_append(&w->comp, hdr, sizeof(hdr)))
 			return -ENOMEM;
 	}
@@ -421,8 +423,8 @@ static int account_block(struct tv_seg_writer *w, const struct tv_pcapng_block *
 	if (fe->packets == 0 || epb.ts_raw > fe->ts_max)
 		fe->ts_max = epb.ts_raw;
 	fe->packets++;
-	int rc = tv_index_builder_packet(&w->builder, epb.ifindex, epb.ts_raw, epb.caplen, epb.origlen, epb.data,
-					 w->builder.idx.nframes);
+	int rc = tv_index_builder_packet(&w->builder, epb.ifindex, epb.ts_raw, epb.caplen, epb.origlen,
+					 epb.data, w->builder.idx.nframes);
 	return rc ? tv_err(rc, "%s: out of memory", w->path) : 0;
 }
 
@@ -592,7 +594,8 @@ int tv_seg_writer_open(struct tv_seg_writer **out, const char *data_path,
 }
 
 int tv_seg_writer_recycle(struct tv_seg_writer *w, const char *data_path,
-			  const struct tv_seg_writer_opts *opts, const struct tv_iface *ifaces, uint32_t niface)
+			  const struct tv_seg_writer_opts *opts, const struct tv_iface *ifaces,
+			  uint32_t niface)
 {
 	int rc = check_opts(data_path, opts, niface);
 	if (rc)
@@ -613,7 +616,8 @@ int tv_seg_writer_add(struct tv_seg_writer *w, const struct tv_packet *pkt)
 	int rc;
 	if (w->stage.len + tv_pcapng_epb_size(pkt->caplen) > STAGE_BYTES && (rc = stage_flush(w)))
 		return rc;
-	if ((rc = tv_pcapng_put_epb(&w->stage, pkt->ifindex, pkt->ts_ns, pkt->data, pkt->caplen, pkt->origlen)))
+	if ((rc = tv_pcapng_put_epb(&w->stage, pkt->ifindex, pkt->ts_ns, pkt->data, pkt->caplen,
+				    pkt->origlen)))
 		return tv_err(rc, "%s: out of memory", w->path);
 	return 0;
 }

@@ -5,7 +5,8 @@
  * zstd frames (content size and checksum in every frame header). Frame 0 holds
  * only the SHB and the IDBs, so any later frame decodes after it alone; every
  * other frame starts at a block boundary and holds at most `frame_bytes` of
- * pcapng (one block more if a single packet is larger). Each frame is written
+ * pcapng (one block more if a single packet is larger; up to 2 MiB for a
+ * frame that spans windows of the layout below). Each frame is written
  * with write(2) as soon as it closes, so a crash loses only the frame in flight.
  * The SHB comment carries node, sequence number, creation time and the previous
  * index's SHA-256, which makes an unsealed file salvageable on its own. */
@@ -85,7 +86,8 @@ int tv_seg_writer_open(struct tv_seg_writer **out, const char *data_path,
  * @return as tv_seg_writer_open; on failure the writer may only be freed or
  * recycled again. */
 int tv_seg_writer_recycle(struct tv_seg_writer *w, const char *data_path,
-			  const struct tv_seg_writer_opts *opts, const struct tv_iface *ifaces, uint32_t niface);
+			  const struct tv_seg_writer_opts *opts, const struct tv_iface *ifaces,
+			  uint32_t niface);
 /* Appends one packet; closes the current frame first when it would overflow.
  * @return 0, -EINVAL (ifindex or caplen out of range), or an I/O error. */
 int tv_seg_writer_add(struct tv_seg_writer *w, const struct tv_packet *pkt);

@@ -22,6 +22,7 @@
 #include "archive/common/log.h"
 #include "archive/common/prom.h"
 #include "archive/common/timeutil.h"
+#include "archive/flow.h"
 #include "archive/keys.h"
 #include "archive/kube/kube_config.h"
 #include "archive/pcapng.h"
@@ -41,15 +42,31 @@
 #define FLUSH_NS (1000000000ULL) /* hand a chunk over at least this often */
 #define REPLAY_QUEUE_CHUNKS 8
 
+/* One segment stream: its chunks, queue and writer; its segments are filed
+ * under `node` (the node's name, with _sK for K >= 1) with their own
+ * sequence and hash chain. Each flow goes to one stream. */
+struct stream {
+	unsigned id;
+	char node[TV_NODE_MAX + 1];
+	struct tv_chunk_queue q;
+	bool q_ready;
+	struct tv_writer wr;
+	pthread_t writer;
+	/* capture thread state */
+	struct tv_chunk *cur;
+	uint64_t chunk_started;
+	bool segment_fresh; /* the next chunk begins a segment: it carries the capture record */
+};
+
 struct agent {
 	struct tv_agent_config *cfg;
 	const struct tv_agent_run_opts *opts;
 	struct tv_capture *cap;
 	struct tv_buffer *buf;
 	struct tv_agent_metrics m;
-	struct tv_chunk_queue q;
 	struct tv_sealer sl;
-	struct tv_writer wr;
+	struct stream st[TV_AGENT_MAX_STREAMS];
+	unsigned nstreams;
 	struct tv_signer *signer; /* the node key */
 	struct tv_k8s_watch *k8s; /* NULL: no Kubernetes API */
 	struct tv_tap *tap;       /* the capture scope (NULL: a replay) */
@@ -58,12 +75,10 @@ struct agent {
 	int capture_rc;
 	char capture_err[256]; /* the capture thread's message (errors are per thread) */
 	/* capture thread state */
-	struct tv_chunk *cur;
-	uint64_t chunk_started, seg_started, seg_raw;
+	uint64_t seg_started, seg_raw, last_ts;
 	uint64_t last_kernel[TV_AGENT_MAX_IFACES], last_iface[TV_AGENT_MAX_IFACES];
 	uint64_t health_changes;       /* tv_capture_health_changes when the health metrics were last set */
 	struct tv_iface_table *ifaces; /* the interfaces now, as chunks number them */
-	bool segment_fresh;            /* the next chunk begins a segment: it carries the capture record */
 };
 
 /* ---- capture thread ---- */
@@ -84,32 +99,59 @@ static void take_drop_deltas(struct agent *a, struct tv_chunk *c)
 	}
 }
 
-/* The next chunk: numbered by the interfaces now; the first of a segment
- * (or the first after a change of scope) says what is captured. */
-static int next_chunk(struct agent *a)
+/* The next chunk of stream st: numbered by the interfaces now; the first of
+ * a segment (or the first after a change of scope) says what is captured. */
+static int next_chunk(struct agent *a, struct stream *st)
 {
-	a->cur = tv_chunk_get(&a->q);
-	a->chunk_started = tv_mono_ns();
-	if (!a->cur)
+	st->cur = tv_chunk_get(&st->q);
+	st->chunk_started = tv_mono_ns();
+	if (!st->cur)
 		return tv_err(-ENOMEM, "out of memory for capture chunks");
-	a->cur->ifaces = tv_iface_table_ref(a->ifaces);
-	if (a->segment_fresh)
-		a->cur->capture = tv_tap_record(a->tap, tv_now_ns());
-	a->segment_fresh = false;
+	st->cur->ifaces = tv_iface_table_ref(a->ifaces);
+	if (st->segment_fresh)
+		st->cur->capture = tv_tap_record(a->tap, tv_now_ns());
+	st->segment_fresh = false;
 	return 0;
 }
 
-static int hand_over(struct agent *a, bool seal)
+static int hand_over(struct agent *a, struct stream *st)
 {
-	struct tv_chunk *c = a->cur;
-	c->seal_after = seal;
-	if (seal) {
-		take_drop_deltas(a, c);
-		c->seal_at = tv_capture_is_replay(a->cap) ? c->last_ts + 1 : tv_now_ns();
-		a->segment_fresh = true;
+	tv_chunk_queue_push(&st->q, st->cur);
+	return next_chunk(a, st);
+}
+
+/* Ends the open segment of every stream at one instant: segments of all
+ * streams tile time alike. The rings' drop counters go into stream 0's. */
+static int seal_all(struct agent *a)
+{
+	uint64_t at = tv_capture_is_replay(a->cap) ? a->last_ts + 1 : tv_now_ns();
+	int rc = 0;
+	for (unsigned i = 0; i < a->nstreams && !rc; i++) {
+		struct stream *st = &a->st[i];
+		st->cur->seal_after = true;
+		st->cur->seal_at = at;
+		if (i == 0)
+			take_drop_deltas(a, st->cur);
+		st->segment_fresh = true;
+		rc = hand_over(a, st);
 	}
-	tv_chunk_queue_push(&a->q, c);
-	return next_chunk(a);
+	return rc;
+}
+
+/* The stream a packet goes to: by its conversation, so that each flow's
+ * packets are all in one stream (and its index). Not IP: stream 0. */
+static struct stream *stream_of(struct agent *a, uint32_t ifindex, uint32_t caplen, const uint8_t *data)
+{
+	if (a->nstreams == 1)
+		return &a->st[0];
+	struct tv_flow_key k, c;
+	if (ifindex >= a->ifaces->n || !tv_flow_key_parse(a->ifaces->v[ifindex].linktype, data, caplen, &k))
+		return &a->st[0];
+	tv_flow_key_canonical(&k, &c);
+	/* the hash's high half: its low bits follow the ports, which Linux
+	 * picks even for outgoing connections */
+	uint64_t h = tv_flow_key_hash(&c) >> 32;
+	return &a->st[(h * a->nstreams) >> 32];
 }
 
 static int on_packet(void *ctx, uint32_t ifindex, uint64_t ts, uint32_t caplen, uint32_t len,
@@ -122,20 +164,22 @@ static int on_packet(void *ctx, uint32_t ifindex, uint64_t ts, uint32_t caplen, 
 		if (a->seg_started == 0)
 			a->seg_started = ts;
 		if (ts >= a->seg_started + a->cfg->seal_interval_ns || a->seg_raw >= a->cfg->seal_bytes) {
-			if ((rc = hand_over(a, true)))
+			if ((rc = seal_all(a)))
 				return rc;
 			a->seg_started = ts;
 			a->seg_raw = 0;
 		}
 	}
+	struct stream *st = stream_of(a, ifindex, caplen, data);
 	size_t need = tv_pcapng_epb_size(caplen);
-	if (a->cur->buf.len + need > TV_CHUNK_BYTES && a->cur->packets && (rc = hand_over(a, false)))
+	if (st->cur->buf.len + need > TV_CHUNK_BYTES && st->cur->packets && (rc = hand_over(a, st)))
 		return rc;
-	if (tv_pcapng_put_epb(&a->cur->buf, ifindex, ts, data, caplen, len))
+	if (tv_pcapng_put_epb(&st->cur->buf, ifindex, ts, data, caplen, len))
 		return tv_err(-ENOMEM, "capture chunk overflow");
-	if (a->cur->packets++ == 0)
-		a->cur->first_ts = ts;
-	a->cur->last_ts = ts;
+	if (st->cur->packets++ == 0)
+		st->cur->first_ts = ts;
+	st->cur->last_ts = ts;
+	a->last_ts = ts;
 	a->seg_raw += need;
 	atomic_fetch_add_explicit(&a->m.packets[ifindex], 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&a->m.bytes[ifindex], caplen, memory_order_relaxed);
@@ -236,7 +280,7 @@ static int apply_plan(struct agent *a, struct tv_scope_plan *p)
 			rc = drain_rings(a);
 		while (!rc && (rc = tv_capture_poll(a->cap, 0, on_packet, a)) > 0)
 			;
-		if (rc < 0 || (rc = hand_over(a, true)))
+		if (rc < 0 || (rc = seal_all(a)))
 			return rc;
 		a->seg_started = tv_now_ns();
 		a->seg_raw = 0;
@@ -247,15 +291,20 @@ static int apply_plan(struct agent *a, struct tv_scope_plan *p)
 		move_counters(a, moved_from, n);
 		if ((rc = publish_interfaces(a)))
 			return rc;
-		tv_iface_table_unref(a->cur->ifaces); /* the fresh chunk holds no packet yet */
-		a->cur->ifaces = tv_iface_table_ref(a->ifaces);
+		for (unsigned i = 0; i < a->nstreams; i++) { /* the fresh chunks hold no packet yet */
+			tv_iface_table_unref(a->st[i].cur->ifaces);
+			a->st[i].cur->ifaces = tv_iface_table_ref(a->ifaces);
+		}
 		update_health(a);
 	}
-	if (same && a->cur->packets && (rc = hand_over(a, false))) /* those came under the old filters */
-		return rc;
+	for (unsigned i = 0; same && i < a->nstreams; i++) /* those came under the old filters */
+		if (a->st[i].cur->packets && (rc = hand_over(a, &a->st[i])))
+			return rc;
 	tv_tap_applied(a->tap, p, tv_now_ns());
-	json_decref(a->cur->capture); /* the new scope, from this chunk on */
-	a->cur->capture = tv_tap_record(a->tap, tv_now_ns());
+	for (unsigned i = 0; i < a->nstreams; i++) { /* the new scope, from these chunks on */
+		json_decref(a->st[i].cur->capture);
+		a->st[i].cur->capture = tv_tap_record(a->tap, tv_now_ns());
+	}
 	tv_info("capture scope: %u interface(s), %zu pod(s) in scope%s", n, p->pods_matched,
 		same ? " (filters changed)" : "");
 	return 0;
@@ -293,18 +342,20 @@ static int capture_step(struct agent *a)
 	if (now >= a->seg_started + a->cfg->seal_interval_ns || a->seg_raw >= a->cfg->seal_bytes) {
 		a->seg_started = now;
 		a->seg_raw = 0;
-		return hand_over(a, true);
+		return seal_all(a);
 	}
-	if (a->cur->packets && tv_mono_ns() - a->chunk_started >= FLUSH_NS)
-		return hand_over(a, false);
-	return 0;
+	uint64_t mono = tv_mono_ns();
+	int rc = 0;
+	for (unsigned i = 0; i < a->nstreams && !rc; i++)
+		if (a->st[i].cur->packets && mono - a->st[i].chunk_started >= FLUSH_NS)
+			rc = hand_over(a, &a->st[i]);
+	return rc;
 }
 
 static void *capture_thread(void *arg)
 {
 	struct agent *a = arg;
 	pthread_setname_np(pthread_self(), "tv-capture");
-	a->chunk_started = tv_mono_ns();
 	update_health(a); /* every interface starts up */
 	if (!tv_capture_is_replay(a->cap))
 		a->seg_started = tv_now_ns();
@@ -319,13 +370,18 @@ static void *capture_thread(void *arg)
 		atomic_store(&a->stop, true); /* the main thread waits for this */
 	}
 	a->capture_rc = rc;
-	/* the last chunk seals the open segment */
-	a->cur->seal_after = true;
-	a->cur->seal_at = tv_capture_is_replay(a->cap) ? a->cur->last_ts + 1 : tv_now_ns();
-	take_drop_deltas(a, a->cur);
-	tv_chunk_queue_push(&a->q, a->cur);
-	a->cur = NULL;
-	tv_chunk_queue_close(&a->q);
+	/* the last chunks seal the open segments */
+	uint64_t at = tv_capture_is_replay(a->cap) ? a->last_ts + 1 : tv_now_ns();
+	for (unsigned i = 0; i < a->nstreams; i++) {
+		struct stream *st = &a->st[i];
+		st->cur->seal_after = true;
+		st->cur->seal_at = at;
+		if (i == 0)
+			take_drop_deltas(a, st->cur);
+		tv_chunk_queue_push(&st->q, st->cur);
+		st->cur = NULL;
+		tv_chunk_queue_close(&st->q);
+	}
 	return NULL;
 }
 
@@ -348,11 +404,12 @@ static void drop_privileges(bool live)
 }
 
 /* The public half of the node key, where the uploader ships it from
- * (v1/keys/NODE/KEYID.json in the buffer); valid from the key's creation. */
-static int publish_key(struct agent *a, const char *key_path)
+ * (v1/keys/NODE/KEYID.json in the buffer); valid from the key's creation.
+ * It signs the segments of every stream of the node. */
+static int publish_key(struct agent *a, const char *key_path, const char *node)
 {
 	struct tv_pubkey k = {0};
-	snprintf(k.node, sizeof(k.node), "%s", a->cfg->node);
+	snprintf(k.node, sizeof(k.node), "%s", node);
 	memcpy(k.key_id, tv_signer_key_id(a->signer), TV_SHA256_LEN);
 	memcpy(k.pub, tv_signer_public(a->signer), TV_PUBKEY_LEN);
 	struct stat st;
@@ -386,14 +443,15 @@ static int setup_signing(struct agent *a)
 	bool created;
 	int rc = tv_signer_load(path, true, &a->signer, &created);
 	if (!rc)
-		rc = publish_key(a, path);
+		rc = publish_key(a, path, a->cfg->node);
 	if (rc)
 		return rc;
 	char hex[TV_SHA256_HEX_LEN];
 	tv_hex(tv_signer_key_id(a->signer), TV_SHA256_LEN, hex);
 	tv_info("signing with %s key %.16s (%s)", created ? "new" : "node", hex, path);
 	tv_buffer_set_signer(a->buf, a->signer);
-	a->wr.key_id = tv_signer_key_id(a->signer);
+	for (unsigned i = 0; i < a->nstreams; i++)
+		a->st[i].wr.key_id = tv_signer_key_id(a->signer);
 	return 0;
 }
 
@@ -418,7 +476,8 @@ static int setup_kubernetes(struct agent *a)
 	tv_kube_config_cleanup(&kc);
 	if (rc)
 		return tv_err(rc, "agent.kubernetes: %s", tv_errmsg());
-	a->wr.k8s = a->k8s;
+	for (unsigned i = 0; i < a->nstreams; i++)
+		a->st[i].wr.k8s = a->k8s;
 	return 0;
 }
 
@@ -446,13 +505,15 @@ static int start(struct agent *a)
 		rc = tv_buffer_salvage(a->buf);
 	if (!rc)
 		rc = tv_buffer_make_room(a->buf, 0);
-	bool found;
-	if (!rc)
-		rc = tv_buffer_chain_tail(a->buf, cfg->node, &found, &a->wr.seq, a->wr.prev_sha,
-					  a->wr.prev_key_id);
+	for (unsigned i = 0; !rc && i < a->nstreams; i++) { /* each stream continues its own chain */
+		struct tv_writer *wr = &a->st[i].wr;
+		bool found;
+		rc = tv_buffer_chain_tail(a->buf, a->st[i].node, &found, &wr->seq, wr->prev_sha,
+					  wr->prev_key_id);
+		wr->seq = found ? wr->seq + 1 : 0;
+	}
 	if (rc)
 		return rc;
-	a->wr.seq = found ? a->wr.seq + 1 : 0;
 	if ((rc = open_capture(a, &co)))
 		return rc;
 	/* tap.capture.raw.enabled=false keeps the agent up without capturing */
@@ -503,6 +564,44 @@ static void render(void *ctx, struct tv_buf *out)
 	tv_metrics_render_k8s(a->k8s, out);
 }
 
+/* agent.streams, or from the core count: one stream per 4 cores. */
+static unsigned stream_count(const struct tv_agent_config *cfg)
+{
+	if (cfg->streams > 0)
+		return (unsigned)cfg->streams;
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	long n = cores / 4;
+	return n < 1 ? 1 : n > TV_AGENT_MAX_STREAMS ? TV_AGENT_MAX_STREAMS : (unsigned)n;
+}
+
+/* Names and queues the streams (the queue split between them). */
+static int setup_streams(struct agent *a)
+{
+	a->nstreams = stream_count(a->cfg);
+	/* a replay waits for the writers rather than losing packets: a short queue does */
+	size_t depth = a->cfg->queue_size / TV_CHUNK_BYTES / a->nstreams;
+	if (a->opts->read_file && depth > REPLAY_QUEUE_CHUNKS)
+		depth = REPLAY_QUEUE_CHUNKS;
+	if (depth < 4)
+		depth = 4;
+	for (unsigned i = 0; i < a->nstreams; i++) {
+		struct stream *st = &a->st[i];
+		st->id = i;
+		if (tv_node_stream_name(st->node, sizeof(st->node), a->cfg->node, i))
+			return tv_err(-ENAMETOOLONG, "agent.node too long for %u streams", a->nstreams);
+		int rc = tv_chunk_queue_init(&st->q, depth, &a->m.queue_depth[i]);
+		st->q_ready = true;
+		if (rc)
+			return tv_err(rc, "out of memory for agent.queueSize (%" PRIu64 " bytes)",
+				      a->cfg->queue_size);
+		st->wr.node = st->node;
+		st->wr.stream = i;
+		st->wr.nstreams = a->nstreams;
+		st->wr.queue_depth = &a->m.queue_depth[i];
+	}
+	return 0;
+}
+
 int tv_agent_run(struct tv_agent_config *cfg, const struct tv_agent_run_opts *opts)
 {
 	struct agent *a = calloc(1, sizeof(*a));
@@ -516,13 +615,7 @@ int tv_agent_run(struct tv_agent_config *cfg, const struct tv_agent_run_opts *op
 	 * the next one instead of going back to the kernel and faulting in again. */
 	mallopt(M_MMAP_THRESHOLD, 64 << 20);
 	mallopt(M_TRIM_THRESHOLD, 512 << 20);
-	/* a replay waits for the writer rather than losing packets: a short queue does */
-	size_t depth = cfg->queue_size / TV_CHUNK_BYTES;
-	if (opts->read_file && depth > REPLAY_QUEUE_CHUNKS)
-		depth = REPLAY_QUEUE_CHUNKS;
-	int rc = tv_chunk_queue_init(&a->q, depth, &a->m.queue_depth);
-	if (rc)
-		rc = tv_err(rc, "out of memory for agent.queueSize (%" PRIu64 " bytes)", cfg->queue_size);
+	int rc = setup_streams(a);
 	if (!rc)
 		rc = start(a);
 	if (!rc && cfg->metrics_addr && cfg->metrics_addr[0])
@@ -537,17 +630,22 @@ int tv_agent_run(struct tv_agent_config *cfg, const struct tv_agent_run_opts *op
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-	/* start() set the writer's seq and prev_sha from the buffer's chain */
+	/* start() set each writer's seq and prev_sha from the buffer's chains */
 	tv_sealer_init(&a->sl, a->buf, &a->m);
-	a->wr.cfg = cfg;
-	a->wr.cap = a->cap;
-	a->wr.buf = a->buf;
-	a->wr.m = &a->m;
-	a->wr.q = &a->q;
-	a->wr.sealer = &a->sl;
-	a->wr.next_created = tv_now_ns();
-	a->segment_fresh = true;
-	if (next_chunk(a))
+	uint64_t created = tv_now_ns();
+	for (unsigned i = 0; i < a->nstreams && !rc; i++) {
+		struct stream *st = &a->st[i];
+		st->wr.cfg = cfg;
+		st->wr.cap = a->cap;
+		st->wr.buf = a->buf;
+		st->wr.m = &a->m;
+		st->wr.q = &st->q;
+		st->wr.sealer = &a->sl;
+		st->wr.next_created = created;
+		st->segment_fresh = true;
+		rc = next_chunk(a, st);
+	}
+	if (rc)
 		goto out;
 	/* The capture thread does little work but must run when the ring fills,
 	 * also on a busy node: it is started at a higher priority (nice, needs
@@ -557,14 +655,16 @@ int tv_agent_run(struct tv_agent_config *cfg, const struct tv_agent_run_opts *op
 	if (getuid() == 0 || geteuid() == 0)
 		drop_privileges(!tv_capture_is_replay(a->cap));
 	/* logged first: wr.seq belongs to the writer once it runs */
-	tv_info("capturing on %u interface(s) into %s (cap %" PRIu64 " bytes), node %s, segment %" PRIu64,
-		a->m.niface, cfg->buffer_dir, cfg->storage_size, cfg->node, a->wr.seq);
-	pthread_t ct, wt, st;
+	tv_info("capturing on %u interface(s) into %s (cap %" PRIu64
+		" bytes), node %s, %u stream(s), segment %" PRIu64,
+		a->m.niface, cfg->buffer_dir, cfg->storage_size, cfg->node, a->nstreams, a->st[0].wr.seq);
+	pthread_t ct, sealer;
 	pthread_create(&ct, NULL, capture_thread, a);
 	if (boosted)
 		setpriority(PRIO_PROCESS, 0, 0);
-	pthread_create(&wt, NULL, tv_writer_thread, &a->wr);
-	pthread_create(&st, NULL, tv_sealer_thread, &a->sl);
+	for (unsigned i = 0; i < a->nstreams; i++)
+		pthread_create(&a->st[i].writer, NULL, tv_writer_thread, &a->st[i].wr);
+	pthread_create(&sealer, NULL, tv_sealer_thread, &a->sl);
 	while (!atomic_load(&a->stop)) {
 		struct timespec tick = {0, 200000000};
 		int sig = sigtimedwait(&sigs, NULL, &tick);
@@ -587,16 +687,23 @@ int tv_agent_run(struct tv_agent_config *cfg, const struct tv_agent_run_opts *op
 		}
 	}
 	pthread_join(ct, NULL);
-	pthread_join(wt, NULL);
+	for (unsigned i = 0; i < a->nstreams; i++)
+		pthread_join(a->st[i].writer, NULL);
 	tv_sealer_close(&a->sl); /* after sealing what was written */
-	pthread_join(st, NULL);
+	pthread_join(sealer, NULL);
 	rc = a->capture_rc ? tv_err(a->capture_rc, "%s", a->capture_err) : 0;
 out:
 	tv_httpd_stop(ms);
-	tv_writer_cleanup(&a->wr); /* a failed writer left its files for salvage */
+	for (unsigned i = 0; i < a->nstreams; i++) {
+		struct stream *st = &a->st[i];
+		tv_writer_cleanup(&st->wr); /* a failed writer left its files for salvage */
+		if (st->cur)
+			tv_chunk_put(&st->q, st->cur);
+		if (st->q_ready)
+			tv_chunk_queue_cleanup(&st->q);
+	}
 	if (a->sl.buf)
 		tv_sealer_cleanup(&a->sl);
-	tv_chunk_queue_cleanup(&a->q);
 	tv_capture_free(a->cap);
 	tv_buffer_free(a->buf);
 	tv_signer_free(a->signer);

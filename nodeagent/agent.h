@@ -33,7 +33,7 @@ struct tv_agent_metrics {
 	_Atomic uint64_t iface_up[TV_AGENT_MAX_IFACES];       /* 1 open, 0 lost and being reopened */
 	_Atomic uint64_t iface_lost[TV_AGENT_MAX_IFACES];     /* times it failed */
 	_Atomic uint64_t iface_reopened[TV_AGENT_MAX_IFACES]; /* times it came back */
-	_Atomic uint64_t queue_depth;
+	_Atomic uint64_t queue_depth[TV_AGENT_MAX_STREAMS];   /* per stream */
 	_Atomic uint64_t seals_pending; /* segments written, being flushed and moved into place */
 	_Atomic uint64_t raw_bytes, compressed_bytes;
 	_Atomic uint64_t write_errors, packets_lost_to_errors;

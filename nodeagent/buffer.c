@@ -217,9 +217,10 @@ static void count(struct tv_buffer *b, uint64_t *field)
 	pthread_mutex_unlock(&b->lock);
 }
 
-int tv_buffer_open_paths(struct tv_buffer *b, uint64_t created_ns, uint64_t seq, char **data, char **events)
+int tv_buffer_open_paths(struct tv_buffer *b, uint64_t created_ns, uint64_t seq, unsigned stream, char **data,
+			 char **events)
 {
-	return tv_bufdir_open_paths(b->dir, created_ns, seq, data, events);
+	return tv_bufdir_open_paths(b->dir, created_ns, seq, stream, data, events);
 }
 
 static int move_into_place(const char *from, const char *to)

@@ -40,7 +40,9 @@ struct tv_signer;
 void tv_buffer_set_signer(struct tv_buffer *b, const struct tv_signer *s);
 
 /* Paths for a new open segment (caller frees). */
-int tv_buffer_open_paths(struct tv_buffer *b, uint64_t created_ns, uint64_t seq, char **data, char **events);
+/* stream: the writer's stream (several write at once, open/ names keep them apart). */
+int tv_buffer_open_paths(struct tv_buffer *b, uint64_t created_ns, uint64_t seq, unsigned stream, char **data,
+			 char **events);
 
 /* Seals: writes the index, then moves data, events and index (last) to their
  * keys. index_sha receives the SHA-256 of the index object. */

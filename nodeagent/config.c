@@ -12,6 +12,7 @@
 
 #include "archive/common/err.h"
 #include "archive/common/timeutil.h"
+#include "archive/keys.h"
 #include "archive/segment.h"
 
 #define F(field) offsetof(struct tv_agent_config, field)
@@ -41,6 +42,10 @@ static const struct tv_cfg_entry table[] = {
 	 NULL},
 	{"agent.sealBytes", TV_CFG_SIZE, F(seal_bytes), "128Mi", "or after this much pcapng", NULL},
 	{"agent.zstdLevel", TV_CFG_INT, F(zstd_level), "1", "zstd level: -7..-1 fastest, 1 fast .. 19 small",
+	 NULL},
+	{"agent.streams", TV_CFG_INT, F(streams), "0",
+	 "segment streams per node, each with its own writer thread, sequence and hash chain; each flow goes "
+	 "to one (0: one per 4 cores, at least 1, at most 16)",
 	 NULL},
 	{"agent.metricsAddr", TV_CFG_STRING, F(metrics_addr), "",
 	 "Prometheus metrics on HOST:PORT (empty: off)", NULL},
@@ -136,6 +141,12 @@ int tv_agent_config_validate(const struct tv_agent_config *c)
 			      (long long)c->zstd_level);
 	if (c->seal_interval_ns < 100000000ULL || c->seal_interval_ns > 3600 * TV_NS_PER_SEC)
 		return tv_err(-EINVAL, "agent.sealInterval must be between 100ms and 1h");
+	if (c->streams < 0 || c->streams > TV_AGENT_MAX_STREAMS)
+		return tv_err(-EINVAL, "agent.streams must be between 0 (automatic) and %d",
+			      TV_AGENT_MAX_STREAMS);
+	if (c->node && tv_node_has_stream_suffix(c->node))
+		return tv_err(-EINVAL, "agent.node '%s' ends like a stream name (_sN; docs/FORMAT.md §1)",
+			      c->node);
 	if (c->queue_size < ((uint64_t)4 << 20) || c->queue_size > ((uint64_t)4 << 30))
 		return tv_err(-EINVAL, "agent.queueSize must be between 4Mi and 4Gi");
 	if (c->seal_bytes < (1 << 20))

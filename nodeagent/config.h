@@ -17,6 +17,8 @@
 #include "archive/common/config.h" /* the table engine, struct tv_strlist */
 #include "archive/common/units.h"  /* tv_parse_size, for the config's sizes */
 
+#define TV_AGENT_MAX_STREAMS 16
+
 struct tv_agent_config {
 	/* tap.* (Helm values) */
 	bool raw_enabled;
@@ -34,6 +36,7 @@ struct tv_agent_config {
 	uint64_t seal_interval_ns;
 	uint64_t seal_bytes;
 	int64_t zstd_level;
+	int64_t streams; /* segment streams (writers) per node; 0: from the core count */
 	char *metrics_addr;
 	uint64_t ring_size;
 	uint64_t queue_size; /* bytes of 1 MiB chunks between capture and writer */

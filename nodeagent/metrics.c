@@ -99,8 +99,11 @@ void tv_metrics_render(struct tv_agent_metrics *m, const struct tv_buffer_stats 
 		      (double)bs->sealed_bytes);
 	tv_prom_gauge(o, "tapvault_buffer_segments", "Sealed segments in the buffer.", (double)bs->segments);
 	tv_prom_gauge(o, "tapvault_buffer_cap_bytes", "tap.capture.raw.storageSize.", (double)cap);
-	tv_prom_gauge(o, "tapvault_writer_queue_depth", "Chunks waiting for the writer.",
-		      (double)atomic_load(&m->queue_depth));
+	uint64_t depth = 0;
+	for (unsigned i = 0; i < TV_AGENT_MAX_STREAMS; i++)
+		depth += atomic_load(&m->queue_depth[i]);
+	tv_prom_gauge(o, "tapvault_writer_queue_depth", "Chunks waiting for the writers (every stream).",
+		      (double)depth);
 	tv_prom_gauge(o, "tapvault_seals_pending",
 		      "Segments written and being flushed to disk before sealing.",
 		      (double)atomic_load(&m->seals_pending));

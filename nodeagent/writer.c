@@ -33,11 +33,12 @@ static int open_segment(struct tv_writer *wr, uint64_t created_ns, const struct 
 {
 	struct tv_seg_writer_opts o = {
 		.zstd_level = (int)wr->cfg->zstd_level, .defer_fsync = true, .direct_io = wr->cfg->direct_io};
-	snprintf(o.meta.node, sizeof(o.meta.node), "%s", wr->cfg->node);
+	snprintf(o.meta.node, sizeof(o.meta.node), "%s", wr->node);
 	o.meta.seq = wr->seq;
 	o.meta.created_ns = created_ns;
 	memcpy(o.meta.prev_sha, wr->prev_sha, TV_SHA256_LEN);
-	int rc = tv_buffer_open_paths(wr->buf, created_ns, wr->seq, &wr->data_path, &wr->events_path);
+	int rc = tv_buffer_open_paths(wr->buf, created_ns, wr->seq, wr->stream, &wr->data_path,
+				      &wr->events_path);
 	if (rc)
 		return tv_err(rc, "out of memory");
 	/* the writers of the last segment are reused: no allocation, no page faults */
@@ -109,7 +110,9 @@ static int write_records(struct tv_writer *wr, json_t *recs)
 /* The Kubernetes records since the last call. */
 static int write_k8s_records(struct tv_writer *wr)
 {
-	return write_records(wr, tv_k8s_watch_drain(wr->k8s));
+	/* one stream carries the changes (draining takes them); every stream's
+	 * segments start with the whole state */
+	return wr->stream == 0 && wr->k8s ? write_records(wr, tv_k8s_watch_drain(wr->k8s)) : 0;
 }
 
 static int seal_segment(struct tv_writer *wr, const struct tv_chunk *c, uint64_t end_ns)
@@ -158,7 +161,7 @@ static void abandon_segment(struct tv_writer *wr, const struct tv_chunk *c)
 	tv_error("writer: %s; %u packets dropped, segment abandoned (salvaged at next start)", tv_errmsg(),
 		 c->packets);
 	tv_writer_cleanup(wr); /* fresh writers for the next segment: these may be mid-frame */
-	wr->seq++; /* the abandoned file keeps its number */
+	wr->seq++;             /* the abandoned file keeps its number */
 	wr->retry_after = tv_mono_ns() + 1000000000ULL;
 }
 
@@ -173,7 +176,11 @@ static void abandon_segment(struct tv_writer *wr, const struct tv_chunk *c)
  * compression's sake, and none waits in memory past the crash bound. A
  * replay waits for the writer instead, so it keeps the configured level (and
  * stores what a live agent that kept up would). */
-enum { MODE_LEVEL, MODE_FAST, MODE_STORE };
+enum {
+	MODE_LEVEL,
+	MODE_FAST,
+	MODE_STORE
+};
 
 static int mode_of(const struct tv_writer *wr)
 {
@@ -198,7 +205,7 @@ static void adapt_level(struct tv_writer *wr)
 {
 	if (tv_capture_is_replay(wr->cap) || !wr->w)
 		return;
-	uint64_t depth = atomic_load(&wr->m->queue_depth), now = tv_mono_ns();
+	uint64_t depth = atomic_load(wr->queue_depth), now = tv_mono_ns();
 	if (depth >= BACKLOG_FAST && !wr->backlog_since)
 		wr->backlog_since = now;
 	else if (depth <= 1)
@@ -207,10 +214,12 @@ static void adapt_level(struct tv_writer *wr)
 	bool store = false;
 	if (wr->backlog_since) {
 		level = LEVEL_FAST < level ? LEVEL_FAST : level;
-		store = (now - wr->backlog_since >= BACKLOG_STORE_NS || depth >= BACKLOG_STORE) && store_pays(wr);
+		store = (now - wr->backlog_since >= BACKLOG_STORE_NS || depth >= BACKLOG_STORE) &&
+			store_pays(wr);
 	}
 	if (store != wr->store && tv_seg_writer_set_store(wr->w, store) == 0) {
-		tv_debug("writer backlog %" PRIu64 " chunks: %s", depth, store ? "store-only frames" : "compressing");
+		tv_debug("writer backlog %" PRIu64 " chunks: %s", depth,
+			 store ? "store-only frames" : "compressing");
 		wr->store = store;
 		if (store)
 			atomic_fetch_add(&wr->m->store_only_spells, 1);
@@ -239,8 +248,9 @@ static int write_chunk(struct tv_writer *wr, const struct tv_chunk *c)
 	if (c->buf.len) {
 		adapt_level(wr);
 		/* worst case the chunk does not compress: room for all of it */
-		while ((rc = tv_buffer_make_room(wr->buf, tv_seg_writer_data_bytes(wr->w) + c->buf.len +
-								  SEAL_RESERVE)) == -EBUSY)
+		/* every stream has a segment open: room for as much in each */
+		uint64_t open = (tv_seg_writer_data_bytes(wr->w) + c->buf.len + SEAL_RESERVE) * wr->nstreams;
+		while ((rc = tv_buffer_make_room(wr->buf, open)) == -EBUSY)
 			tv_sealer_wait_one(wr->sealer); /* what is left is being sealed */
 		if (rc)
 			return rc;

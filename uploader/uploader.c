@@ -25,6 +25,7 @@
 #include "archive/common/log.h"
 #include "archive/common/prom.h"
 #include "archive/common/timeutil.h"
+#include "archive/index.h"
 #include "archive/keys.h"
 #include "archive/store/store.h"
 #include "archive/store/store_s3.h"
@@ -179,28 +180,51 @@ static int scan(struct uploader *u)
 
 /* ---- uploading one segment ---- */
 
+/* sha: the object's SHA-256 from its index (NULL: unknown, hashed by the store). */
 static int put_object(struct tv_store *s, const char *dir, const char *stem, const char *suffix,
-		      bool optional)
+		      bool optional, const uint8_t *sha)
 {
 	char key[TV_KEY_MAX + 32], path[4096 + TV_KEY_MAX];
 	snprintf(key, sizeof(key), "%s%s", stem, suffix);
 	snprintf(path, sizeof(path), "%s/%s", dir, key);
 	if (optional && access(path, F_OK) != 0)
 		return 0;
-	int rc = tv_store_put_file(s, key, path, 0);
+	int rc = tv_store_put_file_sha(s, key, path, 0, sha);
 	if (!rc)
 		tv_debug("stored %s", key);
 	return rc;
 }
 
+/* The SHA-256 the index holds of the data and events objects: each stored
+ * byte is hashed once on the node (by the agent, as it wrote it), and the
+ * store checks the digest it is sent. @return false when the index does
+ * not read (the store then hashes the objects itself). */
+static bool index_digests(const char *dir, const char *stem, uint8_t data_sha[TV_SHA256_LEN],
+			  uint8_t events_sha[TV_SHA256_LEN], bool *have_events)
+{
+	char path[4096 + TV_KEY_MAX];
+	snprintf(path, sizeof(path), "%s/%s%s", dir, stem, TV_KEY_SUFFIX_INDEX);
+	struct tv_index idx;
+	if (tv_index_read_file(path, &idx) != 0)
+		return false;
+	memcpy(data_sha, idx.data_sha, TV_SHA256_LEN);
+	memcpy(events_sha, idx.events_sha, TV_SHA256_LEN);
+	*have_events = idx.events_size > 0;
+	tv_index_cleanup(&idx);
+	return true;
+}
+
 /* Data, events, then the index; -ENOENT when the segment left the buffer. */
 static int upload_once(struct tv_store *s, const char *dir, const char *stem)
 {
-	int rc = put_object(s, dir, stem, TV_KEY_SUFFIX_DATA, false);
+	uint8_t data_sha[TV_SHA256_LEN], events_sha[TV_SHA256_LEN];
+	bool have_events = false, known = index_digests(dir, stem, data_sha, events_sha, &have_events);
+	int rc = put_object(s, dir, stem, TV_KEY_SUFFIX_DATA, false, known ? data_sha : NULL);
 	if (!rc)
-		rc = put_object(s, dir, stem, TV_KEY_SUFFIX_EVENTS, true);
+		rc = put_object(s, dir, stem, TV_KEY_SUFFIX_EVENTS, true,
+				known && have_events ? events_sha : NULL);
 	if (!rc)
-		rc = put_object(s, dir, stem, TV_KEY_SUFFIX_INDEX, false);
+		rc = put_object(s, dir, stem, TV_KEY_SUFFIX_INDEX, false, NULL);
 	if (rc == -ENOENT) {
 		/* gone only if the buffer lost it; a store's 404 (NoSuchUpload) is worth a retry */
 		char path[4096 + TV_KEY_MAX];

@@ -72,6 +72,16 @@ int tv_store_put_file(struct tv_store *s, const char *key, const char *path, int
 	return rc ? rc : s->ops->put_file(s, key, path, flags);
 }
 
+int tv_store_put_file_sha(struct tv_store *s, const char *key, const char *path, int flags,
+			  const uint8_t sha[32])
+{
+	int rc = check(s, key);
+	if (rc)
+		return rc;
+	return sha && s->ops->put_file_sha ? s->ops->put_file_sha(s, key, path, flags, sha)
+					   : s->ops->put_file(s, key, path, flags);
+}
+
 int tv_store_get(struct tv_store *s, const char *key, struct tv_buf *out)
 {
 	return tv_store_get_range(s, key, 0, UINT64_MAX, out);

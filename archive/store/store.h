@@ -61,6 +61,9 @@ struct tv_store_ops {
 	const char *scheme;
 	int (*put)(struct tv_store *s, const char *key, const void *data, size_t len, int flags);
 	int (*put_file)(struct tv_store *s, const char *key, const char *path, int flags);
+	/* optional: put_file with the file's SHA-256 known (NULL: put_file) */
+	int (*put_file_sha)(struct tv_store *s, const char *key, const char *path, int flags,
+			    const uint8_t sha[32]);
 	int (*get_range)(struct tv_store *s, const char *key, uint64_t off, uint64_t len, struct tv_buf *out);
 	int (*head)(struct tv_store *s, const char *key, struct tv_store_entry *out);
 	int (*del)(struct tv_store *s, const char *key);
@@ -103,6 +106,11 @@ void tv_store_free(struct tv_store *s);
 int tv_store_put(struct tv_store *s, const char *key, const void *data, size_t len, int flags);
 /* Uploads a local file's content. */
 int tv_store_put_file(struct tv_store *s, const char *key, const char *path, int flags);
+/* The same for a file whose SHA-256 the caller knows (a segment's data, from
+ * its index): an S3 single-part PUT sends it as x-amz-content-sha256 instead
+ * of hashing the file again, and the server checks it. sha NULL: put_file. */
+int tv_store_put_file_sha(struct tv_store *s, const char *key, const char *path, int flags,
+			  const uint8_t sha[32]);
 /* Whole object into out (replacing its content). @return 0, -ENOENT, ... */
 int tv_store_get(struct tv_store *s, const char *key, struct tv_buf *out);
 /* Exactly len bytes at off. @return 0, -ENOENT, TV_ETRUNC (object too short), ... */

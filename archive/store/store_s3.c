@@ -82,12 +82,14 @@ int tv_s3_ensure_absent(struct s3_store *s, const char *key)
 	return rc == -ENOENT ? 0 : rc;
 }
 
-static int put_single(struct s3_store *s, const char *key, const void *data, size_t len, int flags)
+static int put_single(struct s3_store *s, const char *key, const void *data, size_t len, int flags,
+		      const uint8_t *sha)
 {
 	struct s3_req r;
 	tv_s3_req_init(&r, "PUT", key);
 	r.body = data ? data : (const uint8_t *)"";
 	r.body_len = len;
+	r.body_sha256 = sha;
 	if ((flags & TV_PUT_CREATE_ONLY) && s->o.create_mode == TV_S3_CREATE_IF_NONE_MATCH)
 		r.if_none_match = "*";
 	int rc = tv_s3_req_run(s, &r);
@@ -95,7 +97,10 @@ static int put_single(struct s3_store *s, const char *key, const void *data, siz
 	return rc;
 }
 
-static int s3_put(struct tv_store *st, const char *key, const void *data, size_t len, int flags)
+/* sha: the data's SHA-256 if known (used by a single-part PUT; multipart
+ * parts are hashed one by one as ever). */
+static int put_object(struct tv_store *st, const char *key, const void *data, size_t len, int flags,
+		      const uint8_t *sha)
 {
 	struct s3_store *s = s3_of(st);
 	char k[TV_KEY_MAX * 2];
@@ -107,13 +112,19 @@ static int s3_put(struct tv_store *st, const char *key, const void *data, size_t
 	int rc = (flags & TV_PUT_CREATE_ONLY) && s->o.create_mode == TV_S3_CREATE_HEAD_THEN_PUT
 			 ? tv_s3_ensure_absent(s, k)
 			 : 0;
-	return rc ? rc : put_single(s, k, data, len, flags);
+	return rc ? rc : put_single(s, k, data, len, flags, sha);
+}
+
+static int s3_put(struct tv_store *st, const char *key, const void *data, size_t len, int flags)
+{
+	return put_object(st, key, data, len, flags, NULL);
 }
 
 /* The file is mapped, not read: requests send straight from the page cache
  * (no copy, no fresh pages to fault in). Sealed segments are never truncated
  * in place; one unlinked meanwhile stays readable through the mapping. */
-static int s3_put_file(struct tv_store *st, const char *key, const char *path, int flags)
+static int s3_put_file_sha(struct tv_store *st, const char *key, const char *path, int flags,
+			   const uint8_t *sha)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -131,10 +142,15 @@ static int s3_put_file(struct tv_store *st, const char *key, const char *path, i
 		return tv_err(-errno, "%s: mmap: %s", path, strerror(errno));
 	if (map)
 		madvise(map, size, MADV_SEQUENTIAL);
-	int rc = s3_put(st, key, map ? map : "", size, flags);
+	int rc = put_object(st, key, map ? map : "", size, flags, sha);
 	if (map)
 		munmap(map, size);
 	return rc;
+}
+
+static int s3_put_file(struct tv_store *st, const char *key, const char *path, int flags)
+{
+	return s3_put_file_sha(st, key, path, flags, NULL);
 }
 
 static int s3_get_range(struct tv_store *st, const char *key, uint64_t off, uint64_t len, struct tv_buf *out)
@@ -331,6 +347,7 @@ static const struct tv_store_ops s3_ops = {
 	.scheme = "s3",
 	.put = s3_put,
 	.put_file = s3_put_file,
+	.put_file_sha = s3_put_file_sha,
 	.get_range = s3_get_range,
 	.head = s3_head,
 	.del = s3_del,

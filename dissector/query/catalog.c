@@ -94,15 +94,41 @@ int tv_catalog_load_index(struct tv_store *s, const char *key, struct tv_index *
 	return rc;
 }
 
+struct node_filter {
+	const char *const *nodes;
+	size_t n;
+	bool *seen;
+	int (*fn)(void *ctx, const char *node);
+	void *ctx;
+};
+
+/* A node in the store is selected when it, or the node whose stream it is,
+ * was asked for (a node's streams are selected with it). */
+static int on_stored_node(void *ctx, const char *node)
+{
+	struct node_filter *f = ctx;
+	char base[TV_NODE_MAX + 1];
+	tv_node_stream_split(node, base, sizeof(base));
+	bool wanted = false;
+	for (size_t i = 0; i < f->n; i++)
+		if (!strcmp(f->nodes[i], node) || !strcmp(f->nodes[i], base))
+			wanted = f->seen[i] = true;
+	return wanted ? f->fn(f->ctx, node) : 0;
+}
+
 int tv_catalog_each_node(struct tv_store *s, const char *prefix, const char *const *nodes, size_t n,
 			 int (*fn)(void *ctx, const char *node), void *ctx)
 {
 	if (!nodes)
 		return tv_catalog_nodes(s, prefix, fn, ctx);
-	for (size_t i = 0; i < n; i++) {
-		int rc = fn(ctx, nodes[i]);
-		if (rc)
-			return rc;
-	}
-	return 0;
+	struct node_filter f = {nodes, n, calloc(n ? n : 1, sizeof(bool)), fn, ctx};
+	if (!f.seen)
+		return tv_err(-ENOMEM, "out of memory");
+	int rc = tv_catalog_nodes(s, prefix, on_stored_node, &f);
+	/* a node the store does not hold is still named, for the caller to report */
+	for (size_t i = 0; !rc && i < n; i++)
+		if (!f.seen[i])
+			rc = fn(ctx, nodes[i]);
+	free(f.seen);
+	return rc;
 }

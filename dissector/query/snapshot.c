@@ -376,10 +376,8 @@ int tv_snapshot_create(struct tv_store *s, const struct tv_snapshot_opts *o, str
 	archive_write_set_format_pax_restricted(b.ar);
 	if (archive_write_open_filename(b.ar, tmp) != ARCHIVE_OK)
 		rc = tv_err(-EIO, "%s: %s", tmp, archive_error_string(b.ar));
-	for (size_t i = 0; !rc && o->nodes && i < o->nnodes; i++)
-		rc = on_node(&b, o->nodes[i]);
-	if (!rc && !o->nodes)
-		rc = tv_catalog_nodes(s, o->prefix, on_node, &b);
+	if (!rc) /* every node asked for (all by default), each with its streams */
+		rc = tv_catalog_each_node(s, o->prefix, o->nodes, o->nnodes, on_node, &b);
 	if (!rc && st->segments == 0)
 		rc = tv_err(-ENOENT, "no data in the window: snapshot '%s' not created", o->name);
 	if (!rc)

@@ -104,10 +104,19 @@ static const struct tv_pubkey *find_key(const struct verify *v, const uint8_t *i
 	return NULL;
 }
 
+/* A node's key signs its segments of every stream (keys.h): does key k
+ * belong to the node that `name` (a node or one of its streams) is? */
+static bool key_of(const struct tv_pubkey *k, const char *name)
+{
+	char base[TV_NODE_MAX + 1];
+	tv_node_stream_split(name, base, sizeof(base));
+	return !strcmp(k->node, name) || !strcmp(k->node, base);
+}
+
 static bool node_has_keys(const struct verify *v, const char *node, uint64_t at)
 {
 	for (size_t i = 0; i < v->nkeys; i++)
-		if (!strcmp(v->keys[i].node, node) && v->keys[i].not_before_ns <= at)
+		if (key_of(&v->keys[i], node) && v->keys[i].not_before_ns <= at)
 			return true;
 	return false;
 }
@@ -224,7 +233,7 @@ static void check_signature(struct verify *v, const char *key, const struct tv_b
 	if (!k)
 		problem(v, TV_VERIFY_SIGNATURE, "%s: signed by unknown key %s%s", key,
 			short_id(idx->key_id, id), v->r->keys_pinned ? " (not among the pinned keys)" : "");
-	else if (strcmp(k->node, idx->node))
+	else if (!key_of(k, idx->node))
 		problem(v, TV_VERIFY_SIGNATURE, "%s: signed by key %s of node %s, not of node %s", key,
 			short_id(idx->key_id, id), k->node, idx->node);
 	else if (k->revoked_ns && idx->start_ns >= k->revoked_ns)
@@ -452,7 +461,7 @@ static void check_checkpoint_key(struct verify *v, const char *key, const struct
 {
 	char id[17];
 	const struct tv_pubkey *k = find_key(v, c->key_id);
-	if (!k || strcmp(k->node, c->node))
+	if (!k || !key_of(k, c->node))
 		problem(v, TV_VERIFY_SIGNATURE, "%s: checkpoint signed by %s key %s", key,
 			k ? "another node's" : "unknown", short_id(c->key_id, id));
 	else if (!tv_checkpoint_signature_ok(c, k->pub))

@@ -160,16 +160,10 @@ static int find_node(void *ctx, const char *node)
 	return rc;
 }
 
+/* Every node asked for (all by default), each with its streams. */
 static int for_each_node(struct tv_window *w)
 {
-	if (!w->o.nodes)
-		return tv_catalog_nodes(w->store, w->o.prefix, find_node, w);
-	for (size_t i = 0; i < w->o.nnodes; i++) {
-		int rc = find_node(w, w->o.nodes[i]);
-		if (rc)
-			return rc;
-	}
-	return 0;
+	return tv_catalog_each_node(w->store, w->o.prefix, w->o.nodes, w->o.nnodes, find_node, w);
 }
 
 /* ---- interfaces ---- */

@@ -11,6 +11,8 @@
 #    pinned the same way. CPU s per captured GB (user + sys of the whole
 #    process tree), GB/s per core, bytes on disk per captured byte.
 #    Rounds alternate the tools; the best round counts (this VM is noisy).
+# 1b. Streams: the same replays with agent.streams 1 and 2 (each flow in one
+#    stream, a writer thread per stream), wall time on both cores.
 # 2. Live, pinned: iperf3 client and server in two pod namespaces on cpu0,
 #    the capturing tool on cpu1, on the node-side veth, unthrottled and at
 #    fixed rates, TRIALS trials each (default 5), the tools alternating with
@@ -23,7 +25,7 @@
 #    slows it.
 #
 #   TRIALS=5 SECONDS_EACH=5 tests/bench/bench_capture.sh [RATES...]   (default: max 3G 5G)
-#   CAPTURES=DIR reuses recorded captures (make_captures.sh DIR); PARTS=pipeline|live runs one part.
+#   CAPTURES=DIR reuses recorded captures (make_captures.sh DIR); PARTS="pipeline streams live" picks parts.
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 AGENT=${BENCH_AGENT:-$ROOT/build-release/nodeagent/tapvault-agent}
@@ -38,7 +40,7 @@ cd "$TV_TMP"
 RATES=("$@"); [ ${#RATES[@]} -gt 0 ] || RATES=(max 3G 5G)
 TRIALS=${TRIALS:-5}
 SECS=${SECONDS_EACH:-5}
-PARTS=${PARTS:-pipeline live}
+PARTS=${PARTS:-pipeline streams live}
 HZ=$(getconf CLK_TCK)
 OUT=$TV_TMP/disk # on the disk the buffer would be on, not tmpfs
 mkdir -p "$OUT"
@@ -80,6 +82,30 @@ pipeline() {
             g = s / 1e9
             printf "%-6s %9.0f | %10.2f %6.2f %8.3f       | %10.2f %6.2f %8.3f       | %.2fx, %.3fx\n",
                 t, s / 1e6, a / g, g / a, ad / s, r / g, g / r, rd / s, a / r, ad / rd }'
+    done
+}
+
+# ---- 1b. streams: the same replay with 1 and 2 segment streams (agent.streams), wall time ----
+streams() {
+    local caps=${CAPTURES:-/dev/shm/tv-bench-captures}
+    "$ROOT/tests/bench/make_captures.sh" "$caps" 5 >/dev/null || fail "recording the captures"
+    note "streams: --read with agent.streams=1 and =2, unpinned (2 cores), wall time, best of 3 alternating rounds"
+    printf '%-6s | %-10s | %-10s | %s\n' traffic "1 stream" "2 streams" speed-up
+    local t
+    for t in http mixed tls small; do
+        local f=$caps/$t.pcap
+        [ -s "$f" ] || continue
+        local w1=() w2=() n
+        for round in 1 2 3; do
+            for n in 1 2; do
+                rm -rf "$OUT"/*; sync
+                local w; w=$(/usr/bin/time -f '%e' "$AGENT" --kubernetes off -n bench -r "$f" -b "$OUT/buf" -s 64Gi \
+                    --log-level error --set agent.streams=$n 2>&1 >/dev/null | tail -1)
+                if [ "$n" = 1 ]; then w1+=("$w"); else w2+=("$w"); fi
+            done
+        done
+        local a b; a=$(printf '%s\n' "${w1[@]}" | best); b=$(printf '%s\n' "${w2[@]}" | best)
+        awk -v t="$t" -v a="$a" -v b="$b" 'BEGIN {printf "%-6s | %8.2f s | %8.2f s | %.2fx\n", t, a, b, a / b}'
     done
 }
 

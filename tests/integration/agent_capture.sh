@@ -6,7 +6,11 @@
 # NXDOMAIN), iperf3 TCP and UDP. Guards: every packet tcpdump saw is in the
 # agent's segments (bytes, original length, timestamp), no kernel drops, the
 # metrics endpoint answers, SIGTERM seals and exits 0 within 2 s.
+# STREAMS=N runs the agent with agent.streams=N: each flow in one stream,
+# filed under node-a, node-a_s1, ...; then every stream must hold segments,
+# each verify as its own chain, and a window over node-a must hold them all.
 set -u
+STREAMS=${STREAMS:-1}
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
 TV=$(realpath "${1:?usage: $0 path/to/tapvault}")
@@ -27,7 +31,7 @@ wait_for 10 ip netns exec "$B" bash -c "exec 3<>/dev/tcp/10.215.0.2/5201" || fai
 
 note "agent (first) and tcpdump (second) on the node-side veths"
 bg ip netns exec "$N" "$AGENT" -n node-a -i vh-a -i vh-b -b "$TV_TMP/buf" --seal-interval 2s --storage-size 8Gi \
-    --metrics-addr 127.0.0.1:9109 --log-level info 2>agent.log
+    --metrics-addr 127.0.0.1:9109 --log-level info --set agent.streams="$STREAMS" 2>agent.log
 AGENT_PID=$BG_PID
 wait_for 10 ip netns exec "$N" curl -sf -o /dev/null http://127.0.0.1:9109/metrics || fail "agent metrics: $(cat agent.log)"
 bg ip netns exec "$N" tcpdump -i vh-a -s 0 --time-stamp-precision=nano -w ref-a.pcap -U 2>ref-a.log
@@ -85,5 +89,16 @@ python3 "$HERE/../lib/pcaps.py" contains ref-a.pcap agent.pcapng vh-a 20000 || f
 python3 "$HERE/../lib/pcaps.py" contains ref-b.pcap agent.pcapng vh-b 20000 || fail "(kernel drops recorded: $drops; tcpdump: $(grep -h dropped ref-?.log | tr '\n' ' '))"
 
 [ "$drops" = 0 ] || fail "kernel drops recorded: $drops"
+if [ "$STREAMS" -gt 1 ]; then
+    note "$STREAMS streams: each has segments and its own intact chain; a window over node-a holds them all"
+    for k in $(seq 1 $((STREAMS - 1))); do
+        grep -q "node-a_s$k" segs.txt || fail "no segments of stream $k: $(cut -d' ' -f1 segs.txt | head)"
+    done
+    "$TV" verify --store buf >verify.txt 2>&1 || fail "verify: $(tail -5 verify.txt)"
+    "$TV" pcap --store buf --from 2000-01-01T00:00:00Z --to 2100-01-01T00:00:00Z --node node-a --no-dedup -o window.pcapng ||
+        fail "pcap --node node-a"
+    [ "$(capinfos -Mc window.pcapng | awk -F': *' '/packets/ {print $2}')" = \
+      "$(capinfos -Mc agent.pcapng | awk -F': *' '/packets/ {print $2}')" ] || fail "the window over node-a misses packets of its streams"
+fi
 grep -q "dropped every capability but CAP_NET_RAW" agent.log || fail "capabilities were not dropped"
-echo "PASS: agent captured every reference packet on 2 interfaces, $(wc -l < segs.txt) segments, 0 drops, exit in $ms ms"
+echo "PASS: agent ($STREAMS stream(s)) captured every reference packet on 2 interfaces, $(wc -l < segs.txt) segments, 0 drops, exit in $ms ms"

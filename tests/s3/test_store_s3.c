@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "archive/common/err.h"
+#include "archive/common/sha256.h"
 #include "archive/store/store.h"
 #include "archive/store/store_s3.h"
 #include "tests/unit/testutil.h"
@@ -299,6 +300,36 @@ static void test_content_md5_sent(void **state)
 	tv_store_free(without);
 }
 
+/* A PUT with the digest the caller knows (the uploader's, from the index):
+ * the server checks it, so a wrong one (a file changed after indexing)
+ * is refused and nothing is stored. */
+static void test_known_sha256_checked(void **state)
+{
+	(void)state;
+	struct tv_s3_opts o = {.retries = 1};
+	struct tv_store *s = open_store_with(&o);
+	char path[] = "/tmp/tv-s3-sha-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	uint8_t data[5000], sha[32];
+	fill(data, sizeof(data), 9);
+	assert_int_equal(write(fd, data, sizeof(data)), (ssize_t)sizeof(data));
+	close(fd);
+	tv_sha256(data, sizeof(data), sha);
+	assert_int_equal(tv_store_put_file_sha(s, "t/sha/good", path, 0, sha), 0);
+	struct tv_buf b;
+	tv_buf_init(&b, 8192);
+	assert_int_equal(tv_store_get(s, "t/sha/good", &b), 0);
+	assert_memory_equal(b.data, data, sizeof(data));
+	sha[5] ^= 1;
+	assert_true(tv_store_put_file_sha(s, "t/sha/bad", path, 0, sha) != 0);
+	assert_int_equal(tv_store_get(s, "t/sha/bad", &b), -ENOENT);
+	tv_buf_cleanup(&b);
+	tv_store_delete(s, "t/sha/good");
+	unlink(path);
+	tv_store_free(s);
+}
+
 /* A multi-GB object: sparse file with each MiB stamped with its number, so a
  * misplaced part is caught without holding the object in memory. */
 static void test_multi_gb(void **state)
@@ -536,6 +567,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_put_get_head_range_delete),
 		cmocka_unit_test(test_awkward_keys),
+		cmocka_unit_test(test_known_sha256_checked),
 		cmocka_unit_test(test_create_if_absent),
 		cmocka_unit_test(test_list_pages_and_delimiter),
 		cmocka_unit_test(test_prefix_store),

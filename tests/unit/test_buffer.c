@@ -26,7 +26,7 @@ static void make_segment_ex(struct tv_buffer *b, uint64_t seq, char *stem, size_
 {
 	char *data, *events;
 	uint64_t start = T0 + seq * 1000000000ULL;
-	assert_int_equal(tv_buffer_open_paths(b, start, seq, &data, &events), 0);
+	assert_int_equal(tv_buffer_open_paths(b, start, seq, 0, &data, &events), 0);
 	struct tv_seg_writer_opts o;
 	tu_writer_opts(&o);
 	o.meta.seq = seq;

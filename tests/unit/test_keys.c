@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Object keys: the exact layout of DESIGN.md, parsing, and window prefixes. */
+#include <errno.h>
 #include <string.h>
 
 #include "archive/keys.h"
@@ -67,6 +68,30 @@ static int count_prefix(void *ctx, const char *p)
 	return 0;
 }
 
+/* Streams are filed as NODE_sK (K >= 1); stream 0 keeps the bare name. */
+static void test_stream_names(void **state)
+{
+	(void)state;
+	char name[64], base[64];
+	assert_int_equal(tv_node_stream_name(name, sizeof(name), "ip-10-0-1-7.ec2.internal", 0), 0);
+	assert_string_equal(name, "ip-10-0-1-7.ec2.internal");
+	assert_int_equal(tv_node_stream_name(name, sizeof(name), "node-a", 3), 0);
+	assert_string_equal(name, "node-a_s3");
+	assert_int_equal(tv_node_stream_split("node-a_s3", base, sizeof(base)), 3);
+	assert_string_equal(base, "node-a");
+	assert_int_equal(tv_node_stream_split("node-a", base, sizeof(base)), 0);
+	assert_string_equal(base, "node-a");
+	/* not stream suffixes: the whole name is the node */
+	const char *plain[] = {"a_s", "a_sx", "_s1", "a_s0", "a_s1x", "a-s1", "a_s99999"};
+	for (size_t i = 0; i < sizeof(plain) / sizeof(*plain); i++) {
+		assert_int_equal(tv_node_stream_split(plain[i], base, sizeof(base)), 0);
+		assert_string_equal(base, plain[i]);
+	}
+	assert_true(tv_node_has_stream_suffix("n_s12"));
+	assert_false(tv_node_has_stream_suffix("n-s12"));
+	assert_int_equal(tv_node_stream_name(name, 8, "node-abc", 2), -ENAMETOOLONG);
+}
+
 static void test_window_prefixes(void **state)
 {
 	(void)state;
@@ -88,9 +113,8 @@ static void test_window_prefixes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_layout),
-		cmocka_unit_test(test_parse),
-		cmocka_unit_test(test_window_prefixes),
+		cmocka_unit_test(test_layout),          cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_window_prefixes), cmocka_unit_test(test_stream_names),
 		cmocka_unit_test(test_sibling),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

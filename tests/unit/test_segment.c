@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "archive/common/err.h"
+#include "archive/common/sha256.h"
+#include "archive/pcapng.h"
 #include "archive/segment.h"
 #include "testutil.h"
 
@@ -97,6 +99,31 @@ static struct tv_seg_reader *open_reader(struct fixture *f, struct tv_fd_source 
 	return r;
 }
 
+/* The Wireshark-4.0 layout: frames in file order; a frame either stays
+ * inside one window or ends exactly on a window boundary; every gap is one
+ * skippable padding frame that ends on a boundary. So every window starts
+ * with a frame. */
+static void check_layout(const char *path, const struct tv_index *idx)
+{
+	int fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	for (uint32_t i = 1; i < idx->nframes; i++) {
+		const struct tv_frame_entry *a = &idx->frames[i - 1], *b = &idx->frames[i];
+		uint64_t a_end = a->offset + a->comp_size, b_end = b->offset + b->comp_size;
+		assert_true(b->offset >= a_end);
+		assert_true(b->offset / TV_WS_WINDOW == (b_end - 1) / TV_WS_WINDOW ||
+			    b_end % TV_WS_WINDOW == 0);
+		if (b->offset > a_end) {
+			uint8_t hdr[8];
+			assert_int_equal(pread(fd, hdr, 8, (off_t)a_end), 8);
+			assert_true(tv_zstd_is_skippable(hdr, 8));
+			assert_int_equal(tv_le32(hdr + 4) + 8, b->offset - a_end);
+			assert_int_equal(b->offset % TV_WS_WINDOW, 0);
+		}
+	}
+	close(fd);
+}
+
 static void test_index_describes_the_data(void **state)
 {
 	struct fixture *f = *state;
@@ -122,26 +149,7 @@ static void test_index_describes_the_data(void **state)
 	uint8_t sha[32];
 	assert_int_equal(tv_sha256_file(f->path, sha), 0);
 	assert_memory_equal(sha, idx->data_sha, 32);
-	/* The Wireshark-4.0 layout: frames in file order; a frame either stays
-	 * inside one window or ends exactly on a window boundary; every gap is
-	 * one skippable padding frame that ends on a boundary. So every window
-	 * starts with a frame. */
-	int fd = open(f->path, O_RDONLY);
-	for (uint32_t i = 1; i < idx->nframes; i++) {
-		const struct tv_frame_entry *a = &idx->frames[i - 1], *b = &idx->frames[i];
-		uint64_t a_end = a->offset + a->comp_size, b_end = b->offset + b->comp_size;
-		assert_true(b->offset >= a_end);
-		assert_true(b->offset / TV_WS_WINDOW == (b_end - 1) / TV_WS_WINDOW ||
-			    b_end % TV_WS_WINDOW == 0);
-		if (b->offset > a_end) {
-			uint8_t hdr[8];
-			assert_int_equal(pread(fd, hdr, 8, (off_t)a_end), 8);
-			assert_true(tv_zstd_is_skippable(hdr, 8));
-			assert_int_equal(tv_le32(hdr + 4) + 8, b->offset - a_end);
-			assert_int_equal(b->offset % TV_WS_WINDOW, 0);
-		}
-	}
-	close(fd);
+	check_layout(f->path, idx);
 	const struct tv_frame_entry *last = &idx->frames[idx->nframes - 1];
 	assert_int_equal(last->offset + last->comp_size, idx->data_size);
 }
@@ -347,6 +355,154 @@ static void test_writer_refuses_bad_input(void **state)
 	assert_int_equal(tv_seg_writer_open(&w, path, &o, &ifc, 1), -EEXIST);
 }
 
+/* ---- the writer's modes, on traffic that stresses the layout ---- */
+
+enum traffic {
+	BIG_RANDOM,
+	BIG_TEXT,
+	MIXED,
+	SMALL
+};
+
+/* Packet i of a traffic type: big GSO-like packets of random payload (they
+ * fill windows coarsely), of repetitive text, a mix, or small datagrams. */
+static size_t variant_packet(enum traffic t, uint32_t i, uint8_t *buf, uint64_t *ts)
+{
+	*ts = T0 + (uint64_t)i * 100000ULL;
+	size_t payload = t == SMALL ? 40 + i % 30 : 20000 + (i * 7919) % 45000;
+	bool random = t == BIG_RANDOM || (t == MIXED && i % 3 == 0);
+	if (t == MIXED && i % 3 == 1)
+		payload = 60 + i % 900;
+	size_t n = tu_make_frame(buf, 6, 1, 40000, 2, 80, payload, i);
+	uint32_t seed = i * 2654435761u;
+	for (size_t k = 54; k < n; k++) {
+		seed = seed * 1103515245u + 12345u;
+		buf[k] =
+			random ? (uint8_t)(seed >> 16) : (uint8_t)("GET /api/items?id= HTTP/1.1\r\n"[k % 30]);
+	}
+	return n;
+}
+
+struct variant {
+	enum traffic traffic;
+	bool direct, store_half, no_layout;
+};
+
+/* Writes npkt packets as 1 MiB chunks of EPBs (the agent's way in), the
+ * writer recycled from a first small segment; checks the layout (unless
+ * off), that every packet reads back and that the index's SHA-256 is the
+ * file's. */
+static void run_variant(const struct variant *v, uint32_t npkt)
+{
+	const char *dir = tu_tmpdir();
+	char first[160], path[160];
+	snprintf(first, sizeof(first), "%s/first.pcapng.zst", dir);
+	snprintf(path, sizeof(path), "%s/seg.pcapng.zst", dir);
+	struct tv_seg_writer_opts o;
+	tu_writer_opts(&o);
+	o.direct_io = v->direct;
+	o.no_window_layout = v->no_layout;
+	struct tv_iface ifc;
+	tu_eth_iface(&ifc);
+	struct tv_seg_writer *w;
+	struct tv_index idx;
+	uint8_t *pkt = malloc(70000);
+	/* a first segment, so the second is written by a recycled writer */
+	assert_int_equal(tv_seg_writer_open(&w, first, &o, &ifc, 1), 0);
+	assert_int_equal(tv_seg_writer_finish(w, T0, NULL, &idx), 0);
+	tv_index_cleanup(&idx);
+	o.meta.seq++;
+	assert_int_equal(tv_seg_writer_recycle(w, path, &o, &ifc, 1), 0);
+	struct tv_buf chunk;
+	tv_buf_init(&chunk, 2 << 20);
+	for (uint32_t i = 0; i < npkt; i++) {
+		uint64_t ts;
+		size_t n = variant_packet(v->traffic, i, pkt, &ts);
+		assert_int_equal(tv_pcapng_put_epb(&chunk, 0, ts, pkt, (uint32_t)n, (uint32_t)n), 0);
+		if (chunk.len >= (1u << 20) || i + 1 == npkt) {
+			assert_int_equal(tv_seg_writer_add_blocks(w, chunk.data, chunk.len), 0);
+			tv_buf_reset(&chunk);
+			if (i % 7 == 0) /* the agent's once-a-second flush, now and then */
+				assert_int_equal(tv_seg_writer_flush(w), 0);
+		}
+		if (v->store_half && i == npkt / 3)
+			assert_int_equal(tv_seg_writer_set_store(w, true), 0);
+		if (v->store_half && i == 2 * npkt / 3)
+			assert_int_equal(tv_seg_writer_set_store(w, false), 0);
+	}
+	assert_int_equal(tv_seg_writer_finish(w, T0 + 1, NULL, &idx), 0);
+	tv_seg_writer_free(w);
+	tv_buf_cleanup(&chunk);
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal((uint64_t)st.st_size, idx.data_size);
+	uint8_t sha[32];
+	assert_int_equal(tv_sha256_file(path, sha), 0);
+	assert_memory_equal(sha, idx.data_sha, 32);
+	if (!v->no_layout)
+		check_layout(path, &idx);
+	struct tv_fd_source src = {open(path, O_RDONLY), path};
+	struct tv_seg_reader *r;
+	assert_int_equal(tv_seg_reader_open(&r, &idx, tv_fd_read_at, &src, path), 0);
+	struct tv_packet p;
+	uint32_t i = 0;
+	int rc;
+	while ((rc = tv_seg_reader_next(r, &p)) == 1) {
+		uint64_t ts;
+		size_t n = variant_packet(v->traffic, i++, pkt, &ts);
+		assert_int_equal(p.caplen, n);
+		assert_int_equal(p.ts_ns, ts);
+		assert_memory_equal(p.data, pkt, n);
+	}
+	assert_int_equal(rc, 0);
+	assert_int_equal(i, npkt);
+	tv_seg_reader_free(r);
+	close(src.fd);
+	/* the reindex (salvage's pass) verifies every frame's checksum */
+	struct tv_index re;
+	struct tv_scan_result res;
+	src.fd = open(path, O_RDONLY);
+	assert_int_equal(tv_seg_reindex(tv_fd_read_at, &src, idx.data_size, path, NULL, &re, &res), 0);
+	assert_false(res.torn);
+	assert_int_equal(re.packets, npkt);
+	close(src.fd);
+	tv_index_cleanup(&re);
+	tv_index_cleanup(&idx);
+	free(pkt);
+	tu_rmrf(dir);
+}
+
+static void test_layout_big_random_packets(void **state)
+{
+	(void)state;
+	run_variant(&(struct variant){.traffic = BIG_RANDOM}, 400);
+}
+
+static void test_layout_big_text_packets(void **state)
+{
+	(void)state;
+	run_variant(&(struct variant){.traffic = BIG_TEXT}, 600);
+}
+
+static void test_layout_mixed_direct_io(void **state)
+{
+	(void)state;
+	run_variant(&(struct variant){.traffic = MIXED, .direct = true}, 900);
+}
+
+static void test_store_only_frames_mid_segment(void **state)
+{
+	(void)state;
+	run_variant(&(struct variant){.traffic = MIXED, .store_half = true}, 900);
+	run_variant(&(struct variant){.traffic = SMALL, .store_half = true, .direct = true}, 60000);
+}
+
+static void test_no_layout_small_packets(void **state)
+{
+	(void)state;
+	run_variant(&(struct variant){.traffic = SMALL, .no_layout = true}, 60000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -358,6 +514,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_damaged_frame_is_named_and_skipped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reindex_matches_writer_index, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_writer_refuses_bad_input, setup, teardown),
+		cmocka_unit_test(test_layout_big_random_packets),
+		cmocka_unit_test(test_layout_big_text_packets),
+		cmocka_unit_test(test_layout_mixed_direct_io),
+		cmocka_unit_test(test_store_only_frames_mid_segment),
+		cmocka_unit_test(test_no_layout_small_packets),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -40,7 +40,8 @@ struct s3_req {
 	const char *lock_mode, *lock_until; /* x-amz-object-lock-*: a put under retention */
 	const uint8_t *body;
 	size_t body_len;
-	struct tv_buf *out; /* a 2xx body goes here; NULL discards it */
+	const uint8_t *body_sha256; /* the body's SHA-256 when the caller knows it (NULL: computed) */
+	struct tv_buf *out;         /* a 2xx body goes here; NULL discards it */
 	/* filled by the exchange */
 	size_t body_pos;
 	CURL *easy;

@@ -82,7 +82,12 @@ static int sign_headers(struct s3_store *s, struct s3_req *r, const char *host, 
 	uint8_t sha[32], md5[16];
 	unsigned n;
 	char sha_hex[65], md5_b64[32], date[17];
-	tv_sha256(r->body ? r->body : (const uint8_t *)"", r->body_len, sha);
+	/* a digest the caller already has (the index's, for a segment's data)
+	 * spares hashing every byte again; the server recomputes and checks it */
+	if (r->body_sha256)
+		memcpy(sha, r->body_sha256, sizeof(sha));
+	else
+		tv_sha256(r->body ? r->body : (const uint8_t *)"", r->body_len, sha);
 	tv_hex(sha, 32, sha_hex);
 	amz_date(date);
 

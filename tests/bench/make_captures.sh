@@ -5,8 +5,8 @@
 #   http.pcap   curl <-> nginx: JSON API answers and HTML pages, uncompressed
 #   mixed.pcap  what the dissection tests make: HTTP/1 (gzip JSON, 2.5 MB
 #               random downloads), HTTP/2 (nghttp), Redis, DNS over UDP
-#   tls.pcap    400 MiB of random payloads over TCP, as TLS records look to a compressor
-#   small.pcap  64-byte UDP datagrams (DNS/metrics-like packet rates)
+#   tls.pcap    400 MiB of random payloads over 8 TCP connections, as TLS records look to a compressor
+#   small.pcap  64-byte UDP datagrams from 16 sockets (DNS/metrics-like packet rates)
 #   tests/bench/make_captures.sh OUTDIR [SECONDS_EACH]   (default 4 s each)
 # Existing files in OUTDIR are kept (delete them to record again).
 set -u
@@ -73,18 +73,25 @@ mixed_loop='while :; do
     for i in 1 2 3 4 5; do dig +short +tries=1 +time=1 @10.217.0.2 a$i.svc.test; done
 done'
 record mixed "($mixed_loop) & ($mixed_loop) & ($mixed_loop) & wait"
+# eight connections at once, as many TLS sessions are (one flow cannot be
+# split between the agent's streams: each flow stays whole in one)
 record tls 'python3 -c "
-import os, socket
-s = socket.create_connection((\"10.217.0.2\", 9000))
-for _ in range(400):
-    s.sendall(os.urandom(1 << 20))
+import os, socket, threading
+def send():
+    s = socket.create_connection((\"10.217.0.2\", 9000))
+    for _ in range(50):
+        s.sendall(os.urandom(1 << 20))
+ts = [threading.Thread(target=send) for _ in range(8)]
+[t.start() for t in ts]
+[t.join() for t in ts]
 "'
 record small 'python3 -c "
 import socket
-u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(16)]
 msgs = [bytes([i % 251]) * 22 for i in range(64)]
 while True:
-    for m in msgs:
-        u.sendto(m, (\"10.217.0.2\", 9001))
+    for u in socks:
+        for m in msgs[:8]:
+            u.sendto(m, (\"10.217.0.2\", 9001))
 "'
 ls -l "$OUT"

@@ -10,7 +10,7 @@ packages=(
     # toolchain
     build-essential cmake pkg-config clang clang-format libclang-rt-14-dev
     # libraries (DESIGN.md "Dependencies")
-    libpcap-dev libzstd-dev libxxhash-dev zstd libyaml-dev libssl-dev libarchive-dev libjansson-dev
+    libpcap-dev libzstd-dev libxxhash-dev zstd libbpf-dev bpftool libyaml-dev libssl-dev libarchive-dev libjansson-dev
     libcurl4-openssl-dev libxml2-dev libhttp-parser-dev zlib1g-dev libnghttp2-dev libdeflate-dev libjemalloc-dev
     # unit tests
     libcmocka-dev libcap-ng-dev libmnl-dev

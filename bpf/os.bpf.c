@@ -1,0 +1,243 @@
+/* SPDX-License-Identifier: GPL-2.0 OR Apache-2.0 */
+/* os.bpf.c: process context for TCP connections and process lifetimes.
+ *
+ * Hooks are BTF tracepoints (tp_btf): they need neither tracefs nor kprobes
+ * (absent on some kernels, this one included), and CO-RE relocates every
+ * field access to the running kernel's layout.
+ *
+ * - inet_sock_set_state: SYN_SENT runs in the connecting process (connect()),
+ *   so its pid/comm/cgroup are remembered by socket; ESTABLISHED after
+ *   SYN_SENT emits CONNECT with the full 5-tuple (the source port is chosen
+ *   after SYN_SENT). LISTEN runs in the listening process: remembered by
+ *   (netns, port). ESTABLISHED after SYN_RECV runs in softirq, where
+ *   `current` is whatever was running: the ACCEPT is attributed to the
+ *   listener's process instead (an accepted socket is cloned from its
+ *   listener, cgroup included). CLOSE emits CLOSE and forgets the socket.
+ * - sched_process_exec / sched_process_exit: EXEC and EXIT.
+ * Every record that does not fit the ring is counted (TV_OS_STAT_DROPS). */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "os.h"
+
+#define AF_INET 2
+#define AF_INET6 10
+#define IPPROTO_TCP 6
+/* include/net/tcp_states.h */
+#define TCP_ESTABLISHED 1
+#define TCP_SYN_SENT 2
+#define TCP_SYN_RECV 3
+#define TCP_CLOSE 7
+#define TCP_LISTEN 10
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+struct owner {
+	__u64 cgroup_id;
+	__u32 pid, tid;
+	__u16 sport; /* the local port once known: it is gone from the socket by CLOSE */
+	__u16 pad[3];
+	char comm[TV_OS_COMM_LEN];
+};
+
+struct listen_key {
+	__u32 netns;
+	__u32 port;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4 << 20);
+} events SEC(".maps");
+
+/* connected sockets -> their process: who called connect(), or the
+ * listener that accepted them */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct owner);
+} conn_owner SEC(".maps");
+
+/* (netns, port) -> the process listening there */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct listen_key);
+	__type(value, struct owner);
+} listeners SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TV_OS_STAT_N);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+static __always_inline void count(__u32 which)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &which);
+	if (v)
+		(*v)++;
+}
+
+static __always_inline void current_owner(struct owner *o)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	o->pid = id >> 32;
+	o->tid = (__u32)id;
+	o->cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(o->comm, sizeof(o->comm));
+}
+
+static __always_inline struct tv_os_record *reserve(__u8 kind)
+{
+	struct tv_os_record *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	if (!r) {
+		count(TV_OS_STAT_DROPS);
+		return NULL;
+	}
+	__builtin_memset(r, 0, sizeof(*r));
+	r->ts_ns = bpf_ktime_get_ns();
+	r->kind = kind;
+	return r;
+}
+
+static __always_inline void submit(struct tv_os_record *r)
+{
+	count(TV_OS_STAT_EVENTS);
+	bpf_ringbuf_submit(r, 0);
+}
+
+static __always_inline void set_owner(struct tv_os_record *r, const struct owner *o)
+{
+	r->pid = o->pid;
+	r->tid = o->tid;
+	r->cgroup_id = o->cgroup_id;
+	__builtin_memcpy(r->comm, o->comm, sizeof(r->comm));
+}
+
+/* Addresses, ports and namespace of sk into r (local = source). */
+static __always_inline void set_tuple(struct tv_os_record *r, const struct sock *sk)
+{
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	r->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	r->dport = __builtin_bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	r->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	if (family == AF_INET) {
+		r->family = 4;
+		__u32 s = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr),
+		      d = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+		__builtin_memcpy(r->saddr, &s, 4);
+		__builtin_memcpy(r->daddr, &d, 4);
+	} else if (family == AF_INET6) {
+		r->family = 6;
+		BPF_CORE_READ_INTO(r->saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+		BPF_CORE_READ_INTO(r->daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+	}
+}
+
+static __always_inline struct listen_key listen_key_of(const struct sock *sk)
+{
+	struct listen_key k = {
+		.netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum),
+		.port = BPF_CORE_READ(sk, __sk_common.skc_num),
+	};
+	return k;
+}
+
+static __always_inline void emit_sock(__u8 kind, const struct sock *sk, const struct owner *o)
+{
+	struct tv_os_record *r = reserve(kind);
+	if (!r)
+		return;
+	set_tuple(r, sk);
+	if (o) {
+		set_owner(r, o);
+		if (!r->sport)
+			r->sport = o->sport;
+	} else {
+		count(TV_OS_STAT_NOOWNER);
+	}
+	submit(r);
+}
+
+/* Remembers sk's owner, with the local port it now has, until CLOSE. */
+static __always_inline void remember(const struct sock *sk, const struct owner *o)
+{
+	if (!o)
+		return;
+	__u64 key = (__u64)sk;
+	struct owner c = *o;
+	c.sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	bpf_map_update_elem(&conn_owner, &key, &c, BPF_ANY);
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(on_sock_state, const struct sock *sk, const int oldstate, const int newstate)
+{
+	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+		return 0;
+	__u64 key = (__u64)sk;
+	struct owner o = {};
+	if (newstate == TCP_SYN_SENT) { /* in connect(): the process is current */
+		current_owner(&o);
+		bpf_map_update_elem(&conn_owner, &key, &o, BPF_ANY);
+	} else if (newstate == TCP_LISTEN) { /* in listen() */
+		current_owner(&o);
+		struct listen_key lk = listen_key_of(sk);
+		bpf_map_update_elem(&listeners, &lk, &o, BPF_ANY);
+		emit_sock(TV_OS_LISTEN, sk, &o);
+	} else if (newstate == TCP_ESTABLISHED && oldstate == TCP_SYN_SENT) {
+		struct owner *co = bpf_map_lookup_elem(&conn_owner, &key);
+		emit_sock(TV_OS_CONNECT, sk, co);
+		remember(sk, co);
+	} else if (newstate == TCP_ESTABLISHED && oldstate == TCP_SYN_RECV) {
+		/* softirq: never trust current; the listener's process accepts it */
+		struct listen_key lk = listen_key_of(sk);
+		struct owner *lo = bpf_map_lookup_elem(&listeners, &lk);
+		emit_sock(TV_OS_ACCEPT, sk, lo);
+		remember(sk, lo);
+	} else if (newstate == TCP_CLOSE && oldstate == TCP_LISTEN) {
+		struct listen_key lk = listen_key_of(sk);
+		bpf_map_delete_elem(&listeners, &lk);
+	} else if (newstate == TCP_CLOSE) {
+		struct owner *co = bpf_map_lookup_elem(&conn_owner, &key);
+		if (co) {
+			emit_sock(TV_OS_CLOSE, sk, co);
+			bpf_map_delete_elem(&conn_owner, &key);
+		} else if (oldstate != TCP_SYN_RECV && oldstate != TCP_SYN_SENT) {
+			emit_sock(TV_OS_CLOSE, sk, NULL); /* established before the agent started */
+		}
+	}
+	return 0;
+}
+
+static __always_inline int emit_task(__u8 kind)
+{
+	struct tv_os_record *r = reserve(kind);
+	if (!r)
+		return 0;
+	struct owner o = {};
+	current_owner(&o);
+	set_owner(r, &o);
+	submit(r);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	return emit_task(TV_OS_EXEC);
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(on_exit, struct task_struct *p)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	if ((id >> 32) != (__u32)id) /* a thread, not the process */
+		return 0;
+	return emit_task(TV_OS_EXIT);
+}

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# The OS layer's BPF programs on real processes: nginx in one namespace,
+# curl and a short-lived Python client in another. Every TCP connection is
+# named by the process on each end: connect by the client (curl, python3),
+# accept by the listener (nginx, never whatever the softirq interrupted),
+# close by both, with the right addresses, ports and network namespace; exec
+# records for the clients; no record lost.
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../lib/common.sh"
+WATCH=$(realpath "${1:?usage: $0 path/to/os_watch}")
+need_root
+need_cmd ip nginx curl python3
+tv_tmpdir
+cd "$TV_TMP"
+C=tvoc$$ S=tvos$$
+netns_pair "$C" "$S" 10.218.0.1 10.218.0.2
+ns_ino() { ip netns exec "$1" stat -L -c %i /proc/self/ns/net; }
+NC=$(ns_ino "$C") NS=$(ns_ino "$S")
+mkdir -p www && echo hello > www/index.html
+
+note "BPF programs loaded from the root namespace"
+bg "$WATCH" 20 >records.txt 2>watch.log
+WPID=$BG_PID
+if ! wait_for 10 grep -q attached watch.log; then
+    wait "$WPID"; rc=$?
+    [ "$rc" = 77 ] && skip "the kernel or the privileges allow no BPF here: $(cat watch.log)"
+    fail "os_watch: $(cat watch.log)"
+fi
+
+note "traffic: nginx (started after the programs) <- curl, and a client that exits at once"
+start_nginx "$S" "$TV_TMP" 10.218.0.2 80
+for i in 1 2 3; do ip netns exec "$C" curl -sf -o /dev/null http://10.218.0.2/index.html || fail curl; done
+ip netns exec "$C" python3 -c 'import socket; socket.create_connection(("10.218.0.2", 80)).close()'
+sleep 1
+kill -TERM "$WPID" 2>/dev/null; wait "$WPID" 2>/dev/null
+grep -c . records.txt >/dev/null || fail "no records"
+
+have() { grep -E "$1" records.txt | grep -q . || fail "no record matching: $1 (records: $(grep -v 'exec\|exit' records.txt | head -20))"; }
+count() { grep -cE "$1" records.txt; }
+have "^listen .*comm=nginx .*netns=$NS 10\.218\.0\.2:80 "
+[ "$(count "^connect .*comm=curl .*netns=$NC 10\.218\.0\.1:[0-9]+ > 10\.218\.0\.2:80$")" -ge 3 ] || fail "curl's 3 connects"
+have "^connect .*comm=python3 .*netns=$NC 10\.218\.0\.1:[0-9]+ > 10\.218\.0\.2:80$"
+[ "$(count "^accept .*comm=nginx .*netns=$NS 10\.218\.0\.2:80 > 10\.218\.0\.1:[0-9]+$")" -ge 4 ] || fail "nginx's 4 accepts"
+! grep -E "^accept .*netns=$NS " records.txt | grep -qv "comm=nginx" || fail "an accept attributed to another process: $(grep -E "^accept .*netns=$NS " records.txt | grep -v comm=nginx | head -3)"
+[ "$(count "^close .*comm=curl .*netns=$NC 10\.218\.0\.1:[1-9][0-9]* > 10\.218\.0\.2:80$")" -ge 3 ] || fail "curl's closes with their ports"
+[ "$(count "^close .*comm=nginx .*netns=$NS 10\.218\.0\.2:80 > 10\.218\.0\.1:[0-9]+$")" -ge 4 ] || fail "nginx's closes"
+have "^exec .*comm=curl "
+# every connect's local port appears in exactly one accept (the two ends of each connection)
+for p in $(grep -E "^connect .*netns=$NC " records.txt | sed -E 's/.*10\.218\.0\.1:([0-9]+) >.*/\1/'); do
+    [ "$(count "^accept .*> 10\.218\.0\.1:$p$")" = 1 ] || fail "port $p: not one accept"
+done
+read -r _ ev dr _ < <(grep ^stats records.txt | tr '=' ' ' | awk '{print $1, $3, $5, $7}')
+[ "$dr" = 0 ] || fail "$dr records dropped"
+echo "PASS: $(count '^(connect|accept|close)') socket records, every end named by its process, $ev events, 0 drops"

@@ -305,6 +305,11 @@ int tv_events_write_k8s(struct tv_events_writer *w, uint64_t ts_ns, enum tv_k8s_
 	return tv_events_write_k8s_seen(w, ts_ns, action, obj, false);
 }
 
+json_t *tv_events_os_json(const struct tv_os_event *ev)
+{
+	return os_json(ev, true);
+}
+
 int tv_events_write_os(struct tv_events_writer *w, const struct tv_os_event *ev)
 {
 	return append_record(w, os_json(ev, true));

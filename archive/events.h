@@ -116,6 +116,8 @@ int tv_events_write_k8s(struct tv_events_writer *w, uint64_t ts_ns, enum tv_k8s_
 int tv_events_write_k8s_seen(struct tv_events_writer *w, uint64_t ts_ns, enum tv_k8s_action action,
 			     const struct tv_k8s_object *obj, bool at_relist);
 int tv_events_write_os(struct tv_events_writer *w, const struct tv_os_event *ev);
+/* The `os` record of ev (a new reference), for a writer on another thread. */
+json_t *tv_events_os_json(const struct tv_os_event *ev);
 int tv_events_write_sync(struct tv_events_writer *w, const struct tv_k8s_sync *s);
 /* Writes pending lines as a frame (call at least once a second). */
 int tv_events_writer_flush(struct tv_events_writer *w);

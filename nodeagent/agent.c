@@ -32,6 +32,7 @@
 #include "nodeagent/capture.h"
 #include "nodeagent/k8s_watch.h"
 #include "nodeagent/metrics.h"
+#include "nodeagent/os_layer.h"
 #include "nodeagent/queue.h"
 #include "nodeagent/scope.h"
 #include "nodeagent/sealer.h"
@@ -69,6 +70,7 @@ struct agent {
 	unsigned nstreams;
 	struct tv_signer *signer; /* the node key */
 	struct tv_k8s_watch *k8s; /* NULL: no Kubernetes API */
+	struct tv_os_layer *os;   /* NULL: no OS layer (tv_os_layer_status says why) */
 	struct tv_tap *tap;       /* the capture scope (NULL: a replay) */
 	atomic_bool stop;
 	atomic_bool want_pause;
@@ -99,6 +101,15 @@ static void take_drop_deltas(struct agent *a, struct tv_chunk *c)
 	}
 }
 
+/* What is captured from now on: the tap's scope and whether the OS layer runs. */
+static json_t *capture_record(struct agent *a)
+{
+	json_t *rec = tv_tap_record(a->tap, tv_now_ns());
+	if (rec)
+		json_object_set_new(rec, "os", json_string(tv_os_layer_status()));
+	return rec;
+}
+
 /* The next chunk of stream st: numbered by the interfaces now; the first of
  * a segment (or the first after a change of scope) says what is captured. */
 static int next_chunk(struct agent *a, struct stream *st)
@@ -109,7 +120,7 @@ static int next_chunk(struct agent *a, struct stream *st)
 		return tv_err(-ENOMEM, "out of memory for capture chunks");
 	st->cur->ifaces = tv_iface_table_ref(a->ifaces);
 	if (st->segment_fresh)
-		st->cur->capture = tv_tap_record(a->tap, tv_now_ns());
+		st->cur->capture = capture_record(a);
 	st->segment_fresh = false;
 	return 0;
 }
@@ -303,7 +314,7 @@ static int apply_plan(struct agent *a, struct tv_scope_plan *p)
 	tv_tap_applied(a->tap, p, tv_now_ns());
 	for (unsigned i = 0; i < a->nstreams; i++) { /* the new scope, from these chunks on */
 		json_decref(a->st[i].cur->capture);
-		a->st[i].cur->capture = tv_tap_record(a->tap, tv_now_ns());
+		a->st[i].cur->capture = capture_record(a);
 	}
 	tv_info("capture scope: %u interface(s), %zu pod(s) in scope%s", n, p->pods_matched,
 		same ? " (filters changed)" : "");
@@ -501,6 +512,8 @@ static int start(struct agent *a)
 		rc = setup_signing(a);
 	if (!rc)
 		rc = setup_kubernetes(a);
+	if (!rc && !a->opts->read_file && (rc = tv_os_layer_start(&a->os, cfg->os_events)) == 0)
+		a->st[0].wr.os = a->os; /* loaded now, while the agent holds CAP_BPF */
 	if (!rc)
 		rc = tv_buffer_salvage(a->buf);
 	if (!rc)
@@ -562,6 +575,7 @@ static void render(void *ctx, struct tv_buf *out)
 	tv_buffer_get_stats(a->buf, &bs);
 	tv_metrics_render(&a->m, &bs, tv_buffer_cap(a->buf), out);
 	tv_metrics_render_k8s(a->k8s, out);
+	tv_metrics_render_os(a->os, out);
 }
 
 /* agent.streams, or from the core count: one stream per 4 cores. */
@@ -709,6 +723,7 @@ out:
 	tv_signer_free(a->signer);
 	tv_tap_stop(a->tap);
 	tv_k8s_watch_stop(a->k8s);
+	tv_os_layer_stop(a->os);
 	tv_iface_table_unref(a->ifaces);
 	free(a);
 	return rc;

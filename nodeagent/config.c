@@ -61,6 +61,10 @@ static const struct tv_cfg_entry table[] = {
 	 "watch the Kubernetes API for pods, services, EndpointSlices, namespaces, nodes: auto (in a pod, or "
 	 "with agent.kubeconfig), off, require",
 	 "auto|off|require"},
+	{"agent.osEvents", TV_CFG_ENUM, F(os_events), "auto",
+	 "process context of every TCP connection from eBPF (needs CAP_BPF and CAP_PERFMON and a kernel with "
+	 "BTF): auto (when possible, saying so when not), off, require",
+	 "auto|off|require"},
 	{"agent.kubeconfig", TV_CFG_STRING, F(kubeconfig), "",
 	 "a kubeconfig file (empty: the pod's service account)", NULL},
 	{"agent.kubernetesStallTimeout", TV_CFG_DURATION, F(kube_stall_ns), "2m",

@@ -46,6 +46,7 @@ struct tv_agent_config {
 	int kubernetes;    /* enum tv_agent_kubernetes */
 	char *kubeconfig;  /* "": in-cluster */
 	uint64_t kube_stall_ns;
+	int os_events; /* enum tv_agent_kubernetes's values: auto, off, require */
 };
 
 enum tv_agent_kubernetes {

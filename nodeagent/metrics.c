@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "archive/pcapng.h"
+#include "nodeagent/os_layer.h"
 #include "nodeagent/tap.h"
 
 #include "archive/common/prom.h"
@@ -169,4 +170,22 @@ void tv_metrics_render_k8s(struct tv_k8s_watch *w, struct tv_buf *o)
 	tv_prom_counter(o, "tapvault_k8s_objects_truncated_total",
 			"Kubernetes objects over 64 KiB, recorded without labels and with long lists cut.",
 			truncated);
+}
+
+void tv_metrics_render_os(struct tv_os_layer *l, struct tv_buf *o)
+{
+	struct tv_os_layer_stats st;
+	tv_os_layer_get_stats(l, &st);
+	tv_prom_gauge(o, "tapvault_os_layer_enabled",
+		      "1 while the eBPF OS layer runs (process context of connections); 0: off, see the log.",
+		      st.enabled ? 1 : 0);
+	tv_prom_counter(o, "tapvault_os_records_total",
+			"OS records (connect, accept, close, exec, exit) written.", st.records);
+	tv_prom_counter(o, "tapvault_os_ring_drops_total",
+			"OS records the kernel could not queue (BPF ring buffer full).", st.ring_drops);
+	tv_prom_counter(o, "tapvault_os_unattributed_total",
+			"Connections whose process the OS layer had not seen (older than the agent).",
+			st.unattributed);
+	tv_prom_counter(o, "tapvault_os_queue_drops_total",
+			"OS records dropped because the writer did not take them.", st.queue_drops);
 }

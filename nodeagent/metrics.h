@@ -17,6 +17,9 @@ void tv_metrics_set_interfaces(struct tv_agent_metrics *m, const struct tv_iface
 void tv_metrics_move_interfaces(struct tv_agent_metrics *m, const int32_t *moved_from, uint32_t n);
 /* The Kubernetes watch's metrics, per resource (w NULL: nothing). */
 struct tv_k8s_watch;
+struct tv_os_layer;
+/* The OS layer's metrics (l NULL: off). */
+void tv_metrics_render_os(struct tv_os_layer *l, struct tv_buf *o);
 void tv_metrics_render_k8s(struct tv_k8s_watch *w, struct tv_buf *o);
 
 #endif

@@ -15,6 +15,7 @@
 #include "archive/events.h"
 #include "archive/segment.h"
 #include "nodeagent/k8s_watch.h"
+#include "nodeagent/os_layer.h"
 
 /* Backlog (queued chunks) beyond which the writer trades ratio for speed:
  * losing packets is worse than storing them less compressed. */
@@ -110,9 +111,14 @@ static int write_records(struct tv_writer *wr, json_t *recs)
 /* The Kubernetes records since the last call. */
 static int write_k8s_records(struct tv_writer *wr)
 {
-	/* one stream carries the changes (draining takes them); every stream's
-	 * segments start with the whole state */
-	return wr->stream == 0 && wr->k8s ? write_records(wr, tv_k8s_watch_drain(wr->k8s)) : 0;
+	/* one stream carries the changes and the OS records (draining takes
+	 * them); every stream's segments start with the whole state */
+	if (wr->stream != 0)
+		return 0;
+	int rc = wr->k8s ? write_records(wr, tv_k8s_watch_drain(wr->k8s)) : 0;
+	if (!rc && wr->os)
+		rc = write_records(wr, tv_os_layer_drain(wr->os));
+	return rc;
 }
 
 static int seal_segment(struct tv_writer *wr, const struct tv_chunk *c, uint64_t end_ns)

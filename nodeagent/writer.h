@@ -27,6 +27,7 @@
 struct tv_seg_writer;
 struct tv_events_writer;
 struct tv_k8s_watch;
+struct tv_os_layer;
 
 struct tv_writer {
 	/* set by the agent before the thread starts; none owned */
@@ -42,6 +43,7 @@ struct tv_writer {
 	uint8_t prev_key_id[TV_SHA256_LEN]; /* the key that signed the last segment (zero: unsigned) */
 	const uint8_t *key_id;              /* the key signing the next ones (NULL: unsigned) */
 	struct tv_k8s_watch *k8s;           /* Kubernetes state and changes (NULL: none) */
+	struct tv_os_layer *os;             /* OS records (NULL: none) */
 	const char *node;                   /* what its segments are filed under (the stream's name) */
 	unsigned stream, nstreams;          /* stream 0 also writes the Kubernetes changes */
 	_Atomic uint64_t *queue_depth;      /* of its queue */

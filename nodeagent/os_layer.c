@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* os_layer: see os_layer.h. */
+#include "nodeagent/os_layer.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "archive/common/err.h"
+#include "archive/common/log.h"
+#include "archive/events.h"
+#include "nodeagent/config.h"
+#include "nodeagent/os_probe.h"
+
+/* Records waiting for the writer, at most (it drains them at least once a
+ * second; more means it is stuck, and memory must not grow). */
+#define PENDING_MAX 200000
+
+struct tv_os_layer {
+	struct tv_os_probe *probe;
+	pthread_t thread;
+	atomic_bool stop;
+	pthread_mutex_t lock;
+	json_t *pending;
+	size_t npending;
+	_Atomic uint64_t records, queue_drops;
+};
+
+static char status[300] = "off: agent.osEvents is off";
+
+const char *tv_os_layer_status(void)
+{
+	return status;
+}
+
+/* A record of the programs as an events `os` record. */
+static json_t *record_json(const struct tv_os_record *r, uint64_t ts)
+{
+	char comm[TV_OS_COMM_LEN + 1];
+	memcpy(comm, r->comm, TV_OS_COMM_LEN);
+	comm[TV_OS_COMM_LEN] = '\0';
+	struct tv_os_event e = {.ts_ns = ts,
+				.event = tv_os_kind_name(r->kind),
+				.pid = r->pid,
+				.comm = comm,
+				.cgroup_id = r->cgroup_id};
+	e.flow.family = TV_FLOW_OTHER;
+	if (r->family == 4 || r->family == 6) {
+		e.flow.family = r->family;
+		e.flow.proto = 6; /* the programs follow TCP sockets */
+		memcpy(e.flow.src, r->saddr, 16);
+		memcpy(e.flow.dst, r->daddr, 16);
+		e.flow.sport = r->sport;
+		e.flow.dport = r->dport;
+	}
+	json_t *j = tv_events_os_json(&e);
+	if (j && r->netns)
+		json_object_set_new(j, "netns", json_integer(r->netns));
+	return j;
+}
+
+static void on_record(void *ctx, const struct tv_os_record *r, uint64_t ts)
+{
+	struct tv_os_layer *l = ctx;
+	json_t *j = record_json(r, ts);
+	if (!j)
+		return;
+	pthread_mutex_lock(&l->lock);
+	if (l->npending < PENDING_MAX && json_array_append_new(l->pending, j) == 0) {
+		l->npending++;
+		atomic_fetch_add(&l->records, 1);
+	} else {
+		json_decref(j);
+		atomic_fetch_add(&l->queue_drops, 1);
+	}
+	pthread_mutex_unlock(&l->lock);
+}
+
+static void *os_thread(void *arg)
+{
+	struct tv_os_layer *l = arg;
+	pthread_setname_np(pthread_self(), "tv-os");
+	_Atomic uint64_t last_logged = 0;
+	while (!atomic_load(&l->stop)) {
+		if (tv_os_probe_poll(l->probe, 100, on_record, l) < 0 &&
+		    tv_log_due(&last_logged, TV_LOG_EVERY_NS))
+			tv_error("OS layer: %s", tv_errmsg());
+	}
+	return NULL;
+}
+
+int tv_os_layer_start(struct tv_os_layer **out, int mode)
+{
+	*out = NULL;
+	if (mode == TV_AGENT_K8S_OFF) {
+		snprintf(status, sizeof(status), "off: agent.osEvents is off");
+		return 0;
+	}
+	struct tv_os_probe *p;
+	int rc = tv_os_probe_open(&p);
+	if (rc) {
+		snprintf(status, sizeof(status), "off: %s", tv_errmsg());
+		if (mode == TV_AGENT_K8S_REQUIRE)
+			return tv_err(rc, "agent.osEvents is require: %s", tv_errmsg());
+		tv_warn("OS layer %s; capturing packets without process context", status);
+		return 0;
+	}
+	struct tv_os_layer *l = calloc(1, sizeof(*l));
+	if (!l || !(l->pending = json_array())) {
+		free(l);
+		tv_os_probe_free(p);
+		return tv_err(-ENOMEM, "out of memory");
+	}
+	l->probe = p;
+	pthread_mutex_init(&l->lock, NULL);
+	if (pthread_create(&l->thread, NULL, os_thread, l)) {
+		tv_os_layer_stop(l);
+		return tv_err(-EAGAIN, "cannot start the OS layer's thread");
+	}
+	snprintf(status, sizeof(status), "on");
+	tv_info("OS layer on: eBPF programs attached (connect, accept, close, exec, exit)");
+	*out = l;
+	return 0;
+}
+
+void tv_os_layer_stop(struct tv_os_layer *l)
+{
+	if (!l)
+		return;
+	atomic_store(&l->stop, true);
+	if (l->thread)
+		pthread_join(l->thread, NULL);
+	tv_os_probe_free(l->probe);
+	json_decref(l->pending);
+	pthread_mutex_destroy(&l->lock);
+	free(l);
+}
+
+json_t *tv_os_layer_drain(struct tv_os_layer *l)
+{
+	if (!l)
+		return NULL;
+	json_t *fresh = json_array();
+	if (!fresh)
+		return NULL;
+	pthread_mutex_lock(&l->lock);
+	json_t *out = l->pending;
+	l->pending = fresh;
+	l->npending = 0;
+	pthread_mutex_unlock(&l->lock);
+	return out;
+}
+
+void tv_os_layer_get_stats(struct tv_os_layer *l, struct tv_os_layer_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!l)
+		return;
+	out->enabled = true;
+	out->records = atomic_load(&l->records);
+	out->queue_drops = atomic_load(&l->queue_drops);
+	uint64_t st[TV_OS_STAT_N];
+	tv_os_probe_stats(l->probe, st);
+	out->ring_drops = st[TV_OS_STAT_DROPS];
+	out->unattributed = st[TV_OS_STAT_NOOWNER];
+}

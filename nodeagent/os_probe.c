@@ -132,7 +132,12 @@ int tv_os_probe_poll(struct tv_os_probe *p, int timeout_ms, tv_os_probe_fn fn, v
 	p->fn = fn;
 	p->ctx = ctx;
 	p->delivered = 0;
+	/* The programs wake the reader only for a large backlog (batched
+	 * wakeups), so the wait usually ends by its timeout and the ring is
+	 * read then. */
 	int rc = ring_buffer__poll(p->rb, timeout_ms);
+	if (rc >= 0 || rc == -EINTR)
+		rc = ring_buffer__consume(p->rb);
 	if (rc < 0 && rc != -EINTR)
 		return tv_err(rc, "BPF ring buffer: %s", strerror(-rc));
 	return p->delivered;

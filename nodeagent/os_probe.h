@@ -19,8 +19,8 @@ typedef void (*tv_os_probe_fn)(void *ctx, const struct tv_os_record *r, uint64_t
  * CAP_PERFMON, or CAP_SYS_ADMIN on older kernels); message set. */
 int tv_os_probe_open(struct tv_os_probe **out);
 void tv_os_probe_free(struct tv_os_probe *p);
-/* Waits up to timeout_ms and delivers every record ready. @return records
- * delivered, or negative errno. */
+/* Waits up to timeout_ms (the programs wake it only for a large backlog) and
+ * delivers every record waiting. @return records delivered, or negative errno. */
 int tv_os_probe_poll(struct tv_os_probe *p, int timeout_ms, tv_os_probe_fn fn, void *ctx);
 /* The programs' counters (enum tv_os_stat), summed over CPUs. */
 void tv_os_probe_stats(struct tv_os_probe *p, uint64_t out[TV_OS_STAT_N]);

@@ -68,6 +68,7 @@ int main(int argc, char **argv)
 		}
 		clock_gettime(CLOCK_MONOTONIC, &t);
 	} while (!stop && (double)(t.tv_sec - t0.tv_sec) + (double)(t.tv_nsec - t0.tv_nsec) / 1e9 < secs);
+	tv_os_probe_poll(p, 0, print, NULL); /* what came since the last poll */
 	uint64_t st[TV_OS_STAT_N];
 	tv_os_probe_stats(p, st);
 	printf("stats events=%llu drops=%llu noowner=%llu\n", (unsigned long long)st[TV_OS_STAT_EVENTS],

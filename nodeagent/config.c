@@ -65,6 +65,10 @@ static const struct tv_cfg_entry table[] = {
 	 "process context of every TCP connection from eBPF (needs CAP_BPF and CAP_PERFMON and a kernel with "
 	 "BTF): auto (when possible, saying so when not), off, require",
 	 "auto|off|require"},
+	{"agent.hostCgroupRoot", TV_CFG_STRING, F(host_cgroup_root), "",
+	 "the host's cgroup v2 tree, read to name the container and pod of each process (empty: the cgroup2 "
+	 "mount this agent sees)",
+	 NULL},
 	{"agent.kubeconfig", TV_CFG_STRING, F(kubeconfig), "",
 	 "a kubeconfig file (empty: the pod's service account)", NULL},
 	{"agent.kubernetesStallTimeout", TV_CFG_DURATION, F(kube_stall_ns), "2m",

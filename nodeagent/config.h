@@ -46,7 +46,8 @@ struct tv_agent_config {
 	int kubernetes;    /* enum tv_agent_kubernetes */
 	char *kubeconfig;  /* "": in-cluster */
 	uint64_t kube_stall_ns;
-	int os_events; /* enum tv_agent_kubernetes's values: auto, off, require */
+	int os_events;          /* enum tv_agent_kubernetes's values: auto, off, require */
+	char *host_cgroup_root; /* the host's cgroup2 tree ("": found in /proc/self/mountinfo) */
 };
 
 enum tv_agent_kubernetes {

@@ -12,6 +12,7 @@
 #include "archive/common/err.h"
 #include "archive/common/log.h"
 #include "archive/events.h"
+#include "nodeagent/cgroup_ids.h"
 #include "nodeagent/config.h"
 #include "nodeagent/os_probe.h"
 
@@ -21,6 +22,7 @@
 
 struct tv_os_layer {
 	struct tv_os_probe *probe;
+	struct tv_cgroup_ids *cgroups; /* NULL: no cgroup tree to read */
 	pthread_t thread;
 	atomic_bool stop;
 	pthread_mutex_t lock;
@@ -36,9 +38,12 @@ const char *tv_os_layer_status(void)
 	return status;
 }
 
-/* A record of the programs as an events `os` record. */
-static json_t *record_json(const struct tv_os_record *r, uint64_t ts)
+/* A record of the programs as an events `os` record, with the container and
+ * pod its cgroup names. */
+static json_t *record_json(struct tv_os_layer *l, const struct tv_os_record *r, uint64_t ts)
 {
+	struct tv_cgroup_info ci;
+	bool pod = tv_cgroup_ids_lookup(l->cgroups, r->cgroup_id, &ci);
 	char comm[TV_OS_COMM_LEN + 1];
 	memcpy(comm, r->comm, TV_OS_COMM_LEN);
 	comm[TV_OS_COMM_LEN] = '\0';
@@ -47,6 +52,8 @@ static json_t *record_json(const struct tv_os_record *r, uint64_t ts)
 				.pid = r->pid,
 				.comm = comm,
 				.cgroup_id = r->cgroup_id};
+	if (pod && ci.container_id[0])
+		e.container_id = ci.container_id;
 	e.flow.family = TV_FLOW_OTHER;
 	if (r->family == 4 || r->family == 6) {
 		e.flow.family = r->family;
@@ -59,13 +66,15 @@ static json_t *record_json(const struct tv_os_record *r, uint64_t ts)
 	json_t *j = tv_events_os_json(&e);
 	if (j && r->netns)
 		json_object_set_new(j, "netns", json_integer(r->netns));
+	if (j && pod)
+		json_object_set_new(j, "pod_uid", json_string(ci.pod_uid));
 	return j;
 }
 
 static void on_record(void *ctx, const struct tv_os_record *r, uint64_t ts)
 {
 	struct tv_os_layer *l = ctx;
-	json_t *j = record_json(r, ts);
+	json_t *j = record_json(l, r, ts);
 	if (!j)
 		return;
 	pthread_mutex_lock(&l->lock);
@@ -92,7 +101,7 @@ static void *os_thread(void *arg)
 	return NULL;
 }
 
-int tv_os_layer_start(struct tv_os_layer **out, int mode)
+int tv_os_layer_start(struct tv_os_layer **out, int mode, const char *cgroup_root)
 {
 	*out = NULL;
 	if (mode == TV_AGENT_K8S_OFF) {
@@ -116,6 +125,8 @@ int tv_os_layer_start(struct tv_os_layer **out, int mode)
 	}
 	l->probe = p;
 	pthread_mutex_init(&l->lock, NULL);
+	if (tv_cgroup_ids_open(&l->cgroups, cgroup_root))
+		tv_warn("OS layer: %s; records carry no container or pod", tv_errmsg());
 	if (pthread_create(&l->thread, NULL, os_thread, l)) {
 		tv_os_layer_stop(l);
 		return tv_err(-EAGAIN, "cannot start the OS layer's thread");
@@ -134,6 +145,7 @@ void tv_os_layer_stop(struct tv_os_layer *l)
 	if (l->thread)
 		pthread_join(l->thread, NULL);
 	tv_os_probe_free(l->probe);
+	tv_cgroup_ids_free(l->cgroups);
 	json_decref(l->pending);
 	pthread_mutex_destroy(&l->lock);
 	free(l);

@@ -22,10 +22,11 @@ struct tv_os_layer_stats {
 	uint64_t queue_drops;  /* records dropped because the writer did not take them */
 };
 
-/* Starts the layer as agent.osEvents (enum tv_agent_kubernetes values) asks.
+/* Starts the layer as agent.osEvents (enum tv_agent_kubernetes values) asks;
+ * cgroup_root is the host's cgroup2 tree (agent.hostCgroupRoot; "" finds it).
  * @return 0 (*out may be NULL: off, or unavailable with `auto`; the reason
  * is in tv_os_layer_status), or negative errno with `require`. */
-int tv_os_layer_start(struct tv_os_layer **out, int mode);
+int tv_os_layer_start(struct tv_os_layer **out, int mode, const char *cgroup_root);
 void tv_os_layer_stop(struct tv_os_layer *l);
 /* The records since the last call (a new array; NULL when l is NULL). */
 json_t *tv_os_layer_drain(struct tv_os_layer *l);

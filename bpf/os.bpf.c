@@ -249,3 +249,44 @@ int BPF_PROG(on_exit, struct task_struct *p)
 		return 0;
 	return emit_task(TV_OS_EXIT);
 }
+
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
+
+/* Run once at start (os_probe.c reads it to its end): every TCP socket that
+ * a process holds open. Listeners and connected sockets that existed before
+ * the agent started get their owner, so their later accepts and closes are
+ * attributed like those of sockets the programs saw being made. Nothing is
+ * written to the iterator's output. */
+SEC("iter/task_file")
+int seed_sockets(struct bpf_iter__task_file *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct file *file = ctx->file;
+	if (!task || !file)
+		return 0;
+	umode_t mode = BPF_CORE_READ(file, f_inode, i_mode);
+	if ((mode & S_IFMT) != S_IFSOCK)
+		return 0;
+	struct socket *sock = BPF_CORE_READ(file, private_data);
+	struct sock *sk = sock ? BPF_CORE_READ(sock, sk) : NULL;
+	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+		return 0;
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (family != AF_INET && family != AF_INET6)
+		return 0;
+	struct owner o = {};
+	o.pid = BPF_CORE_READ(task, tgid);
+	o.tid = BPF_CORE_READ(task, pid);
+	o.cgroup_id = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
+	BPF_CORE_READ_STR_INTO(&o.comm, task, comm);
+	__u8 state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	if (state == TCP_LISTEN) {
+		struct listen_key lk = listen_key_of(sk);
+		bpf_map_update_elem(&listeners, &lk, &o,
+				    BPF_NOEXIST); /* the first holder of a shared listener */
+	} else if (state == TCP_ESTABLISHED) {
+		remember(sk, &o);
+	}
+	return 0;
+}

@@ -18,6 +18,24 @@ const char *tv_os_kind_name(unsigned kind)
 
 #ifndef TV_HAVE_BPF
 
+/* Runs the task_file iterator once: the owners of sockets opened before
+ * now (listeners, connections). Without iterators (older kernels) those stay
+ * unattributed, counted as such. */
+static void seed_existing(struct tv_os_probe *p)
+{
+	struct bpf_link *link = bpf_program__attach_iter(p->skel->progs.seed_sockets, NULL);
+	if (!link)
+		return;
+	int fd = bpf_iter_create(bpf_link__fd(link));
+	if (fd >= 0) {
+		char buf[4096];
+		while (read(fd, buf, sizeof(buf)) > 0)
+			;
+		close(fd);
+	}
+	bpf_link__destroy(link);
+}
+
 int tv_os_probe_open(struct tv_os_probe **out)
 {
 	*out = NULL;
@@ -85,6 +103,24 @@ static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 	return 0;
 }
 
+/* Runs the task_file iterator once: the owners of sockets opened before
+ * now (listeners, connections). Without iterators (older kernels) those stay
+ * unattributed, counted as such. */
+static void seed_existing(struct tv_os_probe *p)
+{
+	struct bpf_link *link = bpf_program__attach_iter(p->skel->progs.seed_sockets, NULL);
+	if (!link)
+		return;
+	int fd = bpf_iter_create(bpf_link__fd(link));
+	if (fd >= 0) {
+		char buf[4096];
+		while (read(fd, buf, sizeof(buf)) > 0)
+			;
+		close(fd);
+	}
+	bpf_link__destroy(link);
+}
+
 int tv_os_probe_open(struct tv_os_probe **out)
 {
 	*out = NULL;
@@ -97,7 +133,8 @@ int tv_os_probe_open(struct tv_os_probe **out)
 	int rc = 0;
 	if (!(p->skel = tv_os__open())) {
 		rc = tv_err(-errno ? -errno : -ENOMEM, "BPF: cannot open the OS programs");
-	} else if ((rc = tv_os__load(p->skel))) {
+	} else if (bpf_program__set_autoattach(p->skel->progs.seed_sockets, false),
+		   (rc = tv_os__load(p->skel))) {
 		rc = tv_err(rc == -EPERM || rc == -EACCES ? -EPERM : rc,
 			    "BPF: cannot load the OS programs: %s (needs CAP_BPF and CAP_PERFMON, or "
 			    "CAP_SYS_ADMIN)",
@@ -108,6 +145,8 @@ int tv_os_probe_open(struct tv_os_probe **out)
 			    strerror(-rc));
 	} else if (!(p->rb = ring_buffer__new(bpf_map__fd(p->skel->maps.events), on_record, p, NULL))) {
 		rc = tv_err(-errno ? -errno : -ENOMEM, "BPF: cannot map the ring buffer");
+	} else {
+		seed_existing(p);
 	}
 	if (rc) {
 		tv_os_probe_free(p);

@@ -5,7 +5,9 @@
 # named by the process on each end: connect by the client (curl, python3),
 # accept by the listener (nginx, never whatever the softirq interrupted),
 # close by both, with the right addresses, ports and network namespace; exec
-# records for the clients; no record lost.
+# records for the clients; no record lost. A listener and a connection made
+# before the programs were loaded are attributed too (the task_file
+# iterator at start).
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
@@ -20,6 +22,26 @@ ns_ino() { ip netns exec "$1" stat -L -c %i /proc/self/ns/net; }
 NC=$(ns_ino "$C") NS=$(ns_ino "$S")
 mkdir -p www && echo hello > www/index.html
 
+note "before the programs: a listener on :81 holding one connection open"
+cat > early.py <<'PY'
+import socket, sys, time
+if sys.argv[1] == "server":
+    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("10.218.0.2", 81)); s.listen(16)
+    conns = []
+    while True:
+        c, _ = s.accept(); conns.append(c)
+        c.recv(1)  # the held connection closes when its client does
+else:
+    c = socket.create_connection(("10.218.0.2", 81))
+    time.sleep(float(sys.argv[2]))
+    c.close()
+PY
+bg ip netns exec "$S" python3 early.py server
+wait_for 10 ip netns exec "$C" bash -c "exec 3<>/dev/tcp/10.218.0.2/81" || fail "early listener"
+bg ip netns exec "$C" python3 early.py client 3
+sleep 0.3
+
 note "BPF programs loaded from the root namespace"
 bg "$WATCH" 20 >records.txt 2>watch.log
 WPID=$BG_PID
@@ -33,7 +55,8 @@ note "traffic: nginx (started after the programs) <- curl, and a client that exi
 start_nginx "$S" "$TV_TMP" 10.218.0.2 80
 for i in 1 2 3; do ip netns exec "$C" curl -sf -o /dev/null http://10.218.0.2/index.html || fail curl; done
 ip netns exec "$C" python3 -c 'import socket; socket.create_connection(("10.218.0.2", 80)).close()'
-sleep 1
+ip netns exec "$C" python3 -c 'import socket; socket.create_connection(("10.218.0.2", 81)).close()'
+sleep 3 # the early client closes its connection meanwhile
 kill -TERM "$WPID" 2>/dev/null; wait "$WPID" 2>/dev/null
 grep -c . records.txt >/dev/null || fail "no records"
 
@@ -43,10 +66,13 @@ have "^listen .*comm=nginx .*netns=$NS 10\.218\.0\.2:80 "
 [ "$(count "^connect .*comm=curl .*netns=$NC 10\.218\.0\.1:[0-9]+ > 10\.218\.0\.2:80$")" -ge 3 ] || fail "curl's 3 connects"
 have "^connect .*comm=python3 .*netns=$NC 10\.218\.0\.1:[0-9]+ > 10\.218\.0\.2:80$"
 [ "$(count "^accept .*comm=nginx .*netns=$NS 10\.218\.0\.2:80 > 10\.218\.0\.1:[0-9]+$")" -ge 4 ] || fail "nginx's 4 accepts"
-! grep -E "^accept .*netns=$NS " records.txt | grep -qv "comm=nginx" || fail "an accept attributed to another process: $(grep -E "^accept .*netns=$NS " records.txt | grep -v comm=nginx | head -3)"
+! grep -E "^accept .*netns=$NS 10\.218\.0\.2:80 " records.txt | grep -qv "comm=nginx" || fail "an accept on :80 attributed to another process: $(grep -E "^accept .*netns=$NS 10\.218\.0\.2:80 " records.txt | grep -v comm=nginx | head -3)"
 [ "$(count "^close .*comm=curl .*netns=$NC 10\.218\.0\.1:[1-9][0-9]* > 10\.218\.0\.2:80$")" -ge 3 ] || fail "curl's closes with their ports"
 [ "$(count "^close .*comm=nginx .*netns=$NS 10\.218\.0\.2:80 > 10\.218\.0\.1:[0-9]+$")" -ge 4 ] || fail "nginx's closes"
 have "^exec .*comm=curl "
+# made before the programs: the listener's accept, and the held connection's close on both ends
+have "^accept .*comm=python3 .*netns=$NS 10\.218\.0\.2:81 > 10\.218\.0\.1:[0-9]+$"
+have "^close .*comm=python3 .*netns=$NC 10\.218\.0\.1:[1-9][0-9]* > 10\.218\.0\.2:81$"
 # every connect's local port appears in exactly one accept (the two ends of each connection)
 for p in $(grep -E "^connect .*netns=$NC " records.txt | sed -E 's/.*10\.218\.0\.1:([0-9]+) >.*/\1/'); do
     [ "$(count "^accept .*> 10\.218\.0\.1:$p$")" = 1 ] || fail "port $p: not one accept"

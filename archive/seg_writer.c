@@ -676,11 +676,6 @@ uint64_t tv_seg_writer_data_bytes(const struct tv_seg_writer *w)
 	return w->offset;
 }
 
-bool tv_seg_writer_direct(const struct tv_seg_writer *w)
-{
-	return w->direct;
-}
-
 /* Fills the fields that are the same for a freshly written and a salvaged segment. */
 void tv_seg_index_seal_fields(struct tv_index *idx, const struct tv_seg_meta *meta, uint64_t end_ns)
 {

@@ -105,8 +105,7 @@ int tv_seg_writer_set_level(struct tv_seg_writer *w, int level);
  * speed) from now on, or compressed ones again; ends the open frame.
  * @return 0 or an I/O error. */
 int tv_seg_writer_set_store(struct tv_seg_writer *w, bool store);
-/* @return true when the data file is written with O_DIRECT. */
-bool tv_seg_writer_direct(const struct tv_seg_writer *w);
+
 /* Records capture drop counters for an interface (absolute values). */
 void tv_seg_writer_set_drops(struct tv_seg_writer *w, uint32_t ifindex, uint64_t kernel, uint64_t iface);
 /* @return bytes of pcapng accepted so far (before compression). */

@@ -131,21 +131,27 @@ static int hand_over(struct agent *a, struct stream *st)
 	return next_chunk(a, st);
 }
 
-/* Ends the open segment of every stream at one instant: segments of all
- * streams tile time alike. The rings' drop counters go into stream 0's. */
-static int seal_all(struct agent *a)
+/* Marks every stream's current chunk as the last of its segment, all at
+ * one instant: segments of all streams tile time alike. The rings' drop
+ * counters go into stream 0's. */
+static void mark_seal(struct agent *a)
 {
 	uint64_t at = tv_capture_is_replay(a->cap) ? a->last_ts + 1 : tv_now_ns();
-	int rc = 0;
-	for (unsigned i = 0; i < a->nstreams && !rc; i++) {
-		struct stream *st = &a->st[i];
-		st->cur->seal_after = true;
-		st->cur->seal_at = at;
-		if (i == 0)
-			take_drop_deltas(a, st->cur);
-		st->segment_fresh = true;
-		rc = hand_over(a, st);
+	for (unsigned i = 0; i < a->nstreams; i++) {
+		a->st[i].cur->seal_after = true;
+		a->st[i].cur->seal_at = at;
+		a->st[i].segment_fresh = true;
 	}
+	take_drop_deltas(a, a->st[0].cur);
+}
+
+/* Ends the open segment of every stream; the next chunks begin new ones. */
+static int seal_all(struct agent *a)
+{
+	mark_seal(a);
+	int rc = 0;
+	for (unsigned i = 0; i < a->nstreams && !rc; i++)
+		rc = hand_over(a, &a->st[i]);
 	return rc;
 }
 
@@ -382,16 +388,11 @@ static void *capture_thread(void *arg)
 	}
 	a->capture_rc = rc;
 	/* the last chunks seal the open segments */
-	uint64_t at = tv_capture_is_replay(a->cap) ? a->last_ts + 1 : tv_now_ns();
+	mark_seal(a);
 	for (unsigned i = 0; i < a->nstreams; i++) {
-		struct stream *st = &a->st[i];
-		st->cur->seal_after = true;
-		st->cur->seal_at = at;
-		if (i == 0)
-			take_drop_deltas(a, st->cur);
-		tv_chunk_queue_push(&st->q, st->cur);
-		st->cur = NULL;
-		tv_chunk_queue_close(&st->q);
+		tv_chunk_queue_push(&a->st[i].q, a->st[i].cur);
+		a->st[i].cur = NULL;
+		tv_chunk_queue_close(&a->st[i].q);
 	}
 	return NULL;
 }

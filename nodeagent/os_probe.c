@@ -18,24 +18,6 @@ const char *tv_os_kind_name(unsigned kind)
 
 #ifndef TV_HAVE_BPF
 
-/* Runs the task_file iterator once: the owners of sockets opened before
- * now (listeners, connections). Without iterators (older kernels) those stay
- * unattributed, counted as such. */
-static void seed_existing(struct tv_os_probe *p)
-{
-	struct bpf_link *link = bpf_program__attach_iter(p->skel->progs.seed_sockets, NULL);
-	if (!link)
-		return;
-	int fd = bpf_iter_create(bpf_link__fd(link));
-	if (fd >= 0) {
-		char buf[4096];
-		while (read(fd, buf, sizeof(buf)) > 0)
-			;
-		close(fd);
-	}
-	bpf_link__destroy(link);
-}
-
 int tv_os_probe_open(struct tv_os_probe **out)
 {
 	*out = NULL;

@@ -151,20 +151,6 @@ struct tv_chunk *tv_chunk_queue_pop_timed(struct tv_chunk_queue *q, uint64_t tim
 	return c;
 }
 
-struct tv_chunk *tv_chunk_queue_pop(struct tv_chunk_queue *q)
-{
-	pthread_mutex_lock(&q->lock);
-	while (!q->chunks.head && !q->closed)
-		pthread_cond_wait(&q->nonempty, &q->lock);
-	struct tv_chunk *c = (struct tv_chunk *)tv_fifo_pop(&q->chunks);
-	if (c) {
-		publish_depth(q);
-		pthread_cond_signal(&q->nonfull);
-	}
-	pthread_mutex_unlock(&q->lock);
-	return c;
-}
-
 void tv_chunk_queue_close(struct tv_chunk_queue *q)
 {
 	pthread_mutex_lock(&q->lock);

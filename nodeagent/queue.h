@@ -86,10 +86,8 @@ void tv_chunk_put(struct tv_chunk_queue *q, struct tv_chunk *c);
 
 /* Appends c, waiting while the queue is full. */
 void tv_chunk_queue_push(struct tv_chunk_queue *q, struct tv_chunk *c);
-/* The oldest chunk, waiting for one; NULL once closed and drained. */
-struct tv_chunk *tv_chunk_queue_pop(struct tv_chunk_queue *q);
-/* As tv_chunk_queue_pop, waiting at most timeout_ns: NULL on a timeout too
- * (*closed tells the two apart). */
+/* The oldest chunk, waiting at most timeout_ns for one: NULL on a timeout,
+ * and once closed and drained (*closed tells the two apart). */
 struct tv_chunk *tv_chunk_queue_pop_timed(struct tv_chunk_queue *q, uint64_t timeout_ns, bool *closed);
 /* No more pushes: pop returns NULL once the queue is empty. */
 void tv_chunk_queue_close(struct tv_chunk_queue *q);

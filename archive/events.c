@@ -121,6 +121,21 @@ static json_t *flow_json(const struct tv_flow_key *k)
 			 "sport", (json_int_t)k->sport, "dst", d, "dport", (json_int_t)k->dport);
 }
 
+/* s as a JSON string; bytes that are not UTF-8 (a comm or a path can hold
+ * any) become '?', so the record is never lost over them. */
+static json_t *any_bytes_string(const char *s)
+{
+	json_t *j = json_string(s);
+	if (j)
+		return j;
+	char clean[512];
+	size_t i = 0;
+	for (; s[i] && i + 1 < sizeof(clean); i++)
+		clean[i] = (unsigned char)s[i] < 0x20 || (unsigned char)s[i] >= 0x7f ? '?' : s[i];
+	clean[i] = '\0';
+	return json_string(clean);
+}
+
 static json_t *os_json(const struct tv_os_event *e, bool with_type)
 {
 	json_t *j = json_object();
@@ -129,7 +144,9 @@ static json_t *os_json(const struct tv_os_event *e, bool with_type)
 	json_object_set_new(j, "ts", json_integer((json_int_t)e->ts_ns));
 	json_object_set_new(j, "event", json_string(e->event));
 	json_object_set_new(j, "pid", json_integer(e->pid));
-	json_object_set_new(j, "comm", json_string(e->comm ? e->comm : ""));
+	json_object_set_new(j, "comm", any_bytes_string(e->comm ? e->comm : ""));
+	if (e->exe && e->exe[0])
+		json_object_set_new(j, "exe", any_bytes_string(e->exe));
 	json_object_set_new(j, "cgroup_id", json_integer((json_int_t)e->cgroup_id));
 	if (e->container_id)
 		json_object_set_new(j, "container_id", json_string(e->container_id));
@@ -162,23 +179,30 @@ json_t *tv_events_object_json(const struct tv_k8s_object *o)
 	return k8s_json(o);
 }
 
-/* Continuation state records (§4): the objects that did not fit the first. */
-static int append_state_parts(struct tv_events_writer *w, uint64_t ts_ns, const json_t *objects, size_t from)
+/* Adds v to the part's array `key` and its size to *bytes. */
+static void add_to_part(json_t *part, const char *key, json_t *v, size_t *bytes)
 {
-	size_t n = json_array_size(objects);
-	while (from < n) {
-		json_t *part = json_array();
+	char *s = json_dumps(v, JSON_COMPACT);
+	*bytes += s ? strlen(s) + 1 : 0;
+	free(s);
+	json_array_append(json_object_get(part, key), v);
+}
+
+/* Continuation state records (§4): the objects, then the sockets, that did
+ * not fit the first, each record well under the line limit. */
+static int append_state_parts(struct tv_events_writer *w, uint64_t ts_ns, const json_t *objects,
+			      const json_t *sockets)
+{
+	size_t no = json_array_size(objects), ns = json_array_size(sockets), o = 0, k = 0;
+	while (o < no || k < ns) {
+		json_t *part = json_pack("{s:s, s:I, s:[], s:[], s:b}", "type", "state", "ts",
+					 (json_int_t)ts_ns, "objects", "sockets", "continued", 1);
 		size_t bytes = 0;
-		for (; from < n && bytes < STATE_PART_BYTES; from++) {
-			json_t *o = json_array_get(objects, from);
-			char *s = json_dumps(o, JSON_COMPACT);
-			bytes += s ? strlen(s) + 1 : 0;
-			free(s);
-			json_array_append(part, o);
-		}
-		int rc = append_record(w, json_pack("{s:s, s:I, s:o, s:[], s:b}", "type", "state", "ts",
-						    (json_int_t)ts_ns, "objects", part, "sockets",
-						    "continued", 1));
+		for (; o < no && bytes < STATE_PART_BYTES; o++)
+			add_to_part(part, "objects", json_array_get(objects, o), &bytes);
+		for (; o == no && k < ns && bytes < STATE_PART_BYTES; k++)
+			add_to_part(part, "sockets", json_array_get(sockets, k), &bytes);
+		int rc = append_record(w, part);
 		if (rc)
 			return rc;
 	}
@@ -186,11 +210,11 @@ static int append_state_parts(struct tv_events_writer *w, uint64_t ts_ns, const 
 }
 
 int tv_events_writer_open_state(struct tv_events_writer **out, const char *path, uint64_t ts_ns,
-				const json_t *objects)
+				const json_t *objects, const json_t *sockets)
 {
 	int rc = tv_events_writer_open(out, path, ts_ns, NULL, 0, NULL, 0);
-	if (!rc && objects)
-		rc = append_state_parts(*out, ts_ns, objects, 0);
+	if (!rc)
+		rc = append_state_parts(*out, ts_ns, objects, sockets);
 	if (!rc)
 		rc = tv_events_writer_flush(*out);
 	if (rc) {
@@ -268,14 +292,14 @@ int tv_events_writer_open(struct tv_events_writer **out, const char *path, uint6
 }
 
 int tv_events_writer_recycle_state(struct tv_events_writer *w, const char *path, uint64_t ts_ns,
-				   const json_t *objects)
+				   const json_t *objects, const json_t *sockets)
 {
 	if (w->fd >= 0)
 		close(w->fd);
 	w->fd = -1;
 	int rc = start_file(w, path, ts_ns, NULL, 0, NULL, 0);
-	if (!rc && objects)
-		rc = append_state_parts(w, ts_ns, objects, 0);
+	if (!rc)
+		rc = append_state_parts(w, ts_ns, objects, sockets);
 	if (!rc)
 		rc = tv_events_writer_flush(w);
 	if (rc && w->fd >= 0) {

@@ -89,6 +89,7 @@ struct tv_os_event {
 	const char *event; /* "connect", "accept", "close", "exec", "exit", ... */
 	uint32_t pid;
 	const char *comm;
+	const char *exe; /* the executable's path; NULL or "": not known */
 	uint64_t cgroup_id;
 	const char *container_id; /* may be NULL */
 	struct tv_flow_key flow;  /* family TV_FLOW_OTHER when no socket is involved */
@@ -100,11 +101,12 @@ struct tv_events_writer;
 int tv_events_writer_open(struct tv_events_writer **out, const char *path, uint64_t ts_ns,
 			  const struct tv_k8s_object *objects, size_t nobjects,
 			  const struct tv_os_event *sockets, size_t nsockets);
-/* The same with the objects as events OBJECT JSON (tv_events_object_json),
- * spread over as many state records as their size needs: the first, then
- * ones with "continued":true (FORMAT.md §4). objects is borrowed; NULL: none. */
+/* The same with the objects as events OBJECT JSON (tv_events_object_json)
+ * and the live sockets as SOCKET JSON (an os record without "type"), spread
+ * over as many state records as their size needs: the first, then ones with
+ * "continued":true (FORMAT.md §4). Both borrowed; NULL: none. */
 int tv_events_writer_open_state(struct tv_events_writer **out, const char *path, uint64_t ts_ns,
-				const json_t *objects);
+				const json_t *objects, const json_t *sockets);
 /* An object as the events file writes it (a new reference). */
 json_t *tv_events_object_json(const struct tv_k8s_object *o);
 /* One record already built (k8s, sync or os), validated first. Steals rec. */
@@ -125,7 +127,7 @@ int tv_events_writer_flush(struct tv_events_writer *w);
  * keeping its zstd context and buffers (no allocation per segment). On
  * failure the writer may only be freed or recycled again. */
 int tv_events_writer_recycle_state(struct tv_events_writer *w, const char *path, uint64_t ts_ns,
-				   const json_t *objects);
+				   const json_t *objects, const json_t *sockets);
 /* tv_events_writer_close without the fsync: the caller syncs the file
  * before publishing it (the agent's sealer). */
 int tv_events_writer_close_unsynced(struct tv_events_writer *w);

@@ -14,6 +14,14 @@
  *   listener's process instead (an accepted socket is cloned from its
  *   listener, cgroup included). CLOSE emits CLOSE and forgets the socket.
  * - sched_process_exec / sched_process_exit: EXEC and EXIT.
+ * - UDP has no connection to follow: cgroup/sock_create (in socket(), the
+ *   process is current) remembers each UDP socket's owner by its cookie;
+ *   cgroup_skb on the cgroup root sees every packet of every socket, and
+ *   the first one of a UDP socket on a local address emits UDP (its local
+ *   end, and its peer when connected) -- a socket serving many peers is one
+ *   record, not one per peer. cgroup/sock_release emits its CLOSE. Ingress
+ *   runs in softirq: its owner comes from the map only.
+ * - iter/task_file, once at load: the sockets that already exist (EXISTING).
  * Every record that does not fit the ring is counted (TV_OS_STAT_DROPS). */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -25,6 +33,7 @@
 #define AF_INET 2
 #define AF_INET6 10
 #define IPPROTO_TCP 6
+#define IPPROTO_UDP 17
 /* include/net/tcp_states.h */
 #define TCP_ESTABLISHED 1
 #define TCP_SYN_SENT 2
@@ -68,6 +77,29 @@ struct {
 	__type(key, struct listen_key);
 	__type(value, struct owner);
 } listeners SEC(".maps");
+
+/* UDP socket cookie -> its owner (sock_create, or the iterator at load) */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct owner);
+} udp_owner SEC(".maps");
+
+/* (UDP socket cookie, local address) already reported: 1; 0: seen, not
+ * reported (a packet in for a socket older than the programs: its owner is
+ * not known in softirq; its first packet out reports it, with its sender) */
+struct udp_seen_key {
+	__u64 cookie;
+	__u8 local[16];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct udp_seen_key);
+	__type(value, __u8);
+} udp_seen SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -134,6 +166,7 @@ static __always_inline void set_tuple(struct tv_os_record *r, const struct sock 
 	r->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
 	r->dport = __builtin_bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
 	r->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	r->proto = BPF_CORE_READ(sk, sk_protocol);
 	if (family == AF_INET) {
 		r->family = 4;
 		__u32 s = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr),
@@ -253,10 +286,21 @@ int BPF_PROG(on_exit, struct task_struct *p)
 #define S_IFMT 00170000
 #define S_IFSOCK 0140000
 
-/* Run once at start (os_probe.c reads it to its end): every TCP socket that
- * a process holds open. Listeners and connected sockets that existed before
- * the agent started get their owner, so their later accepts and closes are
- * attributed like those of sockets the programs saw being made. Nothing is
+/* The owner of a socket file that task holds. */
+static __always_inline void task_owner(struct owner *o, struct task_struct *task)
+{
+	o->pid = BPF_CORE_READ(task, tgid);
+	o->tid = BPF_CORE_READ(task, pid);
+	o->cgroup_id = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
+	BPF_CORE_READ_STR_INTO(&o->comm, task, comm);
+}
+
+/* Run once at start (os_probe.c reads it to its end): every TCP and UDP
+ * socket that a process holds open. Listeners, connections and UDP sockets
+ * that existed before the agent started get their owner, so their later
+ * accepts, packets and closes are attributed like those of sockets the
+ * programs saw being made; connections and UDP sockets are reported
+ * (EXISTING), so a reader knows their process before any close. Nothing is
  * written to the iterator's output. */
 SEC("iter/task_file")
 int seed_sockets(struct bpf_iter__task_file *ctx)
@@ -270,23 +314,157 @@ int seed_sockets(struct bpf_iter__task_file *ctx)
 		return 0;
 	struct socket *sock = BPF_CORE_READ(file, private_data);
 	struct sock *sk = sock ? BPF_CORE_READ(sock, sk) : NULL;
-	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+	if (!sk)
 		return 0;
-	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	if (family != AF_INET && family != AF_INET6)
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family), proto = BPF_CORE_READ(sk, sk_protocol);
+	if ((family != AF_INET && family != AF_INET6) || (proto != IPPROTO_TCP && proto != IPPROTO_UDP))
 		return 0;
 	struct owner o = {};
-	o.pid = BPF_CORE_READ(task, tgid);
-	o.tid = BPF_CORE_READ(task, pid);
-	o.cgroup_id = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
-	BPF_CORE_READ_STR_INTO(&o.comm, task, comm);
+	task_owner(&o, task);
 	__u8 state = BPF_CORE_READ(sk, __sk_common.skc_state);
-	if (state == TCP_LISTEN) {
+	if (proto == IPPROTO_UDP) {
+		/* Read, not made: the cookie helper does not take this pointer
+		 * here. A socket never given one (0) gets its owner at its first
+		 * packet out (udp_packet); until then its packets in are
+		 * unattributed, counted. */
+		__u64 cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
+		if (!cookie)
+			return 0;
+		if (bpf_map_update_elem(&udp_owner, &cookie, &o, BPF_NOEXIST))
+			return 0; /* shared with a process already seen */
+		struct tv_os_record *r = reserve(TV_OS_EXISTING);
+		if (r) {
+			set_tuple(r, sk);
+			set_owner(r, &o);
+			r->cookie = cookie;
+			submit(r);
+		}
+	} else if (state == TCP_LISTEN) {
 		struct listen_key lk = listen_key_of(sk);
 		bpf_map_update_elem(&listeners, &lk, &o,
 				    BPF_NOEXIST); /* the first holder of a shared listener */
 	} else if (state == TCP_ESTABLISHED) {
+		__u64 key = (__u64)sk;
+		if (bpf_map_lookup_elem(&conn_owner, &key))
+			return 0;
 		remember(sk, &o);
+		emit_sock(TV_OS_EXISTING, sk, &o);
 	}
 	return 0;
+}
+
+/* ---- UDP: cgroup hooks on the cgroup root (os_probe.c attaches them) ---- */
+
+SEC("cgroup/sock_create")
+int udp_sock_create(struct bpf_sock *ctx)
+{
+	if (ctx->protocol != IPPROTO_UDP || (ctx->family != AF_INET && ctx->family != AF_INET6))
+		return 1;
+	__u64 cookie = bpf_get_socket_cookie(ctx);
+	struct owner o = {};
+	current_owner(&o);
+	bpf_map_update_elem(&udp_owner, &cookie, &o, BPF_ANY);
+	return 1; /* always allowed: the programs only watch */
+}
+
+SEC("cgroup/sock_release")
+int udp_sock_release(struct bpf_sock *ctx)
+{
+	if (ctx->protocol != IPPROTO_UDP || (ctx->family != AF_INET && ctx->family != AF_INET6))
+		return 1;
+	__u64 cookie = bpf_get_socket_cookie(ctx);
+	struct owner *o = bpf_map_lookup_elem(&udp_owner, &cookie);
+	if (!o)
+		return 1;
+	struct tv_os_record *r = reserve(TV_OS_CLOSE);
+	if (r) {
+		set_owner(r, o);
+		r->cookie = cookie;
+		r->proto = IPPROTO_UDP;
+		r->family = ctx->family == AF_INET ? 4 : 6;
+		r->sport = o->sport; /* the socket's port is not readable here: its first packet's */
+		submit(r);
+	}
+	bpf_map_delete_elem(&udp_owner, &cookie);
+	return 1;
+}
+
+/* The packet's local address (egress: its source; ingress: its
+ * destination) into local; 4 or 6, or 0 when not IP. cgroup_skb data
+ * starts at the network header. */
+static __always_inline int packet_local(struct __sk_buff *skb, bool egress, __u8 local[16])
+{
+	__u8 v;
+	if (bpf_skb_load_bytes(skb, 0, &v, 1))
+		return 0;
+	if ((v >> 4) == 4)
+		return bpf_skb_load_bytes(skb, egress ? 12 : 16, local, 4) ? 0 : 4;
+	if ((v >> 4) == 6)
+		return bpf_skb_load_bytes(skb, egress ? 8 : 24, local, 16) ? 0 : 6;
+	return 0;
+}
+
+static __always_inline void udp_packet(struct __sk_buff *skb, bool egress)
+{
+	struct bpf_sock *sk = skb->sk;
+	if (!sk)
+		return;
+	sk = bpf_sk_fullsock(sk);
+	if (!sk || sk->protocol != IPPROTO_UDP) /* TCP is followed by its states */
+		return;
+	struct udp_seen_key k = {.cookie = bpf_get_socket_cookie(skb)};
+	int family = packet_local(skb, egress, k.local);
+	if (!family)
+		return;
+	__u8 *seen = bpf_map_lookup_elem(&udp_seen, &k);
+	if (seen && (*seen || !egress))
+		return;
+	struct owner *o = bpf_map_lookup_elem(&udp_owner, &k.cookie), mine = {};
+	if (!o && egress) { /* a socket older than the programs: the sender is current */
+		current_owner(&mine);
+		o = &mine;
+		bpf_map_update_elem(&udp_owner, &k.cookie, &mine, BPF_NOEXIST);
+	}
+	__u8 owned = o != NULL;
+	bpf_map_update_elem(&udp_seen, &k, &owned, BPF_ANY);
+	if (!o) { /* a record naming nobody says nothing: its first packet out will */
+		count(TV_OS_STAT_NOOWNER);
+		return;
+	}
+	if (!o->sport)
+		o->sport = sk->src_port; /* for its CLOSE */
+	struct tv_os_record *r = reserve(TV_OS_UDP);
+	if (!r)
+		return;
+	r->cookie = k.cookie;
+	r->proto = IPPROTO_UDP;
+	r->family = family;
+	__builtin_memcpy(r->saddr, k.local, 16);
+	r->sport = sk->src_port;
+	r->dport = __builtin_bswap16(sk->dst_port); /* 0: not connected, any peer */
+	if (r->dport) {
+		if (family == 4) {
+			__u32 d = sk->dst_ip4;
+			__builtin_memcpy(r->daddr, &d, 4);
+		} else {
+			__u32 d[4] = {sk->dst_ip6[0], sk->dst_ip6[1], sk->dst_ip6[2], sk->dst_ip6[3]};
+			__builtin_memcpy(r->daddr, d, 16);
+		}
+	}
+	set_owner(r, o);
+	submit(r);
+}
+
+SEC("cgroup_skb/egress")
+int udp_egress(struct __sk_buff *skb)
+{
+	udp_packet(skb, true);
+	return 1;
+}
+
+SEC("cgroup_skb/ingress")
+int udp_ingress(struct __sk_buff *skb)
+{
+	udp_packet(skb, false);
+	return 1;
 }

@@ -514,7 +514,7 @@ static int start(struct agent *a)
 	if (!rc)
 		rc = setup_kubernetes(a);
 	if (!rc && !a->opts->read_file &&
-	    (rc = tv_os_layer_start(&a->os, cfg->os_events, cfg->host_cgroup_root)) == 0)
+	    (rc = tv_os_layer_start(&a->os, cfg->os_events, cfg->host_cgroup_root, cfg->host_proc_root)) == 0)
 		a->st[0].wr.os = a->os; /* loaded now, while the agent holds CAP_BPF */
 	if (!rc)
 		rc = tv_buffer_salvage(a->buf);

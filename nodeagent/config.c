@@ -69,6 +69,8 @@ static const struct tv_cfg_entry table[] = {
 	 "the host's cgroup v2 tree, read to name the container and pod of each process (empty: the cgroup2 "
 	 "mount this agent sees)",
 	 NULL},
+	{"agent.hostProcRoot", TV_CFG_STRING, F(host_proc_root), "/proc",
+	 "the host's /proc (the chart mounts it read-only), read for each process's executable path", NULL},
 	{"agent.kubeconfig", TV_CFG_STRING, F(kubeconfig), "",
 	 "a kubeconfig file (empty: the pod's service account)", NULL},
 	{"agent.kubernetesStallTimeout", TV_CFG_DURATION, F(kube_stall_ns), "2m",

@@ -48,6 +48,7 @@ struct tv_agent_config {
 	uint64_t kube_stall_ns;
 	int os_events;          /* enum tv_agent_kubernetes's values: auto, off, require */
 	char *host_cgroup_root; /* the host's cgroup2 tree ("": found in /proc/self/mountinfo) */
+	char *host_proc_root;   /* the host's /proc */
 };
 
 enum tv_agent_kubernetes {

@@ -23,13 +23,17 @@ struct tv_os_layer_stats {
 };
 
 /* Starts the layer as agent.osEvents (enum tv_agent_kubernetes values) asks;
- * cgroup_root is the host's cgroup2 tree (agent.hostCgroupRoot; "" finds it).
+ * cgroup_root is the host's cgroup2 tree (agent.hostCgroupRoot; "" finds it),
+ * proc_root its /proc (agent.hostProcRoot), read for executables' paths.
  * @return 0 (*out may be NULL: off, or unavailable with `auto`; the reason
  * is in tv_os_layer_status), or negative errno with `require`. */
-int tv_os_layer_start(struct tv_os_layer **out, int mode, const char *cgroup_root);
+int tv_os_layer_start(struct tv_os_layer **out, int mode, const char *cgroup_root, const char *proc_root);
 void tv_os_layer_stop(struct tv_os_layer *l);
 /* The records since the last call (a new array; NULL when l is NULL). */
 json_t *tv_os_layer_drain(struct tv_os_layer *l);
+/* The live sockets (connections, UDP sockets) as the state record's
+ * "sockets" (a new array; NULL when l is NULL). */
+json_t *tv_os_layer_sockets(struct tv_os_layer *l);
 void tv_os_layer_get_stats(struct tv_os_layer *l, struct tv_os_layer_stats *out);
 /* "on", or "off: WHY" — what every segment's capture record says. */
 const char *tv_os_layer_status(void);

@@ -9,17 +9,20 @@
 #include <time.h>
 
 #include "archive/common/err.h"
+#include "archive/common/log.h"
 
 const char *tv_os_kind_name(unsigned kind)
 {
-	static const char *const names[] = {"?", "connect", "accept", "close", "exec", "exit", "listen"};
+	static const char *const names[] = {"?",    "connect", "accept", "close",   "exec",
+					    "exit", "listen",  "udp",    "existing"};
 	return kind < sizeof(names) / sizeof(*names) ? names[kind] : "?";
 }
 
 #ifndef TV_HAVE_BPF
 
-int tv_os_probe_open(struct tv_os_probe **out)
+int tv_os_probe_open(struct tv_os_probe **out, const char *cgroup_root)
 {
+	(void)cgroup_root;
 	*out = NULL;
 	return tv_err(-ENOTSUP, "built without BPF programs (no clang, bpftool or kernel BTF at build time)");
 }
@@ -35,6 +38,12 @@ int tv_os_probe_poll(struct tv_os_probe *p, int timeout_ms, tv_os_probe_fn fn, v
 	return -ENOTSUP;
 }
 
+const char *tv_os_probe_udp(const struct tv_os_probe *p)
+{
+	(void)p;
+	return "built without BPF";
+}
+
 void tv_os_probe_stats(struct tv_os_probe *p, uint64_t out[TV_OS_STAT_N])
 {
 	(void)p;
@@ -45,6 +54,8 @@ void tv_os_probe_stats(struct tv_os_probe *p, uint64_t out[TV_OS_STAT_N])
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <unistd.h>
 
 #include "os.skel.h"
@@ -52,7 +63,9 @@ void tv_os_probe_stats(struct tv_os_probe *p, uint64_t out[TV_OS_STAT_N])
 struct tv_os_probe {
 	struct tv_os *skel;
 	struct ring_buffer *rb;
-	int64_t mono_to_real; /* add to a CLOCK_MONOTONIC time for the wall clock */
+	struct bpf_link *cgroup_links[4]; /* the UDP programs on the cgroup root */
+	char udp[200];                    /* "" while UDP sockets are followed, else why not */
+	int64_t mono_to_real;             /* add to a CLOCK_MONOTONIC time for the wall clock */
 	/* the poll's callback, for the ring buffer's */
 	tv_os_probe_fn fn;
 	void *ctx;
@@ -78,10 +91,15 @@ static int on_record(void *ctx, void *data, size_t len)
 	return 0;
 }
 
-/* libbpf's own messages would go to stderr unasked: only its warnings, as ours. */
+/* libbpf's own messages (the verifier's log among them) go to the agent's
+ * log at debug level (--log-level debug), one line each. */
 static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	(void)level, (void)fmt, (void)ap;
+	(void)level;
+	char line[1024];
+	vsnprintf(line, sizeof(line), fmt, ap);
+	line[strcspn(line, "\n")] = '\0';
+	tv_debug("libbpf: %s", line);
 	return 0;
 }
 
@@ -103,7 +121,76 @@ static void seed_existing(struct tv_os_probe *p)
 	bpf_link__destroy(link);
 }
 
-int tv_os_probe_open(struct tv_os_probe **out)
+/* Programs beyond the TCP and process tracepoints, which older kernels or
+ * other set-ups may refuse: loading is retried without them (best first). */
+enum optional {
+	WITH_UDP = 1,
+	WITH_SEED = 2
+};
+
+static void choose_programs(struct tv_os *skel, unsigned with)
+{
+	struct bpf_program *udp[] = {skel->progs.udp_sock_create, skel->progs.udp_sock_release,
+				     skel->progs.udp_egress, skel->progs.udp_ingress};
+	for (size_t i = 0; i < sizeof(udp) / sizeof(*udp); i++) {
+		bpf_program__set_autoload(udp[i], (with & WITH_UDP) != 0);
+		bpf_program__set_autoattach(udp[i], false); /* on the cgroup root, by attach_udp */
+	}
+	bpf_program__set_autoload(skel->progs.seed_sockets, (with & WITH_SEED) != 0);
+	bpf_program__set_autoattach(skel->progs.seed_sockets, false);
+}
+
+/* Opens and loads the skeleton with as many optional programs as the kernel
+ * takes. @return 0 with *with what loaded, or the first load's error. */
+static int load(struct tv_os_probe *p, unsigned *with)
+{
+	static const unsigned tries[] = {WITH_UDP | WITH_SEED, WITH_SEED, 0};
+	int first = 0;
+	for (size_t t = 0; t < sizeof(tries) / sizeof(*tries); t++) {
+		tv_os__destroy(p->skel);
+		if (!(p->skel = tv_os__open()))
+			return tv_err(-errno ? -errno : -ENOMEM, "BPF: cannot open the OS programs");
+		choose_programs(p->skel, tries[t]);
+		int rc = tv_os__load(p->skel);
+		if (!rc) {
+			*with = tries[t];
+			return 0;
+		}
+		if (!first)
+			first = rc;
+		if (rc == -EPERM) /* no privileges: fewer programs will not help (the verifier says EACCES) */
+			break;
+	}
+	return tv_err(
+		first == -EPERM || first == -EACCES ? -EPERM : first,
+		"BPF: cannot load the OS programs: %s (needs CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN)",
+		strerror(-first));
+}
+
+/* The UDP programs on the cgroup root: they see every socket of the node
+ * (cgroups do not depend on network namespaces). */
+static void attach_udp(struct tv_os_probe *p, const char *cgroup_root)
+{
+	int fd = cgroup_root && cgroup_root[0] ? open(cgroup_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	if (fd < 0) {
+		snprintf(p->udp, sizeof(p->udp), "no cgroup2 root to attach to (%s)",
+			 cgroup_root && cgroup_root[0] ? strerror(errno) : "none found");
+		return;
+	}
+	struct bpf_program *progs[] = {p->skel->progs.udp_sock_create, p->skel->progs.udp_sock_release,
+				       p->skel->progs.udp_egress, p->skel->progs.udp_ingress};
+	for (size_t i = 0; i < 4 && !p->udp[0]; i++)
+		if (!(p->cgroup_links[i] = bpf_program__attach_cgroup(progs[i], fd)))
+			snprintf(p->udp, sizeof(p->udp), "cannot attach %s to %s: %s",
+				 bpf_program__name(progs[i]), cgroup_root, strerror(errno));
+	close(fd);
+	for (size_t i = 0; p->udp[0] && i < 4; i++) { /* all or none */
+		bpf_link__destroy(p->cgroup_links[i]);
+		p->cgroup_links[i] = NULL;
+	}
+}
+
+int tv_os_probe_open(struct tv_os_probe **out, const char *cgroup_root)
 {
 	*out = NULL;
 	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0)
@@ -112,15 +199,9 @@ int tv_os_probe_open(struct tv_os_probe **out)
 	struct tv_os_probe *p = calloc(1, sizeof(*p));
 	if (!p)
 		return tv_err(-ENOMEM, "out of memory");
-	int rc = 0;
-	if (!(p->skel = tv_os__open())) {
-		rc = tv_err(-errno ? -errno : -ENOMEM, "BPF: cannot open the OS programs");
-	} else if (bpf_program__set_autoattach(p->skel->progs.seed_sockets, false),
-		   (rc = tv_os__load(p->skel))) {
-		rc = tv_err(rc == -EPERM || rc == -EACCES ? -EPERM : rc,
-			    "BPF: cannot load the OS programs: %s (needs CAP_BPF and CAP_PERFMON, or "
-			    "CAP_SYS_ADMIN)",
-			    strerror(-rc));
+	unsigned with = 0;
+	int rc = load(p, &with);
+	if (rc) {
 	} else if ((rc = tv_os__attach(p->skel))) {
 		rc = tv_err(rc == -EPERM ? -EPERM : -ENOTSUP,
 			    "BPF: cannot attach the OS programs: %s (BTF tracepoints missing?)",
@@ -128,7 +209,12 @@ int tv_os_probe_open(struct tv_os_probe **out)
 	} else if (!(p->rb = ring_buffer__new(bpf_map__fd(p->skel->maps.events), on_record, p, NULL))) {
 		rc = tv_err(-errno ? -errno : -ENOMEM, "BPF: cannot map the ring buffer");
 	} else {
-		seed_existing(p);
+		if (with & WITH_UDP)
+			attach_udp(p, cgroup_root);
+		else
+			snprintf(p->udp, sizeof(p->udp), "the kernel refused the cgroup programs");
+		if (with & WITH_SEED)
+			seed_existing(p);
 	}
 	if (rc) {
 		tv_os_probe_free(p);
@@ -139,11 +225,18 @@ int tv_os_probe_open(struct tv_os_probe **out)
 	return 0;
 }
 
+const char *tv_os_probe_udp(const struct tv_os_probe *p)
+{
+	return p->udp;
+}
+
 void tv_os_probe_free(struct tv_os_probe *p)
 {
 	if (!p)
 		return;
 	ring_buffer__free(p->rb);
+	for (size_t i = 0; i < 4; i++)
+		bpf_link__destroy(p->cgroup_links[i]);
 	tv_os__destroy(p->skel);
 	free(p);
 }

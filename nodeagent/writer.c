@@ -58,13 +58,15 @@ static int open_segment(struct tv_writer *wr, uint64_t created_ns, const struct 
 	 * this segment's time (live segments tile it; this one is opened by its
 	 * first chunk): they follow the state, which may hold them already. */
 	json_t *state = wr->k8s ? tv_k8s_watch_state(wr->k8s) : NULL;
+	json_t *sockets = tv_os_layer_sockets(wr->os); /* with their processes */
 	/* stamped when taken, not with the segment's start: the map already
 	 * holds what happened since (a pod deleted and its IP given to another
 	 * one), and a reader replays records by time */
-	uint64_t state_ts = state ? tv_now_ns() : created_ns;
-	rc = wr->ev ? tv_events_writer_recycle_state(wr->ev, wr->events_path, state_ts, state)
-		    : tv_events_writer_open_state(&wr->ev, wr->events_path, state_ts, state);
+	uint64_t state_ts = state || sockets ? tv_now_ns() : created_ns;
+	rc = wr->ev ? tv_events_writer_recycle_state(wr->ev, wr->events_path, state_ts, state, sockets)
+		    : tv_events_writer_open_state(&wr->ev, wr->events_path, state_ts, state, sockets);
 	json_decref(state);
+	json_decref(sockets);
 	if (rc)
 		return rc;
 	wr->seg_last_ts = 0;

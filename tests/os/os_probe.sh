@@ -7,7 +7,9 @@
 # close by both, with the right addresses, ports and network namespace; exec
 # records for the clients; no record lost. A listener and a connection made
 # before the programs were loaded are attributed too (the task_file
-# iterator at start).
+# iterator at start), and reported as existing. UDP: a server made before
+# the programs and one made after, each answering a client: every UDP
+# socket's record names its process (the cgroup hooks), and its close.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
@@ -40,10 +42,27 @@ PY
 bg ip netns exec "$S" python3 early.py server
 wait_for 10 ip netns exec "$C" bash -c "exec 3<>/dev/tcp/10.218.0.2/81" || fail "early listener"
 bg ip netns exec "$C" python3 early.py client 3
+cat > udp.py <<'PY'
+import socket, sys
+if sys.argv[1] == "server":  # answers every datagram
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("0.0.0.0", int(sys.argv[2])))
+    while True:
+        d, a = s.recvfrom(100); s.sendto(d, a)
+else:  # one unconnected and one connected client
+    for connect in (False, True):
+        c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); c.settimeout(2)
+        if connect:
+            c.connect(("10.218.0.2", int(sys.argv[2]))); c.send(b"q")
+        else:
+            c.sendto(b"q", ("10.218.0.2", int(sys.argv[2])))
+        c.recv(100); c.close()
+PY
+bg ip netns exec "$S" python3 udp.py server 5301
 sleep 0.3
 
 note "BPF programs loaded from the root namespace"
-bg "$WATCH" 20 >records.txt 2>watch.log
+CGROOT=$(findmnt -t cgroup2 -n -o TARGET | head -1)
+bg "$WATCH" 20 "$CGROOT" >records.txt 2>watch.log
 WPID=$BG_PID
 if ! wait_for 10 grep -q attached watch.log; then
     wait "$WPID"; rc=$?
@@ -56,6 +75,11 @@ start_nginx "$S" "$TV_TMP" 10.218.0.2 80
 for i in 1 2 3; do ip netns exec "$C" curl -sf -o /dev/null http://10.218.0.2/index.html || fail curl; done
 ip netns exec "$C" python3 -c 'import socket; socket.create_connection(("10.218.0.2", 80)).close()'
 ip netns exec "$C" python3 -c 'import socket; socket.create_connection(("10.218.0.2", 81)).close()'
+note "UDP: the early server on :5301, a later one on :5302, each asked by two clients"
+bg ip netns exec "$S" python3 udp.py server 5302
+sleep 0.3
+ip netns exec "$C" python3 udp.py client 5301 || fail "udp client (early server)"
+ip netns exec "$C" python3 udp.py client 5302 || fail "udp client"
 sleep 3 # the early client closes its connection meanwhile
 kill -TERM "$WPID" 2>/dev/null; wait "$WPID" 2>/dev/null
 grep -c . records.txt >/dev/null || fail "no records"
@@ -73,6 +97,20 @@ have "^exec .*comm=curl "
 # made before the programs: the listener's accept, and the held connection's close on both ends
 have "^accept .*comm=python3 .*netns=$NS 10\.218\.0\.2:81 > 10\.218\.0\.1:[0-9]+$"
 have "^close .*comm=python3 .*netns=$NC 10\.218\.0\.1:[1-9][0-9]* > 10\.218\.0\.2:81$"
+have "^existing .*comm=python3 .*proto=6 .*netns=$NC 10\.218\.0\.1:[1-9][0-9]* > 10\.218\.0\.2:81$"
+have "^existing .*comm=python3 .*proto=6 .*netns=$NS 10\.218\.0\.2:81 > 10\.218\.0\.1:[1-9][0-9]*$"
+if grep -q "UDP off" watch.log; then
+    echo "UDP not followed here: $(cat watch.log)"
+else
+    # servers: their local address as the packets carry it, no peer (not connected)
+    have "^udp .*comm=python3 .*proto=17 .* 10\.218\.0\.2:5301 > 0\.0\.0\.0:0$"
+    have "^udp .*comm=python3 .*proto=17 .* 10\.218\.0\.2:5302 > 0\.0\.0\.0:0$"
+    # clients: the unconnected one without a peer, the connected one with it
+    [ "$(count "^udp .*comm=python3 .*proto=17 .* 10\.218\.0\.1:[1-9][0-9]* > 0\.0\.0\.0:0$")" -ge 2 ] || fail "the unconnected UDP clients"
+    [ "$(count "^udp .*comm=python3 .*proto=17 .* 10\.218\.0\.1:[1-9][0-9]* > 10\.218\.0\.2:530[12]$")" -ge 2 ] || fail "the connected UDP clients"
+    [ "$(count "^close .*comm=python3 .*proto=17 ")" -ge 4 ] || fail "the UDP clients' closes"
+    ! grep -E "^udp " records.txt | grep -q "pid=0 " || fail "a UDP socket without its process: $(grep -E '^udp .*pid=0 ' records.txt | head -3)"
+fi
 # every connect's local port appears in exactly one accept (the two ends of each connection)
 for p in $(grep -E "^connect .*netns=$NC " records.txt | sed -E 's/.*10\.218\.0\.1:([0-9]+) >.*/\1/'); do
     [ "$(count "^accept .*> 10\.218\.0\.1:$p$")" = 1 ] || fail "port $p: not one accept"

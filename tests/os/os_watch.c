@@ -32,9 +32,10 @@ static void print(void *ctx, const struct tv_os_record *r, uint64_t ts)
 	addr(d, sizeof(d), r->family, r->daddr);
 	memcpy(comm, r->comm, TV_OS_COMM_LEN);
 	comm[TV_OS_COMM_LEN] = '\0';
-	printf("%s ts=%llu pid=%u tid=%u comm=%s cgroup=%llu netns=%u %s:%u > %s:%u\n",
+	printf("%s ts=%llu pid=%u tid=%u comm=%s cgroup=%llu proto=%u cookie=%llu netns=%u %s:%u > %s:%u\n",
 	       tv_os_kind_name(r->kind), (unsigned long long)ts, r->pid, r->tid, comm,
-	       (unsigned long long)r->cgroup_id, r->netns, s, r->sport, d, r->dport);
+	       (unsigned long long)r->cgroup_id, r->proto, (unsigned long long)r->cookie, r->netns, s,
+	       r->sport, d, r->dport);
 	fflush(stdout);
 }
 
@@ -53,12 +54,14 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	double secs = argc > 1 ? atof(argv[1]) : 5;
 	struct tv_os_probe *p;
-	int rc = tv_os_probe_open(&p);
+	/* the cgroup2 root for the UDP programs (argument 2; "" or absent: none) */
+	int rc = tv_os_probe_open(&p, argc > 2 ? argv[2] : NULL);
 	if (rc) {
 		fprintf(stderr, "os_watch: %s\n", tv_errmsg());
 		return rc == -ENOTSUP || rc == -EPERM ? 77 : 1;
 	}
-	fprintf(stderr, "os_watch: attached\n");
+	fprintf(stderr, "os_watch: attached%s%s\n", tv_os_probe_udp(p)[0] ? "; UDP off: " : "",
+		tv_os_probe_udp(p));
 	struct timespec t0, t;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	do {

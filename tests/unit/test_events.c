@@ -184,8 +184,9 @@ static void test_decompression_bomb_is_bounded(void **state)
 	free(big);
 }
 
-/* A cluster's state (5,000 pods) spans several state records, each a line
- * under the limit; their union is every object. Built records are validated. */
+/* A cluster's state (5,000 pods) and a busy node's live sockets (20,000)
+ * span several state records, each a line under the limit; their union is
+ * every object and every socket. Built records are validated. */
 static void test_large_state(void **state)
 {
 	(void)state;
@@ -209,8 +210,16 @@ static void test_large_state(void **state)
 					  .uid = "0123456789abcdef0123456789abcdef"};
 		json_array_append_new(objs, tv_events_object_json(&o));
 	}
+	json_t *socks = json_array();
+	for (int i = 0; i < 20000; i++)
+		json_array_append_new(socks,
+				      json_pack("{s:I, s:s, s:i, s:s, s:I, s:{s:s, s:s, s:i, s:s, s:i}}",
+						"ts", (json_int_t)i, "event", "connect", "pid", 100 + i,
+						"comm", "curl", "cgroup_id", (json_int_t)7, "flow", "proto",
+						"tcp", "src", "10.1.0.1", "sport", 1024 + i % 60000, "dst",
+						"10.1.0.2", "dport", 80));
 	struct tv_events_writer *w;
-	assert_int_equal(tv_events_writer_open_state(&w, path, 7, objs), 0);
+	assert_int_equal(tv_events_writer_open_state(&w, path, 7, objs, socks), 0);
 	assert_int_equal(
 		tv_events_write_json(w, json_pack("{s:s, s:I, s:I, s:I, s:s, s:s}", "type", "sync", "ts", 8,
 						  "from", 7, "to", 8, "resource", "pods", "why", "start")),
@@ -227,13 +236,17 @@ static void test_large_state(void **state)
 	struct tv_events_reader *r;
 	assert_int_equal(tv_events_reader_open(&r, b.data, b.len, path), 0);
 	json_t *rec;
-	size_t objects = 0, states = 0;
+	size_t objects = 0, states = 0, sockets = 0;
 	while (tv_events_reader_next(r, &rec) == 1) {
 		const char *type = json_string_value(json_object_get(rec, "type"));
 		if (!strcmp(type, "state")) {
 			assert_true(states == 0 ? !json_object_get(rec, "continued")
 						: json_is_true(json_object_get(rec, "continued")));
 			objects += json_array_size(json_object_get(rec, "objects"));
+			json_t *sk = json_array_get(json_object_get(rec, "sockets"), 0);
+			if (sk && !sockets)
+				assert_int_equal(json_integer_value(json_object_get(sk, "pid")), 100);
+			sockets += json_array_size(json_object_get(rec, "sockets"));
 			states++;
 		} else {
 			assert_string_equal(type, "sync");
@@ -241,10 +254,13 @@ static void test_large_state(void **state)
 		json_decref(rec);
 	}
 	assert_int_equal(objects, 5000);
-	assert_true(states >= 3); /* ~1.3 MB of objects in records of at most 512 KiB */
+	assert_int_equal(sockets, 20000);
+	assert_true(states >=
+		    6); /* ~1.3 MB of objects and ~2.5 MB of sockets in records of at most 512 KiB */
 	tv_events_reader_free(r);
 	tv_buf_cleanup(&b);
 	json_decref(objs);
+	json_decref(socks);
 	tu_rmrf(dir);
 }
 

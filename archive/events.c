@@ -58,6 +58,8 @@ static void add_optional(json_t *j, const struct tv_k8s_object *o)
 	set_string(j, "qos", o->qos);
 	if (o->ncontainers)
 		json_object_set_new(j, "containers", string_array(o->containers, o->ncontainers));
+	if (o->ncontainers && o->container_names)
+		json_object_set_new(j, "container_names", string_array(o->container_names, o->ncontainers));
 	set_string(j, "type", o->service_type);
 	if (o->nexternal_ips)
 		json_object_set_new(j, "external_ips", string_array(o->external_ips, o->nexternal_ips));

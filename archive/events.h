@@ -60,7 +60,8 @@ struct tv_k8s_object {
 		*workload_name; /* the controlling workload: Deployment web, not its ReplicaSet */
 	int host_network;       /* 1: on the node's network (its IP names the node) */
 	const char *phase, *qos;
-	const char *const *containers; /* container ids, "containerd://..." */
+	const char *const *containers;      /* container ids, "containerd://..." */
+	const char *const *container_names; /* their names in the pod (NULL: not known) */
 	size_t ncontainers;
 	/* services */
 	const char *service_type;

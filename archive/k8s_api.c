@@ -115,12 +115,16 @@ static int container_ids(const json_t *status, struct tv_k8s_api_object *o)
 	for (size_t l = 0; l < 2 && !rc; l++) {
 		size_t i;
 		json_t *v;
-		json_array_foreach (json_object_get(status, lists[l]), i, v)
-			if (!rc)
-				rc = push_str(&o->containers, &o->o.ncontainers,
-					      json_string_value(json_object_get(v, "containerID")));
+		json_array_foreach (json_object_get(status, lists[l]), i, v) {
+			const char *id = json_string_value(json_object_get(v, "containerID"));
+			const char *name = json_string_value(json_object_get(v, "name"));
+			size_t n = o->o.ncontainers, names = n;
+			if (!rc && id && *id && !(rc = push_str(&o->containers, &o->o.ncontainers, id)))
+				rc = push_str(&o->container_names, &names, name && *name ? name : "?");
+		}
 	}
 	o->o.containers = o->containers;
+	o->o.container_names = o->container_names;
 	return rc;
 }
 
@@ -295,6 +299,7 @@ void tv_k8s_api_object_cleanup(struct tv_k8s_api_object *o)
 	free(o->ports);
 	free(o->labels);
 	free(o->containers);
+	free(o->container_names);
 	free(o->external_ips);
 	free(o->pod_cidrs);
 	free(o->endpoints);

@@ -25,7 +25,7 @@ struct tv_k8s_api_object {
 	const char **ips;       /* owned arrays behind o's pointers */
 	struct tv_k8s_port *ports;
 	struct tv_label *labels;
-	const char **containers, **external_ips, **pod_cidrs;
+	const char **containers, **container_names, **external_ips, **pod_cidrs;
 	struct tv_k8s_endpoint *endpoints;
 	char workload[256]; /* a Deployment's name, derived from its ReplicaSet's */
 };

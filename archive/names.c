@@ -14,6 +14,7 @@
 
 #include "archive/common/err.h"
 #include "archive/events.h"
+#include "archive/procs.h"
 
 #define OPEN UINT64_MAX
 
@@ -50,6 +51,7 @@ struct tv_names {
 	bool dirty;
 	pthread_mutex_t lock;      /* the rebuild at the first lookup after a change */
 	struct tv_names *services; /* from EndpointSlices: the service each address serves */
+	struct tv_procs *procs;    /* the OS layer's records: the process of each socket */
 };
 
 static struct tv_names *names_alloc(void)
@@ -67,7 +69,7 @@ static struct tv_names *names_alloc(void)
 int tv_names_new(struct tv_names **out)
 {
 	struct tv_names *n = names_alloc();
-	if (n && !(n->services = names_alloc())) {
+	if (n && (!(n->services = names_alloc()) || tv_procs_new(&n->procs))) {
 		tv_names_free(n);
 		n = NULL;
 	}
@@ -109,7 +111,13 @@ void tv_names_free(struct tv_names *n)
 	free(n->changes);
 	pthread_mutex_destroy(&n->lock);
 	tv_names_free(n->services);
+	tv_procs_free(n->procs);
 	free(n);
+}
+
+const struct tv_procs *tv_names_procs(const struct tv_names *n)
+{
+	return n ? n->procs : NULL;
 }
 
 static size_t hash(uint8_t family, const uint8_t addr[16])
@@ -309,6 +317,10 @@ int tv_names_add_object(struct tv_names *n, const struct tv_k8s_object *o)
 			    .workload = o->workload_name,
 			    .workload_kind = o->workload_kind};
 	int rc = add_change(n, 0, false, &v, NULL, o->ips, o->nips);
+	json_t *rec = rc ? NULL : json_pack("{s:s, s:o}", "type", "k8s", "object", tv_events_object_json(o));
+	if (rec && n->procs) /* its containers' names, for the processes in them */
+		rc = tv_procs_add_record(n->procs, rec);
+	json_decref(rec);
 	return rc == -ENOMEM ? tv_err(rc, "out of memory") : rc;
 }
 
@@ -316,7 +328,7 @@ static int add_record(struct tv_names *n, const json_t *rec)
 {
 	const char *type = json_string_value(json_object_get(rec, "type"));
 	uint64_t ts = (uint64_t)json_integer_value(json_object_get(rec, "ts"));
-	int rc = 0;
+	int rc = n->procs ? tv_procs_add_record(n->procs, rec) : 0;
 	if (type && !strcmp(type, "state")) {
 		size_t i;
 		json_t *o;

@@ -49,6 +49,10 @@ const char *tv_names_service_at(const struct tv_names *n, uint8_t family, const 
 /* The same as tv_names_lookup_at, for its latest holder. */
 const struct tv_name *tv_names_lookup(const struct tv_names *n, uint8_t family, const uint8_t addr[16]);
 size_t tv_names_count(const struct tv_names *n);
+/* The processes of sockets that the same events files' OS records name
+ * (procs.h); NULL when n is NULL. */
+struct tv_procs;
+const struct tv_procs *tv_names_procs(const struct tv_names *n);
 
 /* Every holding: v held the address (family, addr) over [from, to) (to
  * UINT64_MAX while still held), in no particular order. fn's non-zero

@@ -131,6 +131,34 @@ int tv_pcapng_put_epb(struct tv_buf *b, uint32_t ifindex, uint64_t ts_ns, const 
 	return 0;
 }
 
+int tv_pcapng_put_epb_comment(struct tv_buf *b, uint32_t ifindex, uint64_t ts_ns, const uint8_t *data,
+			      uint32_t caplen, uint32_t origlen, const char *comment)
+{
+	size_t clen = comment ? strlen(comment) : 0;
+	if (!clen)
+		return tv_pcapng_put_epb(b, ifindex, ts_ns, data, caplen, origlen);
+	if (clen > 0xffff)
+		clen = 0xffff; /* an option's length is 16 bits */
+	/* options: opt_comment (1), then opt_endofopt (0) */
+	size_t opts = 4 + pad4(clen) + 4, total = tv_pcapng_epb_size(caplen) + opts;
+	int rc = tv_buf_reserve(b, total);
+	if (rc)
+		return rc;
+	size_t start = b->len;
+	tv_pcapng_put_epb(b, ifindex, ts_ns, data, caplen, origlen); /* reserved: cannot fail */
+	uint8_t *p = b->data + start, *o = p + total - 4 - opts;
+	uint32_t t32 = (uint32_t)total;
+	memcpy(p + 4, &t32, 4);
+	uint16_t code = 1, len = (uint16_t)clen;
+	memcpy(o, &code, 2);
+	memcpy(o + 2, &len, 2);
+	memcpy(o + 4, comment, clen);
+	memset(o + 4 + clen, 0, pad4(clen) - clen + 4); /* padding, then endofopt (code 0, length 0) */
+	memcpy(p + total - 4, &t32, 4);
+	b->len = start + total;
+	return 0;
+}
+
 enum tv_parse tv_pcapng_next_block(const uint8_t *p, size_t n, struct tv_pcapng_block *blk)
 {
 	if (n < 12)

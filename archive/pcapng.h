@@ -43,6 +43,10 @@ int tv_pcapng_put_idb(struct tv_buf *b, const struct tv_iface *ifc, const char *
 /* Appends an EPB with a nanosecond timestamp. */
 int tv_pcapng_put_epb(struct tv_buf *b, uint32_t ifindex, uint64_t ts_ns, const uint8_t *data,
 		      uint32_t caplen, uint32_t origlen);
+/* The same with an opt_comment (what Wireshark shows as the packet's
+ * comment); comment NULL or "": none, as tv_pcapng_put_epb. */
+int tv_pcapng_put_epb_comment(struct tv_buf *b, uint32_t ifindex, uint64_t ts_ns, const uint8_t *data,
+			      uint32_t caplen, uint32_t origlen, const char *comment);
 /* Appends an EPB with exactly this layout to out (no bounds: caller reserved). */
 size_t tv_pcapng_epb_size(uint32_t caplen);
 

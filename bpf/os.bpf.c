@@ -101,6 +101,21 @@ struct {
 	__type(value, __u8);
 } udp_seen SEC(".maps");
 
+/* process (tgid) -> its name, the main thread's comm: a record names the
+ * process, not the thread that made the call ("isc-net-0000" for dig).
+ * Set at exec and, for processes older than the programs, by seed_tasks;
+ * a process forked without exec is not in it: its caller's comm is used. */
+struct proc_name {
+	char comm[TV_OS_COMM_LEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, struct proc_name);
+} proc_names SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, TV_OS_STAT_N);
@@ -121,7 +136,11 @@ static __always_inline void current_owner(struct owner *o)
 	o->pid = id >> 32;
 	o->tid = (__u32)id;
 	o->cgroup_id = bpf_get_current_cgroup_id();
-	bpf_get_current_comm(o->comm, sizeof(o->comm));
+	struct proc_name *n = bpf_map_lookup_elem(&proc_names, &o->pid);
+	if (n)
+		__builtin_memcpy(o->comm, n->comm, sizeof(o->comm));
+	else
+		bpf_get_current_comm(o->comm, sizeof(o->comm));
 }
 
 static __always_inline struct tv_os_record *reserve(__u8 kind)
@@ -159,6 +178,22 @@ static __always_inline void set_owner(struct tv_os_record *r, const struct owner
 	__builtin_memcpy(r->comm, o->comm, sizeof(r->comm));
 }
 
+/* An AF_INET6 socket carrying IPv4 (a dual-stack socket, as gRPC and Java
+ * make): its peer is v4-mapped (::ffff:a.b.c.d), or -- on the accepting
+ * side at ESTABLISHED, where the v6 fields are not filled yet -- zero while
+ * the IPv4 one is real (a pure IPv6 socket keeps 127.0.0.6 there). */
+static __always_inline bool ipv4_on_ipv6(const struct sock *sk, const __u8 d6[16])
+{
+	bool zero10 = true;
+	for (int i = 0; i < 10; i++)
+		zero10 = zero10 && !d6[i];
+	if (zero10 && d6[10] == 0xff && d6[11] == 0xff)
+		return true;
+	bool all_zero = zero10 && !d6[10] && !d6[11] && !d6[12] && !d6[13] && !d6[14] && !d6[15];
+	__u32 d4 = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+	return all_zero && d4 && d4 != __builtin_bswap32(0x7f000006);
+}
+
 /* Addresses, ports and namespace of sk into r (local = source). */
 static __always_inline void set_tuple(struct tv_os_record *r, const struct sock *sk)
 {
@@ -177,6 +212,15 @@ static __always_inline void set_tuple(struct tv_os_record *r, const struct sock 
 		r->family = 6;
 		BPF_CORE_READ_INTO(r->saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
 		BPF_CORE_READ_INTO(r->daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+		if (ipv4_on_ipv6(sk, r->daddr)) { /* the packets are IPv4: name them so */
+			r->family = 4;
+			__u32 s = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr),
+			      d = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+			__builtin_memset(r->saddr, 0, 16);
+			__builtin_memset(r->daddr, 0, 16);
+			__builtin_memcpy(r->saddr, &s, 4);
+			__builtin_memcpy(r->daddr, &d, 4);
+		}
 	}
 }
 
@@ -271,6 +315,11 @@ static __always_inline int emit_task(__u8 kind)
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
+	/* after exec the caller is the process's only thread, comm the new program's */
+	struct proc_name n = {};
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	bpf_get_current_comm(n.comm, sizeof(n.comm));
+	bpf_map_update_elem(&proc_names, &tgid, &n, BPF_ANY);
 	return emit_task(TV_OS_EXEC);
 }
 
@@ -280,19 +329,37 @@ int BPF_PROG(on_exit, struct task_struct *p)
 	__u64 id = bpf_get_current_pid_tgid();
 	if ((id >> 32) != (__u32)id) /* a thread, not the process */
 		return 0;
-	return emit_task(TV_OS_EXIT);
+	emit_task(TV_OS_EXIT);
+	__u32 tgid = id >> 32;
+	bpf_map_delete_elem(&proc_names, &tgid);
+	return 0;
 }
 
 #define S_IFMT 00170000
 #define S_IFSOCK 0140000
 
-/* The owner of a socket file that task holds. */
+/* The owner of a socket file that task holds, named by its process. */
 static __always_inline void task_owner(struct owner *o, struct task_struct *task)
 {
 	o->pid = BPF_CORE_READ(task, tgid);
 	o->tid = BPF_CORE_READ(task, pid);
 	o->cgroup_id = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
-	BPF_CORE_READ_STR_INTO(&o->comm, task, comm);
+	BPF_CORE_READ_STR_INTO(&o->comm, task, group_leader, comm);
+}
+
+/* Run once at start, before seed_sockets: the name of every process that
+ * exists (its main thread's comm). */
+SEC("iter/task")
+int seed_tasks(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+	if (!task || BPF_CORE_READ(task, pid) != BPF_CORE_READ(task, tgid))
+		return 0;
+	struct proc_name n = {};
+	__u32 tgid = BPF_CORE_READ(task, tgid);
+	BPF_CORE_READ_STR_INTO(&n.comm, task, comm);
+	bpf_map_update_elem(&proc_names, &tgid, &n, BPF_NOEXIST); /* an exec meanwhile knows better */
+	return 0;
 }
 
 /* Run once at start (os_probe.c reads it to its end): every TCP and UDP
@@ -376,6 +443,10 @@ int udp_sock_release(struct bpf_sock *ctx)
 	struct owner *o = bpf_map_lookup_elem(&udp_owner, &cookie);
 	if (!o)
 		return 1;
+	if (!o->sport) { /* never carried a packet: no record names it, none ends it */
+		bpf_map_delete_elem(&udp_owner, &cookie);
+		return 1;
+	}
 	struct tv_os_record *r = reserve(TV_OS_CLOSE);
 	if (r) {
 		set_owner(r, o);

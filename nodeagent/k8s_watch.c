@@ -86,8 +86,8 @@ static bool cap_object(struct tv_k8s_watch *w, json_t *ev)
 	if (json_size(ev) <= MAX_OBJECT_BYTES)
 		return true;
 	json_object_set_new(ev, "labels", json_object()); /* required by the format: empty */
-	static const char *const lists[] = {"ips",        "ports",        "endpoints",
-					    "containers", "external_ips", "pod_cidrs"};
+	static const char *const lists[] = {"ips",          "ports",           "endpoints", "containers",
+					    "external_ips", "container_names", "pod_cidrs"};
 	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
 		json_t *a = json_object_get(ev, lists[i]);
 		while (json_array_size(a) > MAX_LIST)

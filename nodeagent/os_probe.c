@@ -103,12 +103,10 @@ static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 	return 0;
 }
 
-/* Runs the task_file iterator once: the owners of sockets opened before
- * now (listeners, connections). Without iterators (older kernels) those stay
- * unattributed, counted as such. */
-static void seed_existing(struct tv_os_probe *p)
+/* Runs an iterator program once, to its end (it writes no output). */
+static void run_iter(struct bpf_program *prog)
 {
-	struct bpf_link *link = bpf_program__attach_iter(p->skel->progs.seed_sockets, NULL);
+	struct bpf_link *link = bpf_program__attach_iter(prog, NULL);
 	if (!link)
 		return;
 	int fd = bpf_iter_create(bpf_link__fd(link));
@@ -119,6 +117,15 @@ static void seed_existing(struct tv_os_probe *p)
 		close(fd);
 	}
 	bpf_link__destroy(link);
+}
+
+/* The names of the processes that exist, then the owners of the sockets
+ * they hold (listeners, connections, UDP sockets). Without iterators (older
+ * kernels) those stay unattributed, counted as such. */
+static void seed_existing(struct tv_os_probe *p)
+{
+	run_iter(p->skel->progs.seed_tasks);
+	run_iter(p->skel->progs.seed_sockets);
 }
 
 /* Programs beyond the TCP and process tracepoints, which older kernels or
@@ -138,6 +145,8 @@ static void choose_programs(struct tv_os *skel, unsigned with)
 	}
 	bpf_program__set_autoload(skel->progs.seed_sockets, (with & WITH_SEED) != 0);
 	bpf_program__set_autoattach(skel->progs.seed_sockets, false);
+	bpf_program__set_autoload(skel->progs.seed_tasks, (with & WITH_SEED) != 0);
+	bpf_program__set_autoattach(skel->progs.seed_tasks, false);
 }
 
 /* Opens and loads the skeleton with as many optional programs as the kernel

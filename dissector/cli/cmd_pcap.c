@@ -12,6 +12,7 @@
 #include "archive/common/err.h"
 #include "archive/common/timeutil.h"
 #include "archive/common/units.h"
+#include "archive/events.h"
 #include "archive/names.h"
 #include "dissector/cli/cli.h"
 #include "dissector/query/export.h"
@@ -21,6 +22,8 @@ static const char usage[] =
 	"Usage: tapvault pcap --store URL --from T --to T [--node NAME]... [--filter BPF]\n"
 	"                     [--format pcapng|pcap] [--prefix P] [--dedup-window DUR | --no-dedup]\n"
 	"                     [--pod REGEX] [--namespace NS]... [--workload [KIND/]NAME]...\n"
+	"                     [--process COMM|PID]... [--container ID|NAME]... [--annotate]\n"
+	"                     [--k8s FILE]\n"
 	"                     [--stats] -o FILE|-\n"
 	"\n"
 	"Writes every packet with from <= timestamp < to, from all nodes (or those\n"
@@ -35,11 +38,24 @@ static const char usage[] =
 	"match all of them (--pod: a regular expression on the pod name; --workload:\n"
 	"a Deployment, StatefulSet, DaemonSet... name), judged by who held each address\n"
 	"at the packet's time, from the Kubernetes events the agents recorded.\n"
+	"--process and --container keep only the packets to or from a socket of that\n"
+	"process (its comm, or its pid) or container (its name in the pod, or its id\n"
+	"or a prefix of it), from the agents' OS layer (eBPF) records.\n"
+	"--annotate writes each packet's pods and processes as its pcapng comment\n"
+	"(Wireshark: pkt_comment); classic pcap has no comments.\n"
+	"--k8s FILE adds Kubernetes objects (`kubectl get pods,services -A -o json`)\n"
+	"to what the events say, for the selection and the annotations.\n"
 	"\n"
 	"Exit: 0 ok, 1 failure, 2 usage, 3 damaged objects skipped (the rest written).\n";
 
+struct pcap_extra {
+	uint64_t dedup_ns;
+	bool stats, annotate;
+	const struct tv_cli_k8s *k8s; /* --k8s objects (n 0: none) */
+};
+
 static int export_window(const struct tv_cli *cli, const struct tv_cli_scope *sc, struct tv_select *sel,
-			 struct tv_export_opts *eo, uint64_t dedup_ns, bool stats);
+			 struct tv_export_opts *eo, const struct pcap_extra *x);
 
 int tv_cmd_pcap(const struct tv_cli *cli, int argc, char **argv)
 {
@@ -53,6 +69,10 @@ int tv_cmd_pcap(const struct tv_cli *cli, int argc, char **argv)
 					     {"pod", required_argument, NULL, 'P'},
 					     {"namespace", required_argument, NULL, 'N'},
 					     {"workload", required_argument, NULL, 'W'},
+					     {"process", required_argument, NULL, 'R'},
+					     {"container", required_argument, NULL, 'C'},
+					     {"annotate", no_argument, NULL, 'A'},
+					     {"k8s", required_argument, NULL, 'K'},
 					     {"help", no_argument, NULL, 'h'},
 					     {NULL, 0, NULL, 0}};
 	struct tv_cli_scope sc = {0};
@@ -62,7 +82,10 @@ int tv_cmd_pcap(const struct tv_cli *cli, int argc, char **argv)
 	bool stats = false;
 	const char *pod = NULL;
 	const char *namespaces[TV_SELECT_MAX], *workloads[TV_SELECT_MAX];
-	size_t nns = 0, nwl = 0;
+	const char *processes[TV_SELECT_MAX], *containers[TV_SELECT_MAX];
+	size_t nns = 0, nwl = 0, npr = 0, nct = 0;
+	bool annotate = false;
+	const char *k8s_file = NULL;
 	int c;
 	while ((c = getopt_long(argc, argv, "s:n:f:p:o:h", opts, NULL)) != -1) {
 		if (tv_cli_scope_option(&sc, c, optarg))
@@ -91,6 +114,18 @@ int tv_cmd_pcap(const struct tv_cli *cli, int argc, char **argv)
 			else
 				workloads[nwl++] = optarg;
 			break;
+		case 'R':
+		case 'C':
+			if ((c == 'R' ? npr : nct) == TV_SELECT_MAX)
+				return tv_cli_usage_error("pcap", "at most %d --%s", TV_SELECT_MAX,
+							  c == 'R' ? "process" : "container");
+			if (c == 'R')
+				processes[npr++] = optarg;
+			else
+				containers[nct++] = optarg;
+			break;
+		case 'A': annotate = true; break;
+		case 'K': k8s_file = optarg; break;
 		case 'h': fputs(usage, stdout); return TV_EXIT_OK;
 		default: return tv_cli_usage_error("pcap", "unknown option");
 		}
@@ -100,19 +135,32 @@ int tv_cmd_pcap(const struct tv_cli *cli, int argc, char **argv)
 	if (tv_cli_scope_finish(&sc, "pcap", TV_SCOPE_STORE | TV_SCOPE_WINDOW))
 		return TV_EXIT_USAGE;
 	struct tv_select sel;
+	if (annotate && format != TV_FORMAT_PCAPNG)
+		return tv_cli_usage_error("pcap",
+					  "--annotate needs --format pcapng (classic pcap has no comments)");
 	if (tv_select_init(&sel, pod, namespaces, nns, workloads, nwl))
 		return tv_cli_usage_error("pcap", "%s", tv_errmsg());
+	tv_select_set_processes(&sel, processes, npr, containers, nct);
+	struct tv_cli_k8s k8s = {0};
+	if (k8s_file && tv_cli_load_k8s(k8s_file, &k8s)) {
+		tv_select_cleanup(&sel);
+		return tv_cli_fail("pcap", "cannot use --k8s");
+	}
 	int rc = export_window(cli, &sc, &sel,
 			       &(struct tv_export_opts){.output = output, .format = format, .filter = filter},
-			       dedup_ns, stats);
+			       &(struct pcap_extra){dedup_ns, stats, annotate, &k8s});
+	tv_cli_free_k8s(&k8s);
 	tv_select_cleanup(&sel);
 	return rc;
 }
 
-/* The window in sc, as eo says, of the selected pods only when sel is active. */
+/* The window in sc, as eo says, of the selected pods only when sel is
+ * active, each packet annotated when asked. */
 static int export_window(const struct tv_cli *cli, const struct tv_cli_scope *sc, struct tv_select *sel,
-			 struct tv_export_opts *eo, uint64_t dedup_ns, bool stats)
+			 struct tv_export_opts *eo, const struct pcap_extra *x)
 {
+	uint64_t dedup_ns = x->dedup_ns;
+	bool stats = x->stats, annotate = x->annotate;
 	int rc;
 	struct tv_store *s;
 	if (tv_cli_open_store(cli, sc->url, 0, &s, "pcap"))
@@ -133,10 +181,13 @@ static int export_window(const struct tv_cli *cli, const struct tv_cli_scope *sc
 		rc = tv_err(-ENOENT, "no data in the window in %s", sc->url);
 	struct tv_names *names = NULL;
 	uint64_t written = 0, names_damaged = 0;
-	if (!rc && tv_select_active(sel)) { /* who held each address when, from the events */
+	if (!rc && (tv_select_active(sel) || annotate)) { /* who held each address when, from the events */
 		if (!(rc = tv_names_new(&names)))
 			names_damaged = tv_window_load_names(w, names);
+		for (size_t i = 0; !rc && i < x->k8s->n; i++) /* --k8s has the last word */
+			rc = tv_names_add_object(names, &x->k8s->objects[i]);
 		sel->names = names;
+		eo->annotate = annotate ? names : NULL;
 	}
 	eo->report = &cr.r;
 	eo->select = tv_select_active(sel) ? sel : NULL;
@@ -154,7 +205,7 @@ static int export_window(const struct tv_cli *cli, const struct tv_cli_scope *sc
 			"tapvault pcap: %" PRIu64 " packets written%s, %" PRIu64
 			" duplicates removed, %" PRIu64 " bytes fetched, %" PRIu64
 			" damaged objects or frames skipped\n",
-			written, eo->select ? " (of the selected pods)" : "", st.duplicates, st.bytes_fetched,
-			st.damaged);
+			written, eo->select ? " (of the selected pods and processes)" : "", st.duplicates,
+			st.bytes_fetched, st.damaged);
 	return st.damaged ? TV_EXIT_PARTIAL : TV_EXIT_OK;
 }

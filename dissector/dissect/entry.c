@@ -8,10 +8,12 @@
 #include <string.h>
 
 #include "archive/common/timeutil.h"
+#include "archive/procs.h"
 
 /* One side of k at ts: {ip, port, name, namespace}, and when known who held
  * the address -- its kind (pod, service, node), a pod's workload and node,
- * the service a pod's address served. held (may be NULL): the holder. */
+ * the service a pod's address served, the process whose socket it was.
+ * held (may be NULL): the holder. */
 static json_t *endpoint(const struct tv_entry_where *w, bool source, uint64_t ts, const struct tv_name **held)
 {
 	const struct tv_flow_key *k = w->client;
@@ -37,6 +39,12 @@ static json_t *endpoint(const struct tv_entry_where *w, bool source, uint64_t ts
 				      : tv_names_service_at(w->names, k->family, addr, ts);
 	if (service)
 		json_object_set_new(j, "service", json_string(service));
+	/* the process of this end's socket (the OS layer), with its container */
+	const struct tv_proc *pr = tv_procs_lookup(tv_names_procs(w->names), k->proto, k->family, addr,
+						   source ? k->sport : k->dport, source ? k->dst : k->src,
+						   source ? k->dport : k->sport, ts);
+	if (pr)
+		json_object_set_new(j, "process", tv_proc_json(pr));
 	if (held)
 		*held = n;
 	return j;

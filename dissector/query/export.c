@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "archive/common/err.h"
+#include "dissector/query/annotate.h"
 
 /* One compiled filter per output interface (for its link type). */
 static int compile_filters(const char *expr, const struct tv_window_iface *ifs, uint32_t n,
@@ -95,7 +96,14 @@ int tv_export_window(struct tv_window *w, const struct tv_export_opts *o, struct
 			continue;
 		if (o->select && !tv_select_packet(o->select, ifs[p.ifindex].iface.linktype, &p))
 			continue;
-		rc = tv_pcap_out_write(&out, &p);
+		if (o->annotate) {
+			char comment[1024];
+			tv_annotate_packet(o->annotate, ifs[p.ifindex].iface.linktype, &p, comment,
+					   sizeof(comment));
+			rc = tv_pcap_out_write_comment(&out, &p, comment);
+		} else {
+			rc = tv_pcap_out_write(&out, &p);
+		}
 		kept++;
 	}
 	if (!rc)

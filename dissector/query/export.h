@@ -13,9 +13,10 @@
 struct tv_export_opts {
 	const char *output; /* path, or "-" for stdout */
 	enum tv_pcap_format format;
-	const char *filter;             /* BPF, or NULL */
-	const struct tv_report *report; /* progress (streams started of all); may be NULL */
-	const struct tv_select *select; /* only these workloads' packets (NULL: all) */
+	const char *filter;              /* BPF, or NULL */
+	const struct tv_report *report;  /* progress (streams started of all); may be NULL */
+	const struct tv_select *select;  /* only these workloads' packets (NULL: all) */
+	const struct tv_names *annotate; /* each packet's pods and processes as its comment (NULL: none) */
 };
 
 /* Writes every packet tv_window_next yields that passes the filter and the

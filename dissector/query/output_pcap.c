@@ -106,9 +106,15 @@ int tv_pcap_out_open(struct tv_pcap_out *o, const char *path, enum tv_pcap_forma
 
 int tv_pcap_out_write(struct tv_pcap_out *o, const struct tv_packet *p)
 {
+	return tv_pcap_out_write_comment(o, p, NULL);
+}
+
+int tv_pcap_out_write_comment(struct tv_pcap_out *o, const struct tv_packet *p, const char *comment)
+{
 	int rc;
 	if (o->format == TV_FORMAT_PCAPNG) {
-		rc = tv_pcapng_put_epb(&o->buf, p->ifindex, p->ts_ns, p->data, p->caplen, p->origlen);
+		rc = tv_pcapng_put_epb_comment(&o->buf, p->ifindex, p->ts_ns, p->data, p->caplen, p->origlen,
+					       comment);
 	} else {
 		rc = tv_buf_put_u32(&o->buf, (uint32_t)(p->ts_ns / 1000000000ULL));
 		tv_buf_put_u32(&o->buf, (uint32_t)(p->ts_ns % 1000000000ULL));

@@ -35,6 +35,9 @@ int tv_pcap_format_parse(const char *name, enum tv_pcap_format *out);
 int tv_pcap_out_open(struct tv_pcap_out *o, const char *path, enum tv_pcap_format format,
 		     const struct tv_iface *ifaces, const char *const *descriptions, uint32_t niface);
 int tv_pcap_out_write(struct tv_pcap_out *o, const struct tv_packet *p);
+/* The same with a packet comment (pcapng's opt_comment; classic pcap has
+ * none and drops it). comment may be NULL. */
+int tv_pcap_out_write_comment(struct tv_pcap_out *o, const struct tv_packet *p, const char *comment);
 /* Flushes, closes and renames into place. A path that exists and is not a
  * regular file (/dev/null, a FIFO, a terminal) is written in place: renaming
  * over it would replace the device with a file. */

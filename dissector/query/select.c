@@ -3,11 +3,14 @@
 #include "dissector/query/select.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "archive/common/err.h"
 #include "archive/decode.h"
+#include "archive/flow.h"
 #include "archive/names.h"
+#include "archive/procs.h"
 
 int tv_select_init(struct tv_select *s, const char *pod_regex, const char *const *namespaces, size_t nns,
 		   const char *const *workloads, size_t nworkloads)
@@ -29,6 +32,15 @@ int tv_select_init(struct tv_select *s, const char *pod_regex, const char *const
 	return 0;
 }
 
+void tv_select_set_processes(struct tv_select *s, const char *const *processes, size_t np,
+			     const char *const *containers, size_t nc)
+{
+	s->processes = processes;
+	s->nprocesses = np;
+	s->containers = containers;
+	s->ncontainers = nc;
+}
+
 void tv_select_cleanup(struct tv_select *s)
 {
 	if (s->has_pod)
@@ -38,7 +50,47 @@ void tv_select_cleanup(struct tv_select *s)
 
 bool tv_select_active(const struct tv_select *s)
 {
+	return s->has_pod || s->nnamespaces || s->nworkloads || s->nprocesses || s->ncontainers;
+}
+
+static bool pod_criteria(const struct tv_select *s)
+{
 	return s->has_pod || s->nnamespaces || s->nworkloads;
+}
+
+/* "nginx" names every process of that comm, "1234" the one of that pid. */
+static bool process_matches(const struct tv_proc *pr, const char *want)
+{
+	char *end;
+	unsigned long pid = strtoul(want, &end, 10);
+	if (*want && !*end)
+		return pr->pid == pid;
+	return !strcmp(pr->comm, want);
+}
+
+/* A container by its name, or by its id or a prefix of it (as docker and
+ * crictl shorten them; "containerd://" allowed in front). */
+static bool container_matches(const struct tv_proc *pr, const char *want)
+{
+	const char *sep = strstr(want, "://");
+	if (sep)
+		want = sep + 3;
+	if (pr->container && !strcmp(pr->container, want))
+		return true;
+	size_t n = strlen(want);
+	return pr->container_id && n && !strncmp(pr->container_id, want, n);
+}
+
+static bool select_proc(const struct tv_select *s, const struct tv_proc *pr)
+{
+	if (!pr)
+		return false;
+	bool p = !s->nprocesses, c = !s->ncontainers;
+	for (size_t i = 0; !p && i < s->nprocesses; i++)
+		p = process_matches(pr, s->processes[i]);
+	for (size_t i = 0; !c && i < s->ncontainers; i++)
+		c = container_matches(pr, s->containers[i]);
+	return p && c;
 }
 
 static bool in_list(const char *v, const char *const *list, size_t n)
@@ -65,6 +117,8 @@ static bool workload_matches(const struct tv_name *n, const char *want)
 
 bool tv_select_name(const struct tv_select *s, const struct tv_name *n)
 {
+	if (!pod_criteria(s))
+		return true;
 	if (!n || !n->kind || strcmp(n->kind, "pod"))
 		return false;
 	if (s->has_pod && regexec(&s->pod, n->name, 0, NULL, 0) != 0)
@@ -101,8 +155,27 @@ static bool ip_addresses(uint16_t linktype, const struct tv_packet *p, uint8_t *
 	return false;
 }
 
+/* One end (local, with its peer) of the packet's flow k matches. */
+static bool select_end(const struct tv_select *s, const struct tv_flow_key *k, bool source, uint64_t ts)
+{
+	const uint8_t *addr = source ? k->src : k->dst, *peer = source ? k->dst : k->src;
+	if (pod_criteria(s) && !tv_select_name(s, tv_names_lookup_at(s->names, k->family, addr, ts)))
+		return false;
+	if (!s->nprocesses && !s->ncontainers)
+		return true;
+	return select_proc(s, tv_procs_lookup(tv_names_procs(s->names), k->proto, k->family, addr,
+					      source ? k->sport : k->dport, peer,
+					      source ? k->dport : k->sport, ts));
+}
+
 bool tv_select_packet(const struct tv_select *s, uint16_t linktype, const struct tv_packet *p)
 {
+	struct tv_flow_key k;
+	if (tv_flow_key_parse(linktype, p->data, p->caplen, &k) && k.family != TV_FLOW_OTHER &&
+	    (k.proto == 6 || k.proto == 17))
+		return select_end(s, &k, true, p->ts_ns) || select_end(s, &k, false, p->ts_ns);
+	if (s->nprocesses || s->ncontainers) /* no ports: no socket to name */
+		return false;
 	uint8_t family, src[16], dst[16];
 	if (!ip_addresses(linktype, p, &family, src, dst))
 		return false;

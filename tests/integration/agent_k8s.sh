@@ -158,7 +158,7 @@ got_api1=$(count api1.pcap ""); got_api2=$(count api2.pcap ""); got_web=$(count 
 [ "$got_web" = "$want_web" ] || fail "--workload Deployment/web: $got_web packets, tshark finds $want_web"
 [ "$(count api1.pcap "frame.time_epoch >= $t_del_s")" = 0 ] || fail "--pod api-1 kept packets after api-1 was deleted"
 "$TV" pcap --store "file://$TV_TMP/buf" --from 0 --to now --namespace nowhere -o none.pcap 2>none.log || fail "pcap --namespace nowhere"
-grep -q "0 packets written (of the selected pods)" none.log || fail "an empty selection is not reported: $(cat none.log)"
+grep -q "0 packets written (of the selected pods and processes)" none.log || fail "an empty selection is not reported: $(cat none.log)"
 "$TV" pcap --store "file://$TV_TMP/buf" --from 0 --to now --pod '([' -o bad.pcap 2>bad.log; [ $? = 2 ] || fail "a bad --pod regex is not a usage error"
 note "pcap: --pod api-1 $got_api1 packets, api-2 $got_api2, --workload web $got_web (= tshark on the whole window)"
 note "the snapshot's manifest says who held each address over its window"

@@ -47,6 +47,36 @@ static void test_blocks_round_trip(void **state)
 	tv_buf_cleanup(&b);
 }
 
+/* An EPB with a packet comment: the packet reads back as without one, and
+ * the options after it are opt_comment (1) with the text, padded, then
+ * opt_endofopt; an empty comment writes the plain EPB. */
+static void test_epb_comment(void **state)
+{
+	(void)state;
+	struct tv_buf b;
+	tv_buf_init(&b, 0);
+	const uint8_t pkt[5] = {1, 2, 3, 4, 5};
+	assert_int_equal(tv_pcapng_put_epb_comment(&b, 2, 7, pkt, 5, 60, "proc curl[9]"), 0);
+	assert_int_equal(tv_pcapng_put_epb_comment(&b, 2, 8, pkt, 5, 60, ""), 0);
+	struct tv_pcapng_block blk;
+	assert_int_equal(tv_pcapng_next_block(b.data, b.len, &blk), TV_PARSE_OK);
+	assert_int_equal(blk.total_len, tv_pcapng_epb_size(5) + 4 + 12 + 4);
+	struct tv_pcapng_epb epb;
+	assert_int_equal(tv_pcapng_parse_epb(&blk, &epb), TV_PARSE_OK);
+	assert_int_equal(epb.caplen, 5);
+	assert_int_equal(epb.origlen, 60);
+	assert_memory_equal(epb.data, pkt, 5);
+	const uint8_t *opt = blk.body + 20 + 8; /* after the fixed fields and the padded packet */
+	assert_int_equal(tv_le16(opt), 1);
+	assert_int_equal(tv_le16(opt + 2), 12);
+	assert_memory_equal(opt + 4, "proc curl[9]", 12);
+	assert_int_equal(tv_le32(opt + 16), 0); /* opt_endofopt */
+	assert_int_equal(tv_pcapng_next_block(b.data + blk.total_len, b.len - blk.total_len, &blk),
+			 TV_PARSE_OK);
+	assert_int_equal(blk.total_len, tv_pcapng_epb_size(5));
+	tv_buf_cleanup(&b);
+}
+
 static void test_hostile_lengths(void **state)
 {
 	(void)state;
@@ -72,6 +102,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_blocks_round_trip),
 		cmocka_unit_test(test_hostile_lengths),
+		cmocka_unit_test(test_epb_comment),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

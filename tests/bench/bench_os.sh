@@ -3,7 +3,9 @@
 # What the OS layer (agent.osEvents) costs (root; figures only): the agent on
 # a pod's veth with the layer on and off, alternating, ROUNDS rounds each,
 # under (a) RATE new TCP connections a second (connect, close) from a client
-# pod to nginx for SECS seconds, and (b) one iperf3 flow at 2 Gbit/s. Counted:
+# pod to nginx for SECS seconds, (b) one iperf3 flow at 2 Gbit/s, (c) one
+# iperf3 UDP flow of 1400-byte datagrams at 500 Mbit/s (the cgroup_skb
+# programs run for every packet of every local socket). Counted:
 # the agent process's CPU over the traffic window, and the kernel side of the
 # programs exactly (kernel.bpf_stats_enabled: run time and runs of each
 # program, which per-process accounting cannot see: they run in the
@@ -34,7 +36,8 @@ cpu_of() { awk -v hz="$HZ" '{print ($14 + $15) / hz}' "/proc/$1/stat"; }
 # run time (ns) and runs of the agent's programs
 bpf_ns() { bpftool prog show --json | python3 -c '
 import json, sys
-p = [x for x in json.load(sys.stdin) if x.get("name", "") in ("on_sock_state", "on_exec", "on_exit")]
+p = [x for x in json.load(sys.stdin)
+     if x.get("name", "") in ("on_sock_state", "on_exec", "on_exit") or x.get("name", "").startswith("udp_")]
 print(sum(x.get("run_time_ns", 0) for x in p), sum(x.get("run_cnt", 0) for x in p))'; }
 
 connections() { # RATE SECS: connect + close to nginx, paced, on cpu0
@@ -64,15 +67,18 @@ trial() { # MODE(auto|off) LOAD(conn|iperf) -> "agent_cpu_s bpf_ns bpf_runs unit
     c0=$(cpu_of "$pid"); read -r b0 r0 < <(bpf_ns)
     if [ "$2" = conn ]; then
         units=$(connections "$RATE" "$SECS")
-    else
+    elif [ "$2" = iperf ]; then
         ip netns exec "$B" taskset -c 0 iperf3 -c 10.215.0.2 -t "$SECS" -b 2G >/dev/null 2>&1; units=2
+    else # datagrams sent, from iperf3's report
+        units=$(ip netns exec "$B" taskset -c 0 iperf3 -c 10.215.0.2 -u -l 1400 -t "$SECS" -b 500M --json 2>/dev/null |
+            python3 -c 'import json, sys; print(json.load(sys.stdin)["end"]["sum"]["packets"])')
     fi
     c1=$(cpu_of "$pid"); read -r b1 r1 < <(bpf_ns)
     kill -TERM "$pid"; wait "$pid"; rm -rf "$TV_TMP/buf"
     echo "$(awk -v a="$c0" -v b="$c1" 'BEGIN {print b - a}') $((b1 - b0)) $((r1 - r0)) $units"
 }
 
-for load in conn iperf; do
+for load in conn iperf udp; do
     on=() off=() bns=() runs=() units=0
     for r in $(seq 1 "$ROUNDS"); do
         read -r c b n u < <(trial auto "$load"); on+=("$c"); bns+=("$b"); runs+=("$n"); units=$u
@@ -86,11 +92,17 @@ for load in conn iperf; do
             printf "%d connections in %d s (%.0f/s): agent CPU %.3f s with the OS layer, %.3f s without;\n", n, s, rate, on, off
             printf "  kernel side %.1f ms (%d program runs, %.0f ns each); per 1,000 connections/s: agent +%.2f %% of a core, kernel %.2f %%\n",
                 b / 1e6, r, r ? b / r : 0, (on - off) / s * 100 * 1000 / rate, b / 1e9 / s * 100 * 1000 / rate }'
+    elif [ "$load" = udp ]; then
+        awk -v on="$m_on" -v off="$m_off" -v b="$m_b" -v r="$m_r" -v n="$units" -v s="$SECS" 'BEGIN {
+            pps = n / s
+            printf "one iperf3 UDP flow, %d datagrams of 1400 bytes in %d s (%.0f/s): agent CPU %.3f s with the OS layer, %.3f s without\n", n, s, pps, on, off
+            printf "  kernel side %.1f ms (%d runs, %.0f ns each); per 100,000 UDP packets/s: agent %+.2f %% of a core, kernel %.2f %%\n",
+                b / 1e6, r, r ? b / r : 0, (on - off) / s * 100 * 1e5 / pps, b / 1e9 / s * 100 * 1e5 / pps }'
     else
         awk -v on="$m_on" -v off="$m_off" -v b="$m_b" -v r="$m_r" -v s="$SECS" 'BEGIN {
             printf "one iperf3 flow at 2 Gbit/s for %d s: agent CPU %.3f s with the OS layer, %.3f s without; kernel side %.3f ms (%d runs)\n",
                 s, on, off, b / 1e6, r
-            printf "  per Gbit/s: agent %+.2f %% of a core, kernel %.4f %% (the programs run per connection and process, not per packet)\n",
+            printf "  per Gbit/s: agent %+.2f %% of a core, kernel %.4f %% (the TCP programs run per connection; cgroup_skb per packet, returning at once for TCP)\n",
                 (on - off) / s / 2 * 100, b / 1e9 / s / 2 * 100 }'
     fi
 done

@@ -70,7 +70,7 @@ int tv_index_encode(const struct tv_index *idx, struct tv_buf *out)
 	tv_buf_append(out, idx->node, nlen);
 	const uint64_t fields[] = {idx->seq,       idx->start_ns,      idx->end_ns,      idx->ts_min,
 				   idx->ts_max,    idx->packets,       idx->bytes_wire,  idx->bytes_captured,
-				   idx->data_size, idx->data_raw_size, idx->events_size, 0 /* reserved */};
+				   idx->data_size, idx->data_raw_size, idx->events_size, idx->os_lost};
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
 		tv_buf_put_u64(out, fields[i]);
 	tv_buf_append(out, idx->data_sha, TV_SHA256_LEN);
@@ -297,12 +297,11 @@ static int decode_body(struct cursor *c, struct tv_index *idx)
 	if (nlen > TV_NODE_MAX)
 		return TV_ECORRUPT;
 	get_bytes(c, idx->node, nlen);
-	uint64_t *fields[] = {&idx->seq,       &idx->start_ns,      &idx->end_ns,     &idx->ts_min,
-			      &idx->ts_max,    &idx->packets,       &idx->bytes_wire, &idx->bytes_captured,
-			      &idx->data_size, &idx->data_raw_size, &idx->events_size};
+	uint64_t *fields[] = {&idx->seq,       &idx->start_ns,      &idx->end_ns,      &idx->ts_min,
+			      &idx->ts_max,    &idx->packets,       &idx->bytes_wire,  &idx->bytes_captured,
+			      &idx->data_size, &idx->data_raw_size, &idx->events_size, &idx->os_lost};
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
 		*fields[i] = get_u64(c);
-	(void)get_u64(c); /* reserved */
 	get_bytes(c, idx->data_sha, TV_SHA256_LEN);
 	get_bytes(c, idx->events_sha, TV_SHA256_LEN);
 	get_bytes(c, idx->prev_sha, TV_SHA256_LEN);

@@ -61,6 +61,7 @@ struct tv_index {
 	uint64_t ts_min, ts_max;   /* first and last packet timestamps */
 	uint64_t packets, bytes_wire, bytes_captured;
 	uint64_t data_size, data_raw_size, events_size;
+	uint64_t os_lost; /* OS layer records lost while the segment was open (ring or queue full) */
 	uint8_t data_sha[TV_SHA256_LEN];
 	uint8_t events_sha[TV_SHA256_LEN];
 	uint8_t prev_sha[TV_SHA256_LEN]; /* all zero: first segment of its chain */

@@ -123,6 +123,17 @@ static int write_k8s_records(struct tv_writer *wr)
 	return rc;
 }
 
+/* OS records lost (ring or queue full) since the last seal: what this
+ * segment's index counts. */
+static uint64_t os_lost_since_seal(struct tv_writer *wr)
+{
+	struct tv_os_layer_stats st;
+	tv_os_layer_get_stats(wr->os, &st);
+	uint64_t total = st.ring_drops + st.queue_drops, lost = total - wr->os_lost_sealed;
+	wr->os_lost_sealed = total;
+	return lost;
+}
+
 static int seal_segment(struct tv_writer *wr, const struct tv_chunk *c, uint64_t end_ns)
 {
 	int k = write_k8s_records(wr);
@@ -138,6 +149,8 @@ static int seal_segment(struct tv_writer *wr, const struct tv_chunk *c, uint64_t
 		/* a live agent's segments tile time; each names the key of the one before */
 		if (!tv_capture_is_replay(wr->cap))
 			idx.flags |= TV_INDEX_LIVE;
+		if (wr->stream == 0) /* the stream that carries the OS records */
+			idx.os_lost = os_lost_since_seal(wr);
 		memcpy(idx.prev_key_id, wr->prev_key_id, TV_SHA256_LEN);
 		struct tv_pending_seal *p = calloc(1, sizeof(*p));
 		rc = p ? tv_buffer_seal_prepare(wr->buf, &idx, wr->data_path, wr->events_path, wr->prev_sha,

@@ -44,9 +44,10 @@ struct tv_writer {
 	const uint8_t *key_id;              /* the key signing the next ones (NULL: unsigned) */
 	struct tv_k8s_watch *k8s;           /* Kubernetes state and changes (NULL: none) */
 	struct tv_os_layer *os;             /* OS records (NULL: none) */
-	const char *node;                   /* what its segments are filed under (the stream's name) */
-	unsigned stream, nstreams;          /* stream 0 also writes the Kubernetes changes */
-	_Atomic uint64_t *queue_depth;      /* of its queue */
+	uint64_t os_lost_sealed;       /* OS records lost by the last seal (stream 0's index counts them) */
+	const char *node;              /* what its segments are filed under (the stream's name) */
+	unsigned stream, nstreams;     /* stream 0 also writes the Kubernetes changes */
+	_Atomic uint64_t *queue_depth; /* of its queue */
 	/* the thread's own */
 	struct tv_seg_writer *w;
 	struct tv_events_writer *ev;

@@ -118,6 +118,7 @@ static json_t *index_json(const struct tv_index *idx, bool flows, bool frames)
 			      "prev_index_sha256", sha_json(idx->prev_sha), "interfaces", ifs, "frames_total",
 			      (json_int_t)idx->nframes, "flows_total", (json_int_t)idx->nflows);
 	json_object_set_new(j, "pcapng_bytes", json_integer((json_int_t)idx->data_raw_size));
+	json_object_set_new(j, "os_records_lost", json_integer((json_int_t)idx->os_lost));
 	if (flows)
 		json_object_set_new(j, "flows", flows_json(idx));
 	if (frames)

@@ -18,7 +18,7 @@ AGENT=${BENCH_AGENT:-$ROOT/build-release/nodeagent/tapvault-agent}
 [ -x "$AGENT" ] || "$ROOT/scripts/build.sh" Release >/dev/null
 . "$ROOT/tests/lib/common.sh"
 need_root
-need_cmd nginx iperf3 bpftool python3 taskset
+need_cmd nginx iperf3 bpftool python3 taskset findmnt
 tv_tmpdir
 cd "$TV_TMP"
 ROUNDS=${ROUNDS:-3} RATE=${RATE:-1000} SECS=${SECS:-10}
@@ -31,7 +31,13 @@ bg ip netns exec "$A" iperf3 -s -B 10.215.0.2 -p 5201 >/dev/null 2>&1
 wait_for 10 ip netns exec "$B" bash -c "exec 3<>/dev/tcp/10.215.0.2/5201" || fail "iperf3 server"
 old_stats=$(sysctl -n kernel.bpf_stats_enabled)
 sysctl -qw kernel.bpf_stats_enabled=1
-trap 'sysctl -qw kernel.bpf_stats_enabled=$old_stats; tv_cleanup' EXIT
+# the agent runs under `ip netns exec`, which hides /sys/fs/cgroup: the
+# host's cgroup2 tree where the chart would mount it (read-only), for the
+# container lookups and the UDP programs
+CG=$(findmnt -t cgroup2 -n -o TARGET | head -1)
+mkdir -p "$TV_TMP/hostcg" && mount --bind "$CG" "$TV_TMP/hostcg" && mount -o remount,bind,ro "$TV_TMP/hostcg" ||
+    fail "bind mount of $CG"
+trap 'umount -l "$TV_TMP/hostcg"; sysctl -qw kernel.bpf_stats_enabled=$old_stats; tv_cleanup' EXIT
 cpu_of() { awk -v hz="$HZ" '{print ($14 + $15) / hz}' "/proc/$1/stat"; }
 # run time (ns) and runs of the agent's programs
 bpf_ns() { bpftool prog show --json | python3 -c '
@@ -59,9 +65,11 @@ PY
 
 trial() { # MODE(auto|off) LOAD(conn|iperf) -> "agent_cpu_s bpf_ns bpf_runs units"
     bg ip netns exec "$N" taskset -c 1 "$AGENT" --kubernetes off -n bench -i vh-a -b "$TV_TMP/buf" -s 16Gi \
-        --set agent.osEvents="$1" --metrics-addr 127.0.0.1:9132 --log-level warn 2>agent.log
+        --set agent.osEvents="$1" --set agent.hostCgroupRoot="$TV_TMP/hostcg" \
+        --metrics-addr 127.0.0.1:9132 --log-level warn 2>agent.log
     local pid=$BG_PID
     wait_for 15 ip netns exec "$N" curl -sf -o /dev/null http://127.0.0.1:9132/metrics || fail "agent: $(cat agent.log)"
+    ! grep -q "not followed\|OS layer off" agent.log || [ "$1" = off ] || fail "the OS layer is not whole: $(cat agent.log)"
     sleep 0.5
     local c0 b0 r0 units c1 b1 r1
     c0=$(cpu_of "$pid"); read -r b0 r0 < <(bpf_ns)

@@ -68,7 +68,7 @@ cleanup_cgroups() { # after tv_cleanup: its processes may take a moment to leave
 mkdir -p "$TV_TMP/hostcg" && mount --bind "$CG" "$TV_TMP/hostcg" && mount -o remount,bind,ro "$TV_TMP/hostcg" ||
     fail "bind mount of $CG"
 # unmounted first: the temp dir's removal must never reach into the host's tree
-trap 'umount "$TV_TMP/hostcg"; tv_cleanup; cleanup_cgroups' EXIT
+trap 'umount -l "$TV_TMP/hostcg"; tv_cleanup; cleanup_cgroups' EXIT
 in_cgroup() { local cg=$1; shift; sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$cg" "$@"; }
 # what this shell starts from now on runs in cgroup $1 (shell functions too)
 enter_cgroup() { echo $$ > "$1/cgroup.procs" || fail "cannot enter $1"; }

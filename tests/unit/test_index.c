@@ -46,12 +46,14 @@ static void test_round_trip(void **state)
 	struct tv_index idx, back;
 	build(&idx, 0, 300);
 	assert_int_equal(idx.nflows, 300);
+	idx.os_lost = 17; /* the OS layer lost records during this segment */
 	struct tv_buf b, b2;
 	encode(&idx, &b);
 	assert_int_equal(tv_index_decode(b.data, b.len, "t", &back), 0);
 	assert_string_equal(back.node, "n1");
 	assert_int_equal(back.seq, 42);
 	assert_int_equal(back.packets, 1200);
+	assert_int_equal(back.os_lost, 17);
 	assert_int_equal(back.nflows, 300);
 	assert_memory_equal(back.prev_sha, idx.prev_sha, 32);
 	encode(&back, &b2);

@@ -113,47 +113,124 @@ static json_t *k8s_json(const struct tv_k8s_object *o)
 	return j;
 }
 
-static json_t *flow_json(const struct tv_flow_key *k)
+/* s as a JSON string into out. Bytes that are not printable ASCII (a comm
+ * or a path can hold any) become '?': never invalid JSON, never a record
+ * lost over them. */
+static void put_json_string(struct tv_buf *out, const char *s)
 {
-	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
-	int af = k->family == 6 ? AF_INET6 : AF_INET;
-	inet_ntop(af, k->src, s, sizeof(s));
-	inet_ntop(af, k->dst, d, sizeof(d));
-	return json_pack("{s:s, s:s, s:i, s:s, s:i}", "proto", k->proto == 6 ? "tcp" : "udp", "src", s,
-			 "sport", (json_int_t)k->sport, "dst", d, "dport", (json_int_t)k->dport);
+	tv_buf_put_u8(out, '"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\') {
+			tv_buf_put_u8(out, '\\');
+			tv_buf_put_u8(out, c);
+		} else {
+			tv_buf_put_u8(out, c < 0x20 || c >= 0x7f ? '?' : c);
+		}
+	}
+	tv_buf_put_u8(out, '"');
 }
 
-/* s as a JSON string; bytes that are not UTF-8 (a comm or a path can hold
- * any) become '?', so the record is never lost over them. */
-static json_t *any_bytes_string(const char *s)
+static void put_text(struct tv_buf *out, const char *s)
 {
-	json_t *j = json_string(s);
-	if (j)
-		return j;
-	char clean[512];
-	size_t i = 0;
-	for (; s[i] && i + 1 < sizeof(clean); i++)
-		clean[i] = (unsigned char)s[i] < 0x20 || (unsigned char)s[i] >= 0x7f ? '?' : s[i];
-	clean[i] = '\0';
-	return json_string(clean);
+	tv_buf_append(out, s, strlen(s));
 }
 
+static void put_u64(struct tv_buf *out, const char *key, uint64_t v)
+{
+	char t[48];
+	int n = snprintf(t, sizeof(t), ",\"%s\":%llu", key, (unsigned long long)v);
+	tv_buf_append(out, t, (size_t)n);
+}
+
+static void put_field(struct tv_buf *out, const char *key, const char *v)
+{
+	if (!v || !v[0])
+		return;
+	tv_buf_put_u8(out, ',');
+	put_json_string(out, key);
+	tv_buf_put_u8(out, ':');
+	put_json_string(out, v);
+}
+
+/* The fields of e's record after its opening brace: `"ts":...}` (FORMAT.md
+ * §4). Written as text, not built as JSON objects: the agent makes several
+ * per connection, and building, dumping and freeing objects cost it ~10x. */
+static void os_body(const struct tv_os_event *e, struct tv_buf *out)
+{
+	char t[48];
+	int n = snprintf(t, sizeof(t), "\"ts\":%llu", (unsigned long long)e->ts_ns);
+	tv_buf_append(out, t, (size_t)n);
+	put_field(out, "event", e->event);
+	put_u64(out, "pid", e->pid);
+	if (e->tid && e->tid != e->pid)
+		put_u64(out, "tid", e->tid);
+	put_text(out, ",\"comm\":");
+	put_json_string(out, e->comm ? e->comm : "");
+	put_field(out, "exe", e->exe);
+	put_u64(out, "cgroup_id", e->cgroup_id);
+	put_field(out, "container_id", e->container_id);
+	put_field(out, "pod_uid", e->pod_uid);
+	if (e->netns)
+		put_u64(out, "netns", e->netns);
+	if (e->socket)
+		put_u64(out, "socket", e->socket);
+	if (e->flow.family != TV_FLOW_OTHER) {
+		char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN], f[200];
+		int af = e->flow.family == 6 ? AF_INET6 : AF_INET;
+		inet_ntop(af, e->flow.src, s, sizeof(s));
+		inet_ntop(af, e->flow.dst, d, sizeof(d));
+		n = snprintf(f, sizeof(f),
+			     ",\"flow\":{\"proto\":\"%s\",\"src\":\"%s\",\"sport\":%u,\"dst\":\"%s\","
+			     "\"dport\":%u}",
+			     e->flow.proto == 6 ? "tcp" : "udp", s, e->flow.sport, d, e->flow.dport);
+		tv_buf_append(out, f, (size_t)n);
+	}
+	tv_buf_put_u8(out, '}');
+}
+
+/* Room for e's record whatever its strings (escaping at most doubles them):
+ * with it reserved, no append below can fail. */
+static size_t os_room(const struct tv_os_event *e)
+{
+	const char *s[] = {e->event, e->comm, e->exe, e->container_id, e->pod_uid};
+	size_t n = 512;
+	for (size_t i = 0; i < sizeof(s) / sizeof(*s); i++)
+		n += s[i] ? 2 * strlen(s[i]) + 32 : 0;
+	return n;
+}
+
+int tv_events_format_os(const struct tv_os_event *e, struct tv_buf *out, size_t *body)
+{
+	size_t start = out->len;
+	if (tv_buf_reserve(out, os_room(e)))
+		return -ENOMEM;
+	put_text(out, "{\"type\":\"os\",");
+	if (body)
+		*body = out->len;
+	os_body(e, out);
+	tv_buf_put_u8(out, '\n');
+	if (out->len - start >= TV_EVENTS_MAX_LINE) {
+		out->len = start;
+		return -EFBIG;
+	}
+	return 0;
+}
+
+/* e's record as JSON (with "type" or, for a SOCKET, without). */
 static json_t *os_json(const struct tv_os_event *e, bool with_type)
 {
-	json_t *j = json_object();
-	if (with_type)
-		json_object_set_new(j, "type", json_string("os"));
-	json_object_set_new(j, "ts", json_integer((json_int_t)e->ts_ns));
-	json_object_set_new(j, "event", json_string(e->event));
-	json_object_set_new(j, "pid", json_integer(e->pid));
-	json_object_set_new(j, "comm", any_bytes_string(e->comm ? e->comm : ""));
-	if (e->exe && e->exe[0])
-		json_object_set_new(j, "exe", any_bytes_string(e->exe));
-	json_object_set_new(j, "cgroup_id", json_integer((json_int_t)e->cgroup_id));
-	if (e->container_id)
-		json_object_set_new(j, "container_id", json_string(e->container_id));
-	if (e->flow.family != TV_FLOW_OTHER)
-		json_object_set_new(j, "flow", flow_json(&e->flow));
+	struct tv_buf b;
+	tv_buf_init(&b, 0);
+	json_t *j = NULL;
+	if (!tv_buf_reserve(&b, os_room(e))) {
+		tv_buf_put_u8(&b, '{');
+		if (with_type)
+			put_text(&b, "\"type\":\"os\",");
+		os_body(e, &b);
+		j = json_loadb((const char *)b.data, b.len, 0, NULL);
+	}
+	tv_buf_cleanup(&b);
 	return j;
 }
 
@@ -193,18 +270,38 @@ static void add_to_part(json_t *part, const char *key, json_t *v, size_t *bytes)
 /* Continuation state records (§4): the objects, then the sockets, that did
  * not fit the first, each record well under the line limit. */
 static int append_state_parts(struct tv_events_writer *w, uint64_t ts_ns, const json_t *objects,
-			      const json_t *sockets)
+			      const struct tv_buf *sockets)
 {
-	size_t no = json_array_size(objects), ns = json_array_size(sockets), o = 0, k = 0;
-	while (o < no || k < ns) {
+	size_t no = json_array_size(objects), o = 0;
+	while (o < no) {
 		json_t *part = json_pack("{s:s, s:I, s:[], s:[], s:b}", "type", "state", "ts",
 					 (json_int_t)ts_ns, "objects", "sockets", "continued", 1);
 		size_t bytes = 0;
 		for (; o < no && bytes < STATE_PART_BYTES; o++)
 			add_to_part(part, "objects", json_array_get(objects, o), &bytes);
-		for (; o == no && k < ns && bytes < STATE_PART_BYTES; k++)
-			add_to_part(part, "sockets", json_array_get(sockets, k), &bytes);
 		int rc = append_record(w, part);
+		if (rc)
+			return rc;
+	}
+	/* the sockets come as text, one SOCKET per line: joined into records */
+	const char *s = sockets ? (const char *)sockets->data : NULL, *end = s ? s + sockets->len : NULL;
+	char head[96];
+	int hn = snprintf(head, sizeof(head), "{\"type\":\"state\",\"ts\":%llu,\"objects\":[],\"sockets\":[",
+			  (unsigned long long)ts_ns);
+	static const char tail[] = "],\"continued\":true}\n";
+	while (s && s < end) {
+		if (tv_buf_append(&w->lines, head, (size_t)hn))
+			return tv_err(-ENOMEM, "%s: out of memory", w->path);
+		size_t bytes = 0;
+		for (bool first = true; s < end && bytes < STATE_PART_BYTES; first = false) {
+			const char *nl = memchr(s, '\n', (size_t)(end - s));
+			size_t len = (size_t)((nl ? nl : end) - s);
+			if ((!first && tv_buf_put_u8(&w->lines, ',')) || tv_buf_append(&w->lines, s, len))
+				return tv_err(-ENOMEM, "%s: out of memory", w->path);
+			bytes += len + 1;
+			s += len + (nl != NULL);
+		}
+		int rc = tv_events_write_lines(w, tail, sizeof(tail) - 1);
 		if (rc)
 			return rc;
 	}
@@ -212,7 +309,7 @@ static int append_state_parts(struct tv_events_writer *w, uint64_t ts_ns, const 
 }
 
 int tv_events_writer_open_state(struct tv_events_writer **out, const char *path, uint64_t ts_ns,
-				const json_t *objects, const json_t *sockets)
+				const json_t *objects, const struct tv_buf *sockets)
 {
 	int rc = tv_events_writer_open(out, path, ts_ns, NULL, 0, NULL, 0);
 	if (!rc)
@@ -294,7 +391,7 @@ int tv_events_writer_open(struct tv_events_writer **out, const char *path, uint6
 }
 
 int tv_events_writer_recycle_state(struct tv_events_writer *w, const char *path, uint64_t ts_ns,
-				   const json_t *objects, const json_t *sockets)
+				   const json_t *objects, const struct tv_buf *sockets)
 {
 	if (w->fd >= 0)
 		close(w->fd);
@@ -331,6 +428,13 @@ int tv_events_write_k8s(struct tv_events_writer *w, uint64_t ts_ns, enum tv_k8s_
 	return tv_events_write_k8s_seen(w, ts_ns, action, obj, false);
 }
 
+int tv_events_write_lines(struct tv_events_writer *w, const void *lines, size_t n)
+{
+	if (n && tv_buf_append(&w->lines, lines, n))
+		return tv_err(-ENOMEM, "%s: out of memory", w->path);
+	return w->lines.len >= FLUSH_BYTES ? tv_events_writer_flush(w) : 0;
+}
+
 json_t *tv_events_os_json(const struct tv_os_event *ev)
 {
 	return os_json(ev, true);
@@ -338,7 +442,13 @@ json_t *tv_events_os_json(const struct tv_os_event *ev)
 
 int tv_events_write_os(struct tv_events_writer *w, const struct tv_os_event *ev)
 {
-	return append_record(w, os_json(ev, true));
+	struct tv_buf b;
+	tv_buf_init(&b, 0);
+	int rc = tv_events_format_os(ev, &b, NULL);
+	if (!rc)
+		rc = tv_events_write_lines(w, b.data, b.len);
+	tv_buf_cleanup(&b);
+	return rc;
 }
 
 int tv_events_write_sync(struct tv_events_writer *w, const struct tv_k8s_sync *s)

@@ -88,11 +88,15 @@ struct tv_k8s_sync {
 struct tv_os_event {
 	uint64_t ts_ns;
 	const char *event; /* "connect", "accept", "close", "exec", "exit", ... */
-	uint32_t pid;
+	uint32_t pid;      /* the process (thread group) */
+	uint32_t tid;      /* the thread that made the call (0: not known) */
 	const char *comm;
 	const char *exe; /* the executable's path; NULL or "": not known */
 	uint64_t cgroup_id;
 	const char *container_id; /* may be NULL */
+	const char *pod_uid;      /* may be NULL */
+	uint32_t netns;           /* the socket's network namespace inode (0: not known) */
+	uint64_t socket;          /* a UDP socket's cookie (0: none) */
 	struct tv_flow_key flow;  /* family TV_FLOW_OTHER when no socket is involved */
 };
 
@@ -103,11 +107,12 @@ int tv_events_writer_open(struct tv_events_writer **out, const char *path, uint6
 			  const struct tv_k8s_object *objects, size_t nobjects,
 			  const struct tv_os_event *sockets, size_t nsockets);
 /* The same with the objects as events OBJECT JSON (tv_events_object_json)
- * and the live sockets as SOCKET JSON (an os record without "type"), spread
+ * and the live sockets as SOCKET JSON text (an os record without "type",
+ * one per line: `{` + what follows tv_events_format_os's body), spread
  * over as many state records as their size needs: the first, then ones with
  * "continued":true (FORMAT.md §4). Both borrowed; NULL: none. */
 int tv_events_writer_open_state(struct tv_events_writer **out, const char *path, uint64_t ts_ns,
-				const json_t *objects, const json_t *sockets);
+				const json_t *objects, const struct tv_buf *sockets);
 /* An object as the events file writes it (a new reference). */
 json_t *tv_events_object_json(const struct tv_k8s_object *o);
 /* One record already built (k8s, sync or os), validated first. Steals rec. */
@@ -119,8 +124,17 @@ int tv_events_write_k8s(struct tv_events_writer *w, uint64_t ts_ns, enum tv_k8s_
 int tv_events_write_k8s_seen(struct tv_events_writer *w, uint64_t ts_ns, enum tv_k8s_action action,
 			     const struct tv_k8s_object *obj, bool at_relist);
 int tv_events_write_os(struct tv_events_writer *w, const struct tv_os_event *ev);
-/* The `os` record of ev (a new reference), for a writer on another thread. */
+/* The `os` record of ev (a new reference). */
 json_t *tv_events_os_json(const struct tv_os_event *ev);
+/* Appends ev's `os` record as one JSON line ('\n' included) to out: the
+ * record tv_events_os_json makes, as text, for a writer on another thread
+ * (tv_events_write_lines). *body (may be NULL) receives the offset in out
+ * where the fields start (after `{"type":"os",`): `{` + the rest up to the
+ * newline is the record as a state's SOCKET. @return 0, -ENOMEM, -EFBIG. */
+int tv_events_format_os(const struct tv_os_event *ev, struct tv_buf *out, size_t *body);
+/* Appends whole records already formatted (lines of tv_events_format_os),
+ * trusted as they are. */
+int tv_events_write_lines(struct tv_events_writer *w, const void *lines, size_t n);
 int tv_events_write_sync(struct tv_events_writer *w, const struct tv_k8s_sync *s);
 /* Writes pending lines as a frame (call at least once a second). */
 int tv_events_writer_flush(struct tv_events_writer *w);
@@ -128,7 +142,7 @@ int tv_events_writer_flush(struct tv_events_writer *w);
  * keeping its zstd context and buffers (no allocation per segment). On
  * failure the writer may only be freed or recycled again. */
 int tv_events_writer_recycle_state(struct tv_events_writer *w, const char *path, uint64_t ts_ns,
-				   const json_t *objects, const json_t *sockets);
+				   const json_t *objects, const struct tv_buf *sockets);
 /* tv_events_writer_close without the fsync: the caller syncs the file
  * before publishing it (the agent's sealer). */
 int tv_events_writer_close_unsynced(struct tv_events_writer *w);

@@ -17,9 +17,9 @@
 #include "nodeagent/os_probe.h"
 #include "nodeagent/proc_exe.h"
 
-/* Records waiting for the writer, at most (it drains them at least once a
- * second; more means it is stuck, and memory must not grow). */
-#define PENDING_MAX 200000
+/* Record bytes waiting for the writer, at most (it drains them at least
+ * once a second; more means it is stuck, and memory must not grow). */
+#define PENDING_MAX_BYTES ((size_t)64 << 20)
 /* Live sockets kept for the segments' state records, at most; beyond, new
  * ones are left out of the states (their own records still name them). */
 #define LIVE_MAX 100000
@@ -30,10 +30,10 @@ struct tv_os_layer {
 	struct tv_proc_exe *exes;
 	pthread_t thread;
 	atomic_bool stop;
+	struct tv_buf line; /* the record being made (the layer's thread only) */
 	pthread_mutex_t lock;
-	json_t *pending;
-	size_t npending;
-	json_t *live; /* socket key -> its SOCKET record (the state's "sockets") */
+	struct tv_buf pending; /* records (JSON lines) for the writer */
+	json_t *live;          /* socket key -> its SOCKET record's text (the state's "sockets") */
 	_Atomic uint64_t records, queue_drops;
 };
 
@@ -44,9 +44,10 @@ const char *tv_os_layer_status(void)
 	return status;
 }
 
-/* A record of the programs as an events `os` record, with the container and
- * pod its cgroup names. */
-static json_t *record_json(struct tv_os_layer *l, const struct tv_os_record *r, uint64_t ts)
+/* A record of the programs as an events `os` record (a JSON line into
+ * l->line), with the container and pod its cgroup names. @return the
+ * offset of its body (tv_events_format_os), or -1. */
+static long format_record(struct tv_os_layer *l, const struct tv_os_record *r, uint64_t ts)
 {
 	struct tv_cgroup_info ci;
 	bool pod = tv_cgroup_ids_lookup(l->cgroups, r->cgroup_id, &ci);
@@ -56,10 +57,15 @@ static json_t *record_json(struct tv_os_layer *l, const struct tv_os_record *r, 
 	struct tv_os_event e = {.ts_ns = ts,
 				.event = tv_os_kind_name(r->kind),
 				.pid = r->pid,
+				.tid = r->tid,
 				.comm = comm,
-				.cgroup_id = r->cgroup_id};
+				.cgroup_id = r->cgroup_id,
+				.netns = r->netns,
+				.socket = r->cookie};
 	if (pod && ci.container_id[0])
 		e.container_id = ci.container_id;
+	if (pod)
+		e.pod_uid = ci.pod_uid;
 	if (r->kind == TV_OS_EXEC || r->kind == TV_OS_EXIT)
 		tv_proc_exe_forget(l->exes, r->pid);
 	e.exe = r->kind == TV_OS_EXIT ? "" : tv_proc_exe_get(l->exes, r->pid);
@@ -72,67 +78,76 @@ static json_t *record_json(struct tv_os_layer *l, const struct tv_os_record *r, 
 		e.flow.sport = r->sport;
 		e.flow.dport = r->dport;
 	}
-	json_t *j = tv_events_os_json(&e);
-	if (j && r->netns)
-		json_object_set_new(j, "netns", json_integer(r->netns));
-	if (j && pod)
-		json_object_set_new(j, "pod_uid", json_string(ci.pod_uid));
-	if (j && r->cookie)
-		json_object_set_new(j, "socket", json_integer((json_int_t)r->cookie));
-	return j;
+	tv_buf_reset(&l->line);
+	size_t body;
+	return tv_events_format_os(&e, &l->line, &body) ? -1 : (long)body;
 }
 
-/* The key of r's socket in the live table: a TCP connection by its
- * addresses, a UDP socket by its cookie. "" for records of no socket. */
-static void live_key(const struct tv_os_record *r, char *out, size_t n)
+/* The key of r's socket in the live table (binary): a TCP connection by
+ * its namespace and addresses, a UDP socket by its cookie. @return its
+ * length, 0 for records of no socket. */
+struct live_key {
+	uint8_t udp, family;
+	uint16_t sport, dport;
+	uint32_t netns;
+	uint64_t cookie;
+	uint8_t saddr[16], daddr[16];
+};
+
+static size_t live_key(const struct tv_os_record *r, struct live_key *k)
 {
-	out[0] = '\0';
+	memset(k, 0, sizeof(*k));
 	if (r->proto == 17 && r->cookie) {
-		snprintf(out, n, "u%llu", (unsigned long long)r->cookie);
+		k->udp = 1;
+		k->cookie = r->cookie;
 	} else if (r->family == 4 || r->family == 6) {
-		const unsigned char *a = r->saddr, *b = r->daddr;
-		int len = r->family == 4 ? 4 : 16,
-		    o = snprintf(out, n, "t%u/%u/%u/", r->netns, r->sport, r->dport);
-		for (int i = 0; i < len && o + 4 < (int)n; i++)
-			o += snprintf(out + o, n - (size_t)o, "%02x", a[i]);
-		for (int i = 0; i < len && o + 4 < (int)n; i++)
-			o += snprintf(out + o, n - (size_t)o, "%02x", b[i]);
+		k->family = r->family;
+		k->sport = r->sport;
+		k->dport = r->dport;
+		k->netns = r->netns;
+		memcpy(k->saddr, r->saddr, 16);
+		memcpy(k->daddr, r->daddr, 16);
+	} else {
+		return 0;
 	}
+	return sizeof(*k);
 }
 
 /* Keeps the live table as the record says: a connection or UDP socket
- * starts living, a close ends it. Called with the lock held. */
-static void track_live(struct tv_os_layer *l, const struct tv_os_record *r, json_t *j)
+ * starts living, a close ends it. body: the record's fields (`"ts":...}`).
+ * Called with the lock held. */
+static void track_live(struct tv_os_layer *l, const struct tv_os_record *r, const char *body, size_t len)
 {
-	char key[128];
-	live_key(r, key, sizeof(key));
-	if (!key[0])
+	struct live_key k;
+	size_t kn = live_key(r, &k);
+	if (!kn)
 		return;
 	if (r->kind == TV_OS_CLOSE) {
-		json_object_del(l->live, key);
+		json_object_deln(l->live, (const char *)&k, kn);
 	} else if (r->kind == TV_OS_CONNECT || r->kind == TV_OS_ACCEPT || r->kind == TV_OS_EXISTING ||
 		   r->kind == TV_OS_UDP) {
-		if (json_object_size(l->live) >= LIVE_MAX && !json_object_get(l->live, key))
+		if (json_object_size(l->live) >= LIVE_MAX && !json_object_getn(l->live, (const char *)&k, kn))
 			return;
-		json_t *sock = json_copy(j);
-		json_object_del(sock, "type");
-		json_object_set_new(l->live, key, sock);
+		json_object_setn_new_nocheck(l->live, (const char *)&k, kn, json_stringn_nocheck(body, len));
 	}
 }
 
 static void on_record(void *ctx, const struct tv_os_record *r, uint64_t ts)
 {
 	struct tv_os_layer *l = ctx;
-	json_t *j = record_json(l, r, ts);
-	if (!j)
+	long body = format_record(l, r, ts);
+	if (body < 0) {
+		atomic_fetch_add(&l->queue_drops, 1);
 		return;
+	}
+	const char *text = (const char *)l->line.data;
 	pthread_mutex_lock(&l->lock);
-	track_live(l, r, j);
-	if (l->npending < PENDING_MAX && json_array_append_new(l->pending, j) == 0) {
-		l->npending++;
+	/* the body without its newline: "{" + it is the SOCKET */
+	track_live(l, r, text + body, l->line.len - (size_t)body - 1);
+	if (l->pending.len + l->line.len <= PENDING_MAX_BYTES &&
+	    !tv_buf_append(&l->pending, text, l->line.len)) {
 		atomic_fetch_add(&l->records, 1);
 	} else {
-		json_decref(j);
 		atomic_fetch_add(&l->queue_drops, 1);
 	}
 	pthread_mutex_unlock(&l->lock);
@@ -172,18 +187,17 @@ int tv_os_layer_start(struct tv_os_layer **out, int mode, const char *cgroup_roo
 		return 0;
 	}
 	struct tv_os_layer *l = calloc(1, sizeof(*l));
-	if (!l || !(l->pending = json_array()) || !(l->live = json_object()) ||
-	    tv_proc_exe_new(&l->exes, proc_root)) {
-		if (l) {
-			json_decref(l->pending);
+	if (!l || !(l->live = json_object()) || tv_proc_exe_new(&l->exes, proc_root)) {
+		if (l)
 			json_decref(l->live);
-		}
 		free(l);
 		tv_os_probe_free(p);
 		tv_cgroup_ids_free(cgroups);
 		return tv_err(-ENOMEM, "out of memory");
 	}
 	l->probe = p;
+	tv_buf_init(&l->line, 0);
+	tv_buf_init(&l->pending, 0);
 	pthread_mutex_init(&l->lock, NULL);
 	l->cgroups = cgroups;
 	if (pthread_create(&l->thread, NULL, os_thread, l)) {
@@ -209,39 +223,43 @@ void tv_os_layer_stop(struct tv_os_layer *l)
 	tv_os_probe_free(l->probe);
 	tv_cgroup_ids_free(l->cgroups);
 	tv_proc_exe_free(l->exes);
-	json_decref(l->pending);
+	tv_buf_cleanup(&l->line);
+	tv_buf_cleanup(&l->pending);
 	json_decref(l->live);
 	pthread_mutex_destroy(&l->lock);
 	free(l);
 }
 
-json_t *tv_os_layer_drain(struct tv_os_layer *l)
+void tv_os_layer_drain(struct tv_os_layer *l, struct tv_buf *out)
 {
+	tv_buf_reset(out);
 	if (!l)
-		return NULL;
-	json_t *fresh = json_array();
-	if (!fresh)
-		return NULL;
+		return;
 	pthread_mutex_lock(&l->lock);
-	json_t *out = l->pending;
-	l->pending = fresh;
-	l->npending = 0;
+	struct tv_buf t = *out; /* swapped: no copy, both keep their memory */
+	*out = l->pending;
+	l->pending = t;
 	pthread_mutex_unlock(&l->lock);
-	return out;
 }
 
-json_t *tv_os_layer_sockets(struct tv_os_layer *l)
+void tv_os_layer_sockets(struct tv_os_layer *l, struct tv_buf *out)
 {
+	tv_buf_reset(out);
 	if (!l)
-		return NULL;
-	json_t *out = json_array();
+		return;
 	const char *key;
+	size_t klen;
 	json_t *v;
 	pthread_mutex_lock(&l->lock);
-	json_object_foreach (l->live, key, v)
-		json_array_append(out, v); /* records are never changed once made: shared */
+	json_object_keylen_foreach(l->live, key, klen, v)
+	{
+		(void)key, (void)klen;
+		if (tv_buf_put_u8(out, '{') ||
+		    tv_buf_append(out, json_string_value(v), json_string_length(v)) ||
+		    tv_buf_put_u8(out, '\n'))
+			break; /* out of memory: the states list fewer */
+	}
 	pthread_mutex_unlock(&l->lock);
-	return out;
 }
 
 void tv_os_layer_get_stats(struct tv_os_layer *l, struct tv_os_layer_stats *out)

@@ -29,11 +29,13 @@ struct tv_os_layer_stats {
  * is in tv_os_layer_status), or negative errno with `require`. */
 int tv_os_layer_start(struct tv_os_layer **out, int mode, const char *cgroup_root, const char *proc_root);
 void tv_os_layer_stop(struct tv_os_layer *l);
-/* The records since the last call (a new array; NULL when l is NULL). */
-json_t *tv_os_layer_drain(struct tv_os_layer *l);
+/* The records since the last call, as JSON lines, into out (emptied first;
+ * buffers are swapped, not copied). */
+struct tv_buf;
+void tv_os_layer_drain(struct tv_os_layer *l, struct tv_buf *out);
 /* The live sockets (connections, UDP sockets) as the state record's
- * "sockets" (a new array; NULL when l is NULL). */
-json_t *tv_os_layer_sockets(struct tv_os_layer *l);
+ * "sockets": SOCKET JSON text, one per line, into out (emptied first). */
+void tv_os_layer_sockets(struct tv_os_layer *l, struct tv_buf *out);
 void tv_os_layer_get_stats(struct tv_os_layer *l, struct tv_os_layer_stats *out);
 /* "on", or "off: WHY" — what every segment's capture record says. */
 const char *tv_os_layer_status(void);

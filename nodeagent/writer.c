@@ -58,7 +58,8 @@ static int open_segment(struct tv_writer *wr, uint64_t created_ns, const struct 
 	 * this segment's time (live segments tile it; this one is opened by its
 	 * first chunk): they follow the state, which may hold them already. */
 	json_t *state = wr->k8s ? tv_k8s_watch_state(wr->k8s) : NULL;
-	json_t *sockets = tv_os_layer_sockets(wr->os); /* with their processes */
+	tv_os_layer_sockets(wr->os, &wr->os_text); /* with their processes */
+	const struct tv_buf *sockets = wr->os ? &wr->os_text : NULL;
 	/* stamped when taken, not with the segment's start: the map already
 	 * holds what happened since (a pod deleted and its IP given to another
 	 * one), and a reader replays records by time */
@@ -66,7 +67,6 @@ static int open_segment(struct tv_writer *wr, uint64_t created_ns, const struct 
 	rc = wr->ev ? tv_events_writer_recycle_state(wr->ev, wr->events_path, state_ts, state, sockets)
 		    : tv_events_writer_open_state(&wr->ev, wr->events_path, state_ts, state, sockets);
 	json_decref(state);
-	json_decref(sockets);
 	if (rc)
 		return rc;
 	wr->seg_last_ts = 0;
@@ -88,6 +88,7 @@ void tv_writer_cleanup(struct tv_writer *wr)
 	close_segment(wr);
 	tv_seg_writer_free(wr->w);
 	tv_events_writer_free(wr->ev);
+	tv_buf_cleanup(&wr->os_text);
 	wr->w = NULL;
 	wr->ev = NULL;
 }
@@ -118,8 +119,10 @@ static int write_k8s_records(struct tv_writer *wr)
 	if (wr->stream != 0)
 		return 0;
 	int rc = wr->k8s ? write_records(wr, tv_k8s_watch_drain(wr->k8s)) : 0;
-	if (!rc && wr->os)
-		rc = write_records(wr, tv_os_layer_drain(wr->os));
+	if (!rc && wr->os) {
+		tv_os_layer_drain(wr->os, &wr->os_text);
+		rc = tv_events_write_lines(wr->ev, wr->os_text.data, wr->os_text.len);
+	}
 	return rc;
 }
 

@@ -44,6 +44,7 @@ struct tv_writer {
 	const uint8_t *key_id;              /* the key signing the next ones (NULL: unsigned) */
 	struct tv_k8s_watch *k8s;           /* Kubernetes state and changes (NULL: none) */
 	struct tv_os_layer *os;             /* OS records (NULL: none) */
+	struct tv_buf os_text;              /* OS records or live sockets on their way into the events */
 	uint64_t os_lost_sealed;       /* OS records lost by the last seal (stream 0's index counts them) */
 	const char *node;              /* what its segments are filed under (the stream's name) */
 	unsigned stream, nstreams;     /* stream 0 also writes the Kubernetes changes */

@@ -210,16 +210,28 @@ static void test_large_state(void **state)
 					  .uid = "0123456789abcdef0123456789abcdef"};
 		json_array_append_new(objs, tv_events_object_json(&o));
 	}
-	json_t *socks = json_array();
-	for (int i = 0; i < 20000; i++)
-		json_array_append_new(socks,
-				      json_pack("{s:I, s:s, s:i, s:s, s:I, s:{s:s, s:s, s:i, s:s, s:i}}",
-						"ts", (json_int_t)i, "event", "connect", "pid", 100 + i,
-						"comm", "curl", "cgroup_id", (json_int_t)7, "flow", "proto",
-						"tcp", "src", "10.1.0.1", "sport", 1024 + i % 60000, "dst",
-						"10.1.0.2", "dport", 80));
+	struct tv_buf socks, line;
+	tv_buf_init(&socks, 0);
+	tv_buf_init(&line, 0);
+	for (int i = 0; i < 20000; i++) { /* SOCKET text, one per line, as the agent keeps them */
+		struct tv_os_event e = {.ts_ns = (uint64_t)i,
+					.event = "connect",
+					.pid = (uint32_t)(100 + i),
+					.comm = "curl",
+					.cgroup_id = 7};
+		e.flow = (struct tv_flow_key){
+			.family = 4, .proto = 6, .sport = (uint16_t)(1024 + i % 60000), .dport = 80};
+		memcpy(e.flow.src, (uint8_t[]){10, 1, 0, 1}, 4);
+		memcpy(e.flow.dst, (uint8_t[]){10, 1, 0, 2}, 4);
+		size_t body;
+		tv_buf_reset(&line);
+		assert_int_equal(tv_events_format_os(&e, &line, &body), 0);
+		tv_buf_put_u8(&socks, '{');
+		tv_buf_append(&socks, line.data + body, line.len - body);
+	}
+	tv_buf_cleanup(&line);
 	struct tv_events_writer *w;
-	assert_int_equal(tv_events_writer_open_state(&w, path, 7, objs, socks), 0);
+	assert_int_equal(tv_events_writer_open_state(&w, path, 7, objs, &socks), 0);
 	assert_int_equal(
 		tv_events_write_json(w, json_pack("{s:s, s:I, s:I, s:I, s:s, s:s}", "type", "sync", "ts", 8,
 						  "from", 7, "to", 8, "resource", "pods", "why", "start")),
@@ -260,8 +272,51 @@ static void test_large_state(void **state)
 	tv_events_reader_free(r);
 	tv_buf_cleanup(&b);
 	json_decref(objs);
-	json_decref(socks);
+	tv_buf_cleanup(&socks);
 	tu_rmrf(dir);
+}
+
+/* The text form of an os record is the JSON record, with every optional
+ * field; a comm or path of any bytes (quotes, backslashes, control and
+ * non-UTF-8 bytes) still makes valid JSON that passes the schema. */
+static void test_os_text_form(void **state)
+{
+	(void)state;
+	struct tv_os_event e = {.ts_ns = 5,
+				.event = "udp",
+				.pid = 9,
+				.tid = 11,
+				.comm = "we\"ird\\\x01\xff",
+				.exe = "/usr/bin/dig",
+				.cgroup_id = 3,
+				.container_id = "c1",
+				.pod_uid = "u1",
+				.netns = 4026531840u,
+				.socket = 77};
+	e.flow = (struct tv_flow_key){.family = 4, .proto = 17, .sport = 5353, .dport = 0};
+	memcpy(e.flow.src, (uint8_t[]){10, 0, 0, 2}, 4);
+	struct tv_buf b;
+	tv_buf_init(&b, 0);
+	size_t body;
+	assert_int_equal(tv_events_format_os(&e, &b, &body), 0);
+	assert_int_equal(b.data[b.len - 1], '\n');
+	json_error_t err;
+	json_t *j = json_loadb((const char *)b.data, b.len - 1, 0, &err);
+	assert_non_null(j);
+	char why[160];
+	assert_int_equal(tv_events_validate(j, why, sizeof(why)), 0);
+	assert_string_equal(json_string_value(json_object_get(j, "comm")), "we\"ird\\??");
+	assert_int_equal(json_integer_value(json_object_get(j, "tid")), 11);
+	assert_int_equal(json_integer_value(json_object_get(j, "socket")), 77);
+	assert_int_equal(json_integer_value(json_object_get(j, "netns")), 4026531840u);
+	assert_string_equal(json_string_value(json_object_get(j, "pod_uid")), "u1");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "flow"), "proto")), "udp");
+	json_t *same = tv_events_os_json(&e);
+	assert_true(json_equal(j, same));
+	assert_memory_equal(b.data + body, "\"ts\":5,", 7); /* the body: a SOCKET after "{" */
+	json_decref(same);
+	json_decref(j);
+	tv_buf_cleanup(&b);
 }
 
 int main(void)
@@ -271,6 +326,7 @@ int main(void)
 		cmocka_unit_test(test_schema_is_enforced),
 		cmocka_unit_test(test_decompression_bomb_is_bounded),
 		cmocka_unit_test(test_large_state),
+		cmocka_unit_test(test_os_text_form),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

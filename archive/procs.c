@@ -278,7 +278,8 @@ static int fold_udp_closes(struct tv_procs *p)
 	for (size_t i = 0; i < p->n; i++)
 		if (p->v[i].close && p->v[i].proto == 17 && p->v[i].cookie)
 			cl[n++] = (struct udp_close){p->v[i].cookie, p->v[i].from};
-	qsort(cl, n, sizeof(*cl), by_cookie);
+	if (n)
+		qsort(cl, n, sizeof(*cl), by_cookie);
 	for (size_t i = 0; n && i < p->n; i++) {
 		struct sock *s = &p->v[i];
 		if (s->close || s->dead || s->proto != 17 || !s->cookie || s->to != OPEN)
@@ -301,7 +302,8 @@ static int fold_udp_closes(struct tv_procs *p)
 
 static int build(struct tv_procs *p)
 {
-	qsort(p->v, p->n, sizeof(*p->v), by_tuple_time);
+	if (p->n) /* qsort's array may not be NULL, even empty */
+		qsort(p->v, p->n, sizeof(*p->v), by_tuple_time);
 	for (size_t i = 0; i < p->n; i++)
 		p->v[i].dead = false;
 	fold_runs(p);

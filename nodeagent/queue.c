@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "archive/common/timeutil.h"
 #include "archive/segment.h"
 
 void tv_fifo_push(struct tv_fifo *f, struct tv_link *l)
@@ -132,11 +133,7 @@ void tv_chunk_queue_push(struct tv_chunk_queue *q, struct tv_chunk *c)
 
 struct tv_chunk *tv_chunk_queue_pop_timed(struct tv_chunk_queue *q, uint64_t timeout_ns, bool *closed)
 {
-	struct timespec until;
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	uint64_t t = (uint64_t)until.tv_sec * 1000000000ULL + (uint64_t)until.tv_nsec + timeout_ns;
-	until.tv_sec = (time_t)(t / 1000000000ULL);
-	until.tv_nsec = (long)(t % 1000000000ULL);
+	struct timespec until = tv_deadline(CLOCK_MONOTONIC, timeout_ns); /* the condition's clock */
 	pthread_mutex_lock(&q->lock);
 	while (!q->chunks.head && !q->closed)
 		if (pthread_cond_timedwait(&q->nonempty, &q->lock, &until) == ETIMEDOUT)

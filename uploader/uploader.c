@@ -249,11 +249,7 @@ static void log_failure(struct uploader *u, enum tv_err_class c, const char *ste
 /* Sleeps ns unless stop comes first. @return false when stopping. */
 static bool pause_for(struct uploader *u, uint64_t ns)
 {
-	struct timespec until;
-	clock_gettime(CLOCK_REALTIME, &until);
-	uint64_t t = (uint64_t)until.tv_sec * 1000000000ULL + (uint64_t)until.tv_nsec + ns;
-	until.tv_sec = (time_t)(t / 1000000000ULL);
-	until.tv_nsec = (long)(t % 1000000000ULL);
+	struct timespec until = tv_deadline(CLOCK_REALTIME, ns); /* the condition's (default) clock */
 	pthread_mutex_lock(&u->lock);
 	while (!atomic_load(u->stop)) {
 		if (pthread_cond_timedwait(&u->changed, &u->lock, &until) == ETIMEDOUT)

@@ -25,6 +25,16 @@ uint64_t tv_mono_ns(void)
 	return (uint64_t)ts.tv_sec * TV_NS_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
+struct timespec tv_deadline(clockid_t clock, uint64_t after_ns)
+{
+	struct timespec ts;
+	clock_gettime(clock, &ts);
+	uint64_t t = (uint64_t)ts.tv_sec * TV_NS_PER_SEC + (uint64_t)ts.tv_nsec + after_ns;
+	ts.tv_sec = (time_t)(t / TV_NS_PER_SEC);
+	ts.tv_nsec = (long)(t % TV_NS_PER_SEC);
+	return ts;
+}
+
 void tv_format_rfc3339(uint64_t ns, char *out)
 {
 	time_t sec = (time_t)(ns / TV_NS_PER_SEC);

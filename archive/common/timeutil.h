@@ -4,6 +4,7 @@
 #define TV_TIMEUTIL_H
 
 #include <stdint.h>
+#include <time.h>
 
 #define TV_NS_PER_SEC 1000000000ULL
 #define TV_RFC3339_LEN 40
@@ -12,6 +13,9 @@
 uint64_t tv_now_ns(void);
 /* @return CLOCK_MONOTONIC in ns. */
 uint64_t tv_mono_ns(void);
+/* The moment after_ns from now on clock, as pthread_cond_timedwait takes it
+ * (for a condition variable on that clock). */
+struct timespec tv_deadline(clockid_t clock, uint64_t after_ns);
 /* Formats ns as "2026-11-23T09:13:45.123456789Z" into out[TV_RFC3339_LEN]. */
 void tv_format_rfc3339(uint64_t ns, char *out);
 /* Parses a point in time: RFC 3339 with up to 9 fractional digits and Z or

@@ -46,11 +46,23 @@ static void test_rejects(void **state)
 	assert_int_equal(tv_parse_duration("5 m", &d), -EINVAL);
 }
 
+/* A deadline is the clock's now plus the delay, carried into seconds. */
+static void test_deadline(void **state)
+{
+	(void)state;
+	uint64_t before = tv_mono_ns();
+	struct timespec d = tv_deadline(CLOCK_MONOTONIC, 1500000000ULL);
+	uint64_t at = (uint64_t)d.tv_sec * TV_NS_PER_SEC + (uint64_t)d.tv_nsec, after = tv_mono_ns();
+	assert_true(d.tv_nsec >= 0 && d.tv_nsec < (long)TV_NS_PER_SEC);
+	assert_true(at >= before + 1500000000ULL && at <= after + 1500000000ULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_forms),
 		cmocka_unit_test(test_rejects),
+		cmocka_unit_test(test_deadline),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

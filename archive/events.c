@@ -14,6 +14,7 @@
 
 #include "archive/common/err.h"
 #include "archive/common/fsutil.h"
+#include "archive/common/json_writer.h"
 #include "archive/segment.h"
 
 #define FLUSH_BYTES ((size_t)256 << 10)
@@ -116,19 +117,29 @@ static json_t *k8s_json(const struct tv_k8s_object *o)
 /* s as a JSON string into out. Bytes that are not printable ASCII (a comm
  * or a path can hold any) become '?': never invalid JSON, never a record
  * lost over them. */
+static bool printable(unsigned char c)
+{
+	return c >= 0x20 && c < 0x7f;
+}
+
 static void put_json_string(struct tv_buf *out, const char *s)
 {
-	tv_buf_put_u8(out, '"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\') {
-			tv_buf_put_u8(out, '\\');
-			tv_buf_put_u8(out, c);
-		} else {
-			tv_buf_put_u8(out, c < 0x20 || c >= 0x7f ? '?' : c);
-		}
+	size_t n = strlen(s), i = 0;
+	while (i < n && printable((unsigned char)s[i]))
+		i++;
+	if (i == n) { /* the usual name */
+		tv_json_append_string(out, s, n);
+		return;
 	}
-	tv_buf_put_u8(out, '"');
+	char *clean = malloc(n);
+	if (!clean) {
+		tv_json_append_string(out, "?", 1);
+		return;
+	}
+	for (size_t k = 0; k < n; k++)
+		clean[k] = printable((unsigned char)s[k]) ? s[k] : '?';
+	tv_json_append_string(out, clean, n);
+	free(clean);
 }
 
 static void put_text(struct tv_buf *out, const char *s)
@@ -217,16 +228,14 @@ int tv_events_format_os(const struct tv_os_event *e, struct tv_buf *out, size_t 
 	return 0;
 }
 
-/* e's record as JSON (with "type" or, for a SOCKET, without). */
-static json_t *os_json(const struct tv_os_event *e, bool with_type)
+/* e as a state's SOCKET JSON (its record without "type"). */
+static json_t *socket_json(const struct tv_os_event *e)
 {
 	struct tv_buf b;
 	tv_buf_init(&b, 0);
 	json_t *j = NULL;
 	if (!tv_buf_reserve(&b, os_room(e))) {
 		tv_buf_put_u8(&b, '{');
-		if (with_type)
-			put_text(&b, "\"type\":\"os\",");
 		os_body(e, &b);
 		j = json_loadb((const char *)b.data, b.len, 0, NULL);
 	}
@@ -352,7 +361,7 @@ static int start_file(struct tv_events_writer *w, const char *path, uint64_t ts_
 	for (size_t i = 0; i < nobjects; i++)
 		json_array_append_new(objs, k8s_json(&objects[i]));
 	for (size_t i = 0; i < nsockets; i++)
-		json_array_append_new(socks, os_json(&sockets[i], false));
+		json_array_append_new(socks, socket_json(&sockets[i]));
 	json_object_set_new(state, "objects", objs);
 	json_object_set_new(state, "sockets", socks);
 	int rc = append_record(w, state);
@@ -433,11 +442,6 @@ int tv_events_write_lines(struct tv_events_writer *w, const void *lines, size_t 
 	if (n && tv_buf_append(&w->lines, lines, n))
 		return tv_err(-ENOMEM, "%s: out of memory", w->path);
 	return w->lines.len >= FLUSH_BYTES ? tv_events_writer_flush(w) : 0;
-}
-
-json_t *tv_events_os_json(const struct tv_os_event *ev)
-{
-	return os_json(ev, true);
 }
 
 int tv_events_write_os(struct tv_events_writer *w, const struct tv_os_event *ev)

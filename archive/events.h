@@ -124,11 +124,8 @@ int tv_events_write_k8s(struct tv_events_writer *w, uint64_t ts_ns, enum tv_k8s_
 int tv_events_write_k8s_seen(struct tv_events_writer *w, uint64_t ts_ns, enum tv_k8s_action action,
 			     const struct tv_k8s_object *obj, bool at_relist);
 int tv_events_write_os(struct tv_events_writer *w, const struct tv_os_event *ev);
-/* The `os` record of ev (a new reference). */
-json_t *tv_events_os_json(const struct tv_os_event *ev);
-/* Appends ev's `os` record as one JSON line ('\n' included) to out: the
- * record tv_events_os_json makes, as text, for a writer on another thread
- * (tv_events_write_lines). *body (may be NULL) receives the offset in out
+/* Appends ev's `os` record as one JSON line ('\n' included) to out, for a
+ * writer on another thread (tv_events_write_lines). *body (may be NULL) receives the offset in out
  * where the fields start (after `{"type":"os",`): `{` + the rest up to the
  * newline is the record as a state's SOCKET. @return 0, -ENOMEM, -EFBIG. */
 int tv_events_format_os(const struct tv_os_event *ev, struct tv_buf *out, size_t *body);

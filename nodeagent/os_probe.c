@@ -60,12 +60,14 @@ void tv_os_probe_stats(struct tv_os_probe *p, uint64_t out[TV_OS_STAT_N])
 
 #include "os.skel.h"
 
+#define NUDP 4 /* the UDP programs (udp_programs) */
+
 struct tv_os_probe {
 	struct tv_os *skel;
 	struct ring_buffer *rb;
-	struct bpf_link *cgroup_links[4]; /* the UDP programs on the cgroup root */
-	char udp[200];                    /* "" while UDP sockets are followed, else why not */
-	int64_t mono_to_real;             /* add to a CLOCK_MONOTONIC time for the wall clock */
+	struct bpf_link *cgroup_links[NUDP]; /* the UDP programs on the cgroup root */
+	char udp[200];                       /* "" while UDP sockets are followed, else why not */
+	int64_t mono_to_real;                /* add to a CLOCK_MONOTONIC time for the wall clock */
 	/* the poll's callback, for the ring buffer's */
 	tv_os_probe_fn fn;
 	void *ctx;
@@ -135,11 +137,20 @@ enum optional {
 	WITH_SEED = 2
 };
 
+/* The UDP programs, attached together on the cgroup root. */
+static void udp_programs(struct tv_os *skel, struct bpf_program *out[NUDP])
+{
+	out[0] = skel->progs.udp_sock_create;
+	out[1] = skel->progs.udp_sock_release;
+	out[2] = skel->progs.udp_egress;
+	out[3] = skel->progs.udp_ingress;
+}
+
 static void choose_programs(struct tv_os *skel, unsigned with)
 {
-	struct bpf_program *udp[] = {skel->progs.udp_sock_create, skel->progs.udp_sock_release,
-				     skel->progs.udp_egress, skel->progs.udp_ingress};
-	for (size_t i = 0; i < sizeof(udp) / sizeof(*udp); i++) {
+	struct bpf_program *udp[NUDP];
+	udp_programs(skel, udp);
+	for (size_t i = 0; i < NUDP; i++) {
 		bpf_program__set_autoload(udp[i], (with & WITH_UDP) != 0);
 		bpf_program__set_autoattach(udp[i], false); /* on the cgroup root, by attach_udp */
 	}
@@ -186,14 +197,14 @@ static void attach_udp(struct tv_os_probe *p, const char *cgroup_root)
 			 cgroup_root && cgroup_root[0] ? strerror(errno) : "none found");
 		return;
 	}
-	struct bpf_program *progs[] = {p->skel->progs.udp_sock_create, p->skel->progs.udp_sock_release,
-				       p->skel->progs.udp_egress, p->skel->progs.udp_ingress};
-	for (size_t i = 0; i < 4 && !p->udp[0]; i++)
+	struct bpf_program *progs[NUDP];
+	udp_programs(p->skel, progs);
+	for (size_t i = 0; i < NUDP && !p->udp[0]; i++)
 		if (!(p->cgroup_links[i] = bpf_program__attach_cgroup(progs[i], fd)))
 			snprintf(p->udp, sizeof(p->udp), "cannot attach %s to %s: %s",
 				 bpf_program__name(progs[i]), cgroup_root, strerror(errno));
 	close(fd);
-	for (size_t i = 0; p->udp[0] && i < 4; i++) { /* all or none */
+	for (size_t i = 0; p->udp[0] && i < NUDP; i++) { /* all or none */
 		bpf_link__destroy(p->cgroup_links[i]);
 		p->cgroup_links[i] = NULL;
 	}
@@ -244,7 +255,7 @@ void tv_os_probe_free(struct tv_os_probe *p)
 	if (!p)
 		return;
 	ring_buffer__free(p->rb);
-	for (size_t i = 0; i < 4; i++)
+	for (size_t i = 0; i < NUDP; i++)
 		bpf_link__destroy(p->cgroup_links[i]);
 	tv_os__destroy(p->skel);
 	free(p);

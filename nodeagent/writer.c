@@ -111,8 +111,8 @@ static int write_records(struct tv_writer *wr, json_t *recs)
 	return rc;
 }
 
-/* The Kubernetes records since the last call. */
-static int write_k8s_records(struct tv_writer *wr)
+/* The Kubernetes and OS records since the last call, into the open segment. */
+static int write_layer_records(struct tv_writer *wr)
 {
 	/* one stream carries the changes and the OS records (draining takes
 	 * them); every stream's segments start with the whole state */
@@ -139,7 +139,7 @@ static uint64_t os_lost_since_seal(struct tv_writer *wr)
 
 static int seal_segment(struct tv_writer *wr, const struct tv_chunk *c, uint64_t end_ns)
 {
-	int k = write_k8s_records(wr);
+	int k = write_layer_records(wr);
 	if (k)
 		return k;
 	for (uint32_t i = 0; c->ifaces && i < c->ifaces->n; i++)
@@ -285,7 +285,7 @@ static int write_chunk(struct tv_writer *wr, const struct tv_chunk *c)
 		measure(wr, mode, tv_mono_ns() - t0, c->buf.len);
 		if (!wr->unflushed_since)
 			wr->unflushed_since = tv_mono_ns();
-		if (write_k8s_records(wr) || tv_events_writer_flush(wr->ev))
+		if (write_layer_records(wr) || tv_events_writer_flush(wr->ev))
 			return -EIO;
 		wr->seg_last_ts = c->last_ts;
 	}

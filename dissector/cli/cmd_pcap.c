@@ -57,6 +57,16 @@ struct pcap_extra {
 static int export_window(const struct tv_cli *cli, const struct tv_cli_scope *sc, struct tv_select *sel,
 			 struct tv_export_opts *eo, const struct pcap_extra *x);
 
+/* One more value of a repeatable selection option (at most TV_SELECT_MAX).
+ * @return 0, or the usage error's status (already reported). */
+static int add_value(const char **list, size_t *n, const char *v, const char *option)
+{
+	if (*n == TV_SELECT_MAX)
+		return tv_cli_usage_error("pcap", "at most %d --%s", TV_SELECT_MAX, option);
+	list[(*n)++] = v;
+	return 0;
+}
+
 int tv_cmd_pcap(const struct tv_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {TV_CLI_SCOPE_OPTIONS,
@@ -105,24 +115,20 @@ int tv_cmd_pcap(const struct tv_cli *cli, int argc, char **argv)
 		case 'S': stats = true; break;
 		case 'P': pod = optarg; break;
 		case 'N':
+			if (add_value(namespaces, &nns, optarg, "namespace"))
+				return TV_EXIT_USAGE;
+			break;
 		case 'W':
-			if ((c == 'N' ? nns : nwl) == TV_SELECT_MAX)
-				return tv_cli_usage_error("pcap", "at most %d --%s", TV_SELECT_MAX,
-							  c == 'N' ? "namespace" : "workload");
-			if (c == 'N')
-				namespaces[nns++] = optarg;
-			else
-				workloads[nwl++] = optarg;
+			if (add_value(workloads, &nwl, optarg, "workload"))
+				return TV_EXIT_USAGE;
 			break;
 		case 'R':
+			if (add_value(processes, &npr, optarg, "process"))
+				return TV_EXIT_USAGE;
+			break;
 		case 'C':
-			if ((c == 'R' ? npr : nct) == TV_SELECT_MAX)
-				return tv_cli_usage_error("pcap", "at most %d --%s", TV_SELECT_MAX,
-							  c == 'R' ? "process" : "container");
-			if (c == 'R')
-				processes[npr++] = optarg;
-			else
-				containers[nct++] = optarg;
+			if (add_value(containers, &nct, optarg, "container"))
+				return TV_EXIT_USAGE;
 			break;
 		case 'A': annotate = true; break;
 		case 'K': k8s_file = optarg; break;

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "archive/common/buf.h"
-#include "dissector/dissect/json_writer.h"
+#include "archive/common/json_writer.h"
 
 #define QUEUE_SLOTS 16
 /* the writer is woken when this many wait: one wakeup (a futex syscall) per

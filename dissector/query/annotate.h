@@ -12,12 +12,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "archive/common/buf.h"
 #include "archive/segment.h"
 
 struct tv_names;
 
-/* Writes p's comment into out (at most n bytes, NUL-terminated). */
-void tv_annotate_packet(const struct tv_names *names, uint16_t linktype, const struct tv_packet *p, char *out,
-			size_t n);
+/* Writes p's comment into out (emptied first; NUL-terminated, or empty
+ * when none or over out's limit). */
+void tv_annotate_packet(const struct tv_names *names, uint16_t linktype, const struct tv_packet *p,
+			struct tv_buf *out);
 
 #endif

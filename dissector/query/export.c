@@ -84,6 +84,8 @@ int tv_export_window(struct tv_window *w, const struct tv_export_opts *o, struct
 	if (rc)
 		return rc;
 	struct tv_packet p;
+	struct tv_buf comment; /* --annotate's, reused for every packet */
+	tv_buf_init(&comment, 4096);
 	uint64_t seen = 0, kept = 0;
 	int r;
 	while (!rc && (r = tv_window_next(w, &p)) != 0) {
@@ -97,10 +99,9 @@ int tv_export_window(struct tv_window *w, const struct tv_export_opts *o, struct
 		if (o->select && !tv_select_packet(o->select, ifs[p.ifindex].iface.linktype, &p))
 			continue;
 		if (o->annotate) {
-			char comment[1024];
-			tv_annotate_packet(o->annotate, ifs[p.ifindex].iface.linktype, &p, comment,
-					   sizeof(comment));
-			rc = tv_pcap_out_write_comment(&out, &p, comment);
+			tv_annotate_packet(o->annotate, ifs[p.ifindex].iface.linktype, &p, &comment);
+			rc = tv_pcap_out_write_comment(&out, &p,
+						       comment.len ? (const char *)comment.data : NULL);
 		} else {
 			rc = tv_pcap_out_write(&out, &p);
 		}
@@ -110,6 +111,7 @@ int tv_export_window(struct tv_window *w, const struct tv_export_opts *o, struct
 		rc = tv_pcap_out_commit(&out);
 	else
 		tv_pcap_out_abort(&out);
+	tv_buf_cleanup(&comment);
 	for (uint32_t i = 0; filters && i < nif; i++)
 		pcap_freecode(&filters[i]);
 	free(filters);

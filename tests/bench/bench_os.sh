@@ -31,12 +31,8 @@ bg ip netns exec "$A" iperf3 -s -B 10.215.0.2 -p 5201 >/dev/null 2>&1
 wait_for 10 ip netns exec "$B" bash -c "exec 3<>/dev/tcp/10.215.0.2/5201" || fail "iperf3 server"
 old_stats=$(sysctl -n kernel.bpf_stats_enabled)
 sysctl -qw kernel.bpf_stats_enabled=1
-# the agent runs under `ip netns exec`, which hides /sys/fs/cgroup: the
-# host's cgroup2 tree where the chart would mount it (read-only), for the
-# container lookups and the UDP programs
-CG=$(findmnt -t cgroup2 -n -o TARGET | head -1)
-mkdir -p "$TV_TMP/hostcg" && mount --bind "$CG" "$TV_TMP/hostcg" && mount -o remount,bind,ro "$TV_TMP/hostcg" ||
-    fail "bind mount of $CG"
+# the host's cgroup2 tree for the container lookups and the UDP programs
+host_cgroup_view "$TV_TMP/hostcg" || fail "no cgroup2 mount: the UDP programs cannot attach"
 trap 'umount -l "$TV_TMP/hostcg"; sysctl -qw kernel.bpf_stats_enabled=$old_stats; tv_cleanup' EXIT
 cpu_of() { awk -v hz="$HZ" '{print ($14 + $15) / hz}' "/proc/$1/stat"; }
 # run time (ns) and runs of the agent's programs

@@ -40,36 +40,7 @@ bg ip netns exec "$S" nghttpd --no-tls -a 10.216.0.2 -d "$TV_TMP/www" --push=/in
 : >nghttpx.conf
 bg ip netns exec "$S" nghttpx --frontend='10.216.0.2,8081;no-tls' --backend='10.216.0.2,80' --single-process \
     --conf="$TV_TMP/nghttpx.conf" --errorlog-file="$TV_TMP/nghttpx.log" >nghttpx.out 2>&1
-cat > grpc_server.py <<'PY'
-import grpc, sys
-from concurrent import futures
-def reverse(req, ctx):
-    return req[::-1]
-def fail(req, ctx):
-    ctx.abort(grpc.StatusCode.NOT_FOUND, "no such thing")
-h = grpc.method_handlers_generic_handler("demo.Echo", {
-    "Reverse": grpc.unary_unary_rpc_method_handler(reverse),
-    "ReverseZip": grpc.unary_unary_rpc_method_handler(reverse),
-    "Fail": grpc.unary_unary_rpc_method_handler(fail)})
-s = grpc.server(futures.ThreadPoolExecutor(2))
-s.add_generic_rpc_handlers((h,))
-s.add_insecure_port("10.216.0.2:50051")
-s.start()
-s.wait_for_termination()
-PY
-cat > grpc_client.py <<'PY'
-import grpc
-ch = grpc.insecure_channel("10.216.0.2:50051")
-assert ch.unary_unary("/demo.Echo/Reverse")(b"hello grpc", timeout=10) == b"cprg olleh"
-# a gzip-compressed request message (grpc-encoding: gzip, compressed flag set)
-assert ch.unary_unary("/demo.Echo/ReverseZip")(b"zip me " * 100, timeout=10, compression=grpc.Compression.Gzip) == (b"zip me " * 100)[::-1]
-try:
-    ch.unary_unary("/demo.Echo/Fail")(b"x", timeout=10)
-    raise SystemExit("Fail did not fail")
-except grpc.RpcError as e:
-    assert e.code() == grpc.StatusCode.NOT_FOUND, e
-PY
-bg ip netns exec "$S" env -u http_proxy -u https_proxy $PY3 grpc_server.py >grpc.log 2>&1
+bg ip netns exec "$S" env -u http_proxy -u https_proxy $PY3 "$HERE/../lib/grpc_echo.py" server 10.216.0.2:50051 >grpc.log 2>&1
 wait_for 10 ip netns exec "$C" bash -c "exec 3<>/dev/tcp/10.216.0.2/8080" || fail "nghttpd did not start"
 # a real request: the port opens before nghttpx's worker serves it
 wait_for 10 ip netns exec "$C" curl -sf -o /dev/null http://10.216.0.2:8081/index.html || fail "nghttpx did not start"
@@ -106,7 +77,7 @@ cc nghttp -n http://10.216.0.2:8080/index.html || fail "nghttp with a server pus
 cc curl -sf -o /dev/null --http2 http://10.216.0.2:8081/index.html || fail "curl h2c Upgrade"
 # nginx's gzip through nghttpx: a compressed HTTP/2 body (about 14 KB: under curl's 32 KiB after a 101)
 cc curl -sf -o /dev/null --http2 --compressed http://10.216.0.2:8081/items.json || fail "curl h2c Upgrade, gzip"
-cc env -u http_proxy -u https_proxy $PY3 grpc_client.py || fail "gRPC client"
+cc env -u http_proxy -u https_proxy $PY3 "$HERE/../lib/grpc_echo.py" client 10.216.0.2:50051 || fail "gRPC client"
 sleep 0.5
 stop_pid "$TCPDUMP_PID"
 kill "$MONITOR_PID" 2>/dev/null; wait "$MONITOR_PID" 2>/dev/null

@@ -117,6 +117,15 @@ start_tcpdump() {
     wait_for 10 grep -q "listening on" "$file.log" || fail "tcpdump did not start: $(cat "$file.log")"
 }
 
+# host_cgroup_view DIR: the host's cgroup2 tree bind-mounted read-only at
+# DIR, where the chart mounts it for the agent (`ip netns exec` hides
+# /sys/fs/cgroup). Sets CG to the tree's mount point. The caller unmounts
+# DIR (umount -l) before tv_cleanup removes the temp dir.
+host_cgroup_view() {
+    CG=$(findmnt -t cgroup2 -n -o TARGET | head -1)
+    [ -n "$CG" ] || return 1
+    mkdir -p "$1" && mount --bind "$CG" "$1" && mount -o remount,bind,ro "$1" || fail "bind mount of $CG"
+}
 stop_pid() { kill -INT "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
 
 # node_with_pods NODE POD_A POD_B: a "node" namespace with a bridge br0 and

@@ -47,8 +47,9 @@ run_agent() { # BUFFER [PREFIX...]: the agent on vh-a with metrics on :9131
 events() { find "$1" -name '*.events.jsonl.zst' -path '*/v1/*' -exec zstd -qdc {} + ; }
 metric() { ip netns exec "$N" curl -sf http://127.0.0.1:9131/metrics | metric_value "$1"; }
 
-CG=$(findmnt -t cgroup2 -n -o TARGET | head -1)
-[ -n "$CG" ] || skip "no cgroup2 mount"
+host_cgroup_view "$TV_TMP/hostcg" || skip "no cgroup2 mount"
+# (read-only, as the chart mounts it: nothing here can change the host's tree)
+trap 'umount -l "$TV_TMP/hostcg"; tv_cleanup' EXIT
 ID1=$(printf 'c1%.0s' {1..32}) ID2=$(printf 'e2%.0s' {1..32}) ID3=$(printf 'a3%.0s' {1..32})
 U1=1b4e28ba-2fa1-11d2-883f-0016d3cca427 U2=6f1c0d7e-0a3b-4c55-9e1d-2b8f3a4c5d6e U3=3d6a8f0e-77b1-4c2a-9a55-0e8e2f1c9b10
 P1="$CG/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${U1//-/_}.slice/cri-containerd-$ID1.scope"
@@ -62,11 +63,6 @@ cleanup_cgroups() { # after tv_cleanup: its processes may take a moment to leave
         for p in "$P1" "$P2" "$P3"; do d=$p; while [ "$d" != "$CG" ]; do rmdir "$d" 2>/dev/null; d=$(dirname "$d"); done; done
         [ -d "$P1" ] || [ -d "$P2" ] || [ -d "$P3" ] || break; sleep 0.2
     done; }
-# the agent runs under `ip netns exec`, which remounts /sys: it reads the
-# host's tree where the chart would mount it, a path of its own
-# (read-only, as the chart mounts it: nothing here can change the host's tree)
-mkdir -p "$TV_TMP/hostcg" && mount --bind "$CG" "$TV_TMP/hostcg" && mount -o remount,bind,ro "$TV_TMP/hostcg" ||
-    fail "bind mount of $CG"
 # unmounted first: the temp dir's removal must never reach into the host's tree
 trap 'umount -l "$TV_TMP/hostcg"; tv_cleanup; cleanup_cgroups' EXIT
 in_cgroup() { local cg=$1; shift; sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$cg" "$@"; }
@@ -88,27 +84,12 @@ grep -q "OS layer on" buf.log || {
 grep -q "UDP sockets are not followed" buf.log && fail "UDP not followed: $(grep 'OS layer' buf.log)"
 
 note "servers in the server pod, after the agent: nginx, dnsmasq, gRPC"
-cat > grpc_server.py <<'PY'
-import grpc
-from concurrent import futures
-h = grpc.method_handlers_generic_handler("demo.Echo", {
-    "Reverse": grpc.unary_unary_rpc_method_handler(lambda req, ctx: req[::-1])})
-s = grpc.server(futures.ThreadPoolExecutor(2))
-s.add_generic_rpc_handlers((h,))
-s.add_insecure_port("10.215.0.2:50051")
-s.start()
-s.wait_for_termination()
-PY
-cat > grpc_client.py <<'PY'
-import grpc
-ch = grpc.insecure_channel("10.215.0.2:50051")
-assert ch.unary_unary("/demo.Echo/Reverse")(b"hello grpc", timeout=10) == b"cprg olleh"
-PY
 enter_cgroup "$P3"
 start_nginx "$A" "$TV_TMP" 10.215.0.2 80
 bg ip netns exec "$A" dnsmasq --no-daemon --no-resolv --no-hosts --listen-address=10.215.0.2 --bind-interfaces \
     --address=/svc.test/10.9.8.7 --pid-file="$TV_TMP/dnsmasq.pid" -q 2>dnsmasq.log
-bg ip netns exec "$A" env -u http_proxy -u https_proxy /usr/bin/python3 grpc_server.py >grpc.log 2>&1
+bg ip netns exec "$A" env -u http_proxy -u https_proxy /usr/bin/python3 "$HERE/../lib/grpc_echo.py" server 10.215.0.2:50051 \
+    >grpc.log 2>&1
 enter_cgroup "$HOME_CG"
 wait_for 20 ip netns exec "$B" bash -c "exec 3<>/dev/tcp/10.215.0.2/50051" || fail "gRPC server did not start: $(cat grpc.log)"
 
@@ -117,7 +98,8 @@ for i in 1 2 3; do ip netns exec "$B" curl -sf -o /dev/null http://10.215.0.2/in
 in_cgroup "$P1" ip netns exec "$B" curl -sf -o /dev/null http://10.215.0.2/index.html || fail "curl in $P1"
 in_cgroup "$P1" ip netns exec "$B" redis-cli -h 10.215.0.2 set greeting hello >/dev/null || fail "redis-cli in $P1"
 [ "$(in_cgroup "$P2" ip netns exec "$B" dig +short +tries=1 @10.215.0.2 a.svc.test)" = 10.9.8.7 ] || fail "dig in $P2"
-in_cgroup "$P2" ip netns exec "$B" env -u http_proxy -u https_proxy /usr/bin/python3 grpc_client.py || fail "gRPC client in $P2"
+in_cgroup "$P2" ip netns exec "$B" env -u http_proxy -u https_proxy /usr/bin/python3 "$HERE/../lib/grpc_echo.py" \
+    client 10.215.0.2:50051 || fail "gRPC client in $P2"
 in_cgroup "$P2" ip netns exec "$B" curl -sf -o /dev/null http://10.215.0.2/index.html || fail "curl in $P2"
 sleep 1.5
 records=$(metric tapvault_os_records_total); drops=$(metric tapvault_os_ring_drops_total)

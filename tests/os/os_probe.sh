@@ -99,8 +99,12 @@ have "^accept .*comm=python3 .*netns=$NS 10\.218\.0\.2:81 > 10\.218\.0\.1:[0-9]+
 have "^close .*comm=python3 .*netns=$NC 10\.218\.0\.1:[1-9][0-9]* > 10\.218\.0\.2:81$"
 have "^existing .*comm=python3 .*proto=6 .*netns=$NC 10\.218\.0\.1:[1-9][0-9]* > 10\.218\.0\.2:81$"
 have "^existing .*comm=python3 .*proto=6 .*netns=$NS 10\.218\.0\.2:81 > 10\.218\.0\.1:[1-9][0-9]*$"
-if grep -q "UDP off" watch.log; then
-    echo "UDP not followed here: $(cat watch.log)"
+# UDP needs a cgroup2 mount to attach to: without one (a v1-only host) it is
+# off and that is said; with one, off is a failure
+if [ -z "$CGROOT" ]; then
+    echo "UDP not checked: no cgroup2 mount on this host"
+elif grep -q "UDP off" watch.log; then
+    fail "UDP not followed: $(cat watch.log)"
 else
     # servers: their local address as the packets carry it, no peer (not connected)
     have "^udp .*comm=python3 .*proto=17 .* 10\.218\.0\.2:5301 > 0\.0\.0\.0:0$"

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "archive/common/json_writer.h"
 #include "archive/common/utf8.h"
-#include "dissector/dissect/json_writer.h"
 #include "tests/unit/testutil.h"
 
 static char *text_of(json_t *j)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* json_writer: see json_writer.h. */
-#include "dissector/dissect/json_writer.h"
+#include "archive/common/json_writer.h"
 
 #include <errno.h>
 #include <inttypes.h>

@@ -8,6 +8,7 @@
 
 #include <getopt.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 /* Exit codes, documented in docs/CLI.md. */
 enum {
@@ -105,6 +106,9 @@ void tv_cli_free_k8s(struct tv_cli_k8s *k);
 
 /* True when stderr is a terminal (progress lines are shown only then). */
 bool tv_cli_interactive(void);
+
+/* doc as block-style YAML (yaml_out.c), preceded by "---". */
+void tv_cli_print_yaml(FILE *out, const struct json_t *doc);
 
 int tv_cmd_import(const struct tv_cli *cli, int argc, char **argv);
 int tv_cmd_segment(const struct tv_cli *cli, int argc, char **argv);

@@ -53,7 +53,6 @@ struct tv_dissect {
 	struct tv_conn *table[1u << TABLE_BITS];
 	uint64_t nconn, last_sweep;
 	struct tv_dissect_stats st;
-	uint64_t next_id;
 	bool finished;
 	struct tv_entry_writer *writer;
 	/* the registration table in probe order, each list for one L4 */
@@ -64,13 +63,37 @@ struct tv_dissect {
 
 /* ---- engine services (proto.h) ---- */
 
+/* An entry's id: a hash of where it is (node, connection, the connection's
+ * first packet, its number on it), not of the run's order: the same entry
+ * has the same id in every run that sees its connection from the same first
+ * packet (an unsharded run and the shard that owns the connection), and the
+ * parts of a sharded dissection never collide. */
+static uint64_t entry_id(const struct tv_conn *c, uint64_t index)
+{
+	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a over the strings, then the numbers */
+	for (const char *p = c->node; *p; p++)
+		h = (h ^ (uint8_t)*p) * 0x100000001b3ULL;
+	h = (h ^ 0xff) * 0x100000001b3ULL;
+	for (const char *p = c->stream; *p; p++)
+		h = (h ^ (uint8_t)*p) * 0x100000001b3ULL;
+	uint64_t words[2] = {c->first_ts, index};
+	for (int i = 0; i < 2; i++) {
+		h ^= words[i];
+		h *= 0xBF58476D1CE4E5B9ULL;
+		h ^= h >> 31;
+	}
+	h ^= h >> 30;
+	h *= 0x94D049BB133111EBULL;
+	return h ^ (h >> 31);
+}
+
 void tv_conn_emit(struct tv_conn *c, struct tv_entry *e)
 {
 	struct tv_dissect *d = c->d;
 	struct tv_entry_where w = {.stream = c->stream,
 				   .node = c->node,
 				   .client = &c->client,
-				   .id = ++d->next_id,
+				   .id = entry_id(c, c->entries),
 				   .index = c->entries++,
 				   .names = d->o.names};
 	char when[40];
@@ -486,6 +509,13 @@ void tv_dissect_packet(struct tv_dissect *d, const char *node, uint16_t linktype
 	}
 	int dir = 0;
 	struct tv_conn *c = find_conn(d, &l4.key, &dir);
+	if (c && ts > c->last_ts + d->o.idle_ns) {
+		/* idle past the limit: ended as the sweep would have, whether or
+		 * not a sweep ran meanwhile (it runs once a second of packet time,
+		 * so without this the result would depend on other connections) */
+		end_conn(d, c, c->last_ts);
+		c = NULL;
+	}
 	if (l4.key.proto == 17) {
 		d->st.udp++;
 		if (!c && !(c = new_conn(d, node, &l4, ts, &dir)))

@@ -16,7 +16,7 @@ struct tv_entry_where {
 	const char *stream;               /* the connection, "tcp A:p > B:q" */
 	const char *node;                 /* that captured it */
 	const struct tv_flow_key *client; /* client -> server */
-	uint64_t id;                      /* the run's entry number */
+	uint64_t id;                      /* a hash of node, connection, its first packet, index */
 	uint64_t index;                   /* the entry's number on its connection */
 	const struct tv_names *names;     /* may be NULL */
 };

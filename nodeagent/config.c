@@ -28,6 +28,10 @@ static const struct tv_cfg_entry table[] = {
 	{"tap.namespaces", TV_CFG_LIST, F(namespaces), NULL, "namespaces to capture (empty: all)", NULL},
 	{"tap.excludedNamespaces", TV_CFG_LIST, F(excluded_namespaces), NULL, "namespaces never captured",
 	 NULL},
+	{"tap.packetCapture", TV_CFG_ENUM, F(packet_capture), "best",
+	 "packet source, as Kubeshark names them: best or af_packet (both: AF_PACKET TPACKET_V3 through "
+	 "libpcap, the one backend built; pf_ring is not supported)",
+	 "best|af_packet"},
 	{"agent.node", TV_CFG_STRING, F(node), NULL, "node name (default: $NODE_NAME, else the host name)",
 	 NULL},
 	{"agent.interfaces", TV_CFG_LIST, F(interfaces), "any",
@@ -81,8 +85,9 @@ static const struct tv_cfg_entry table[] = {
 	 NULL},
 };
 
-/* Keys of the uploader, which reads the same file (the chart's ConfigMap). */
-static const char *const foreign[] = {"uploader.", "store.", NULL};
+/* Keys of the uploader, which reads the same file (the chart's ConfigMap), and
+ * tap.snapshots.*, which `tapvault snapshot create --config` reads. */
+static const char *const foreign[] = {"uploader.", "store.", "tap.snapshots.", NULL};
 
 /* The agent's table over c. */
 static struct tv_cfg cfg_of(struct tv_agent_config *c, struct tv_cfg_part *part)

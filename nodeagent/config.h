@@ -25,6 +25,7 @@ struct tv_agent_config {
 	uint64_t storage_size;
 	bool stopped;
 	char *regex;
+	int packet_capture; /* tap.packetCapture: 0 best, 1 af_packet (the same backend) */
 	struct tv_strlist namespaces;
 	struct tv_strlist excluded_namespaces;
 	/* agent.* */

@@ -267,12 +267,27 @@ static int yaml_fail(const struct yaml_walk *w, const yaml_event_t *ev, const ch
 		      msg);
 }
 
-/* A key is foreign when it, or a mapping it opens, lies under a foreign prefix. */
+/* Whether key is one of the table's, or a mapping that holds some. */
+static bool known_or_parent(const struct tv_cfg *c, const char *key)
+{
+	size_t n = strlen(key);
+	for (size_t i = 0; i < c->nparts; i++)
+		for (size_t k = 0; k < c->parts[i].n; k++) {
+			const char *e = c->parts[i].entries[k].key;
+			if (strncmp(e, key, n) == 0 && (e[n] == '\0' || e[n] == '.'))
+				return true;
+		}
+	return false;
+}
+
+/* A key is foreign when it, or a mapping it opens, lies under a foreign
+ * prefix -- unless the table knows it: the uploader skips `tap.` but reads
+ * `tap.snapshots.*`. */
 static bool foreign_key(const struct yaml_walk *w, const char *key)
 {
 	char with_dot[520];
 	snprintf(with_dot, sizeof(with_dot), "%s.", key);
-	return is_foreign(w->cfg, key) || is_foreign(w->cfg, with_dot);
+	return (is_foreign(w->cfg, key) || is_foreign(w->cfg, with_dot)) && !known_or_parent(w->cfg, key);
 }
 
 /* Handles one scalar. Keys and values alternate inside mappings. */
@@ -333,7 +348,7 @@ static int on_mapping_start(struct yaml_walk *w, yaml_event_t *ev, const char *p
 	if (w->depth > 0) {
 		char key[512];
 		dotted(w, pending, key, sizeof(key));
-		if (is_foreign(w->cfg, key) || foreign_key(w, key)) {
+		if (foreign_key(w, key)) {
 			w->skip_depth = 1;
 			return 0;
 		}

@@ -194,3 +194,23 @@ int tv_store_get_version(struct tv_store *s, const char *key, const char *versio
 		return rc;
 	return s->ops->get_version ? s->ops->get_version(s, key, version_id, out) : -ENOTSUP;
 }
+
+int tv_store_set_retention(struct tv_store *s, const char *key, const struct tv_store_retention *r,
+			   bool legal_hold)
+{
+	int rc = check(s, key);
+	if (rc)
+		return rc;
+	if (!s->ops->set_retention)
+		return tv_err(-ENOTSUP, "%s: no Object Lock on %s:// stores", s->url, s->ops->scheme);
+	return s->ops->set_retention(s, key, r, legal_hold);
+}
+
+int tv_store_get_retention(struct tv_store *s, const char *key, struct tv_store_lock_state *out)
+{
+	memset(out, 0, sizeof(*out));
+	int rc = check(s, key);
+	if (rc)
+		return rc;
+	return s->ops->get_retention ? s->ops->get_retention(s, key, out) : -ENOTSUP;
+}

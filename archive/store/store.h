@@ -57,6 +57,13 @@ struct tv_store_retention {
 	uint64_t until_ns;
 };
 
+/* What protects an object's current version: retention (until_ns 0: none)
+ * and a legal hold (no end: lifted by hand). */
+struct tv_store_lock_state {
+	struct tv_store_retention retention;
+	bool legal_hold;
+};
+
 struct tv_store_ops {
 	const char *scheme;
 	int (*put)(struct tv_store *s, const char *key, const void *data, size_t len, int flags);
@@ -76,6 +83,9 @@ struct tv_store_ops {
 			    const struct tv_store_retention *r);
 	int (*each_version)(struct tv_store *s, const char *prefix, tv_store_version_fn fn, void *ctx);
 	int (*get_version)(struct tv_store *s, const char *key, const char *version_id, struct tv_buf *out);
+	int (*set_retention)(struct tv_store *s, const char *key, const struct tv_store_retention *r,
+			     bool legal_hold);
+	int (*get_retention)(struct tv_store *s, const char *key, struct tv_store_lock_state *out);
 };
 
 struct tv_store {
@@ -146,6 +156,16 @@ int tv_store_object_lock(struct tv_store *s);
  * -ENOTSUP on a backend without Object Lock. */
 int tv_store_put_retained(struct tv_store *s, const char *key, const void *data, size_t len, int flags,
 			  const struct tv_store_retention *r);
+/* Puts an existing object's current version under retention r (NULL:
+ * leave it) and, when legal_hold, a legal hold (PutObjectRetention,
+ * PutObjectLegalHold). For objects too large for tv_store_put_retained (a
+ * multipart snapshot). @return 0, -ENOTSUP (a backend or bucket without
+ * Object Lock), or the store's error. */
+int tv_store_set_retention(struct tv_store *s, const char *key, const struct tv_store_retention *r,
+			   bool legal_hold);
+/* The retention and legal hold of key's current version (zero: none).
+ * @return 0, -ENOENT (no such key), -ENOTSUP, or the store's error. */
+int tv_store_get_retention(struct tv_store *s, const char *key, struct tv_store_lock_state *out);
 /* Calls fn for every version of every key under prefix: by key, each key's
  * newest first, delete markers included. fn returning non-zero stops the
  * walk. @return 0, fn's value, -ENOTSUP (a backend without versions), or the

@@ -355,6 +355,8 @@ static const struct tv_store_ops s3_ops = {
 	.free = s3_free,
 	.object_lock = tv_s3_object_lock,
 	.put_retained = tv_s3_put_retained,
+	.set_retention = tv_s3_set_retention,
+	.get_retention = tv_s3_get_retention,
 	.each_version = tv_s3_each_version,
 	.get_version = tv_s3_get_version,
 };

@@ -4,11 +4,13 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "archive/common/config.h"
 #include "archive/common/err.h"
 #include "archive/common/fsutil.h"
 #include "archive/common/timeutil.h"
@@ -19,6 +21,7 @@
 
 static const char usage[] =
 	"Usage: tapvault snapshot create NAME --store URL --from T --to T [--node NAME]...\n"
+	"                [--retain DUR [--mode governance|compliance]] [--legal-hold] [--config FILE]\n"
 	"       tapvault snapshot ls  --store URL [--json]\n"
 	"       tapvault snapshot get NAME --store URL -o FILE\n"
 	"       tapvault snapshot pcap NAME --store URL [--format pcapng|pcap] -o FILE|-\n"
@@ -29,14 +32,67 @@ static const char usage[] =
 	"the overlapping frames of every segment re-packed as valid segments with fresh\n"
 	"indexes, their events, and manifest.json (window, nodes, tool version, each\n"
 	"member's SHA-256, the hash-chain links covered). Never overwritten; it stays\n"
-	"whole when the store recycles its sources. Names: no '/', no leading '.'.\n";
+	"whole when the store recycles its sources. Names: no '/', no leading '.'.\n"
+	"\n"
+	"  --retain DUR    keep the snapshot under S3 Object Lock retention for DUR (90d):\n"
+	"                  the bucket must have Object Lock; `rm` then refuses until it ends\n"
+	"  --mode M        governance (default: lifted only with s3:BypassGovernanceRetention)\n"
+	"                  or compliance (nobody can lift it)\n"
+	"  --legal-hold    also a legal hold (no end date; lifted by hand)\n"
+	"  --config FILE   defaults from the chart's file: tap.snapshots.retain, .mode,\n"
+	"                  .legalHold (flags win); --print-config shows them\n"
+	"`ls` shows each snapshot's retention and hold.\n";
 
 struct snap_opts {
 	struct tv_cli_scope sc;
 	const char *output;
 	enum tv_pcap_format format;
 	bool json;
+	const char *config;
+	bool print_config;
+	const char *retain_text, *mode_text;
+	bool legal_hold_flag;
 };
+
+/* tap.snapshots.*, read from the chart's file (the agent and uploader skip them) */
+struct snap_defaults {
+	uint64_t retain_ns;
+	int compliance; /* the index in "governance|compliance" */
+	bool legal_hold;
+};
+
+#define F(field) offsetof(struct snap_defaults, field)
+static const struct tv_cfg_entry snap_table[] = {
+	{"tap.snapshots.retain", TV_CFG_DURATION, F(retain_ns), "0s",
+	 "Object Lock retention of `tapvault snapshot create` (0s: none)", NULL},
+	{"tap.snapshots.mode", TV_CFG_ENUM, F(compliance), "governance",
+	 "governance (s3:BypassGovernanceRetention may lift it) or compliance (nobody may)",
+	 "governance|compliance"},
+	{"tap.snapshots.legalHold", TV_CFG_BOOL, F(legal_hold), "false", "also put a legal hold on it", NULL},
+};
+#undef F
+static const char *const snap_foreign[] = {"agent.", "uploader.", "store.", "tap.", NULL};
+
+/* The snapshot defaults: the table's, the file's, then the flags. @return
+ * TV_EXIT_OK, or TV_EXIT_USAGE with the reason printed. */
+static int snapshot_defaults(const struct snap_opts *o, struct snap_defaults *d, bool print)
+{
+	struct tv_cfg_part part = {snap_table, sizeof(snap_table) / sizeof(snap_table[0]), d};
+	struct tv_cfg cfg = {&part, 1, snap_foreign};
+	int rc = tv_cfg_init(&cfg);
+	if (!rc && o->config)
+		rc = tv_cfg_load_file(&cfg, o->config);
+	if (!rc && o->retain_text)
+		rc = tv_cfg_set(&cfg, "tap.snapshots.retain", o->retain_text, true, "--retain");
+	if (!rc && o->mode_text)
+		rc = tv_cfg_set(&cfg, "tap.snapshots.mode", o->mode_text, true, "--mode");
+	if (!rc && o->legal_hold_flag)
+		d->legal_hold = true;
+	if (!rc && print)
+		tv_cfg_print(&cfg, stdout);
+	tv_cfg_cleanup(&cfg);
+	return rc ? tv_cli_usage_error("snapshot", "%s", tv_errmsg()) : TV_EXIT_OK;
+}
 
 static int fetch_to_file(struct tv_store *s, const char *key, const char *path)
 {
@@ -101,21 +157,55 @@ static int snap_pcap(struct tv_store *s, const struct snap_opts *o, const char *
 }
 
 struct ls_ctx {
+	struct tv_store *s;
 	const char *base;
 	json_t *json; /* NULL: text */
+	bool locks;   /* the store has Object Lock: ask each snapshot's retention */
 };
+
+/* "governance until T", "compliance until T, legal hold", "legal hold", "-" */
+static void retention_text(const struct tv_store_lock_state *st, char *out, size_t n)
+{
+	char until[TV_RFC3339_LEN];
+	tv_format_rfc3339(st->retention.until_ns, until);
+	const char *mode = st->retention.compliance ? "compliance" : "governance";
+	if (st->retention.until_ns)
+		snprintf(out, n, "%s until %s%s", mode, until, st->legal_hold ? ", legal hold" : "");
+	else
+		snprintf(out, n, "%s", st->legal_hold ? "legal hold" : "-");
+}
 
 static int print_snapshot(void *ctx, const struct tv_store_entry *e)
 {
 	struct ls_ctx *l = ctx;
 	const char *name = e->key + strlen(l->base);
-	char t[TV_RFC3339_LEN];
+	char t[TV_RFC3339_LEN], ret[128] = "-";
 	tv_format_rfc3339(e->mtime_ns, t);
-	if (l->json)
-		json_array_append_new(l->json, json_pack("{s:s%,s:I,s:s}", "name", name, strlen(name) - 4,
-							 "bytes", (json_int_t)e->size, "modified", t));
-	else
-		printf("%.*s\t%" PRIu64 "\t%s\n", (int)(strlen(name) - 4), name, e->size, t);
+	struct tv_store_lock_state st = {0};
+	if (l->locks) {
+		int rc = tv_store_get_retention(l->s, e->key, &st);
+		if (rc)
+			return rc;
+		retention_text(&st, ret, sizeof(ret));
+	}
+	if (l->json) {
+		json_t *j = json_pack("{s:s%,s:I,s:s}", "name", name, strlen(name) - 4, "bytes",
+				      (json_int_t)e->size, "modified", t);
+		if (st.retention.until_ns) {
+			char until[TV_RFC3339_LEN];
+			tv_format_rfc3339(st.retention.until_ns, until);
+			json_object_set_new(j, "retention",
+					    json_pack("{s:s,s:s}", "mode",
+						      st.retention.compliance ? "compliance" : "governance",
+						      "until", until));
+		} else {
+			json_object_set_new(j, "retention", json_null());
+		}
+		json_object_set_new(j, "legal_hold", json_boolean(st.legal_hold));
+		json_array_append_new(l->json, j);
+	} else {
+		printf("%.*s\t%" PRIu64 "\t%s\t%s\n", (int)(strlen(name) - 4), name, e->size, t, ret);
+	}
 	return 0;
 }
 
@@ -124,7 +214,10 @@ static int snap_ls(struct tv_store *s, const struct snap_opts *o)
 	char key[1200];
 	if (tv_snapshot_prefix(o->sc.prefix, key, sizeof(key)))
 		return tv_err(-ENAMETOOLONG, "prefix too long");
-	struct ls_ctx l = {key, o->json ? json_array() : NULL};
+	int lock = tv_store_object_lock(s);
+	if (lock < 0)
+		return lock;
+	struct ls_ctx l = {s, key, o->json ? json_array() : NULL, lock == 1};
 	int rc = tv_store_each(s, key, print_snapshot, &l);
 	if (!rc && l.json) {
 		json_dumpf(l.json, stdout, JSON_INDENT(2));
@@ -141,6 +234,11 @@ int tv_cmd_snapshot(const struct tv_cli *cli, int argc, char **argv)
 					     {"format", required_argument, NULL, 'm'},
 					     {"help", no_argument, NULL, 'h'},
 					     {"json", no_argument, NULL, 'j'},
+					     {"retain", required_argument, NULL, 1},
+					     {"mode", required_argument, NULL, 2},
+					     {"legal-hold", no_argument, NULL, 3},
+					     {"config", required_argument, NULL, 4},
+					     {"print-config", no_argument, NULL, 5},
 					     {NULL, 0, NULL, 0}};
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		fputs(usage, argc < 2 ? stderr : stdout);
@@ -161,6 +259,11 @@ int tv_cmd_snapshot(const struct tv_cli *cli, int argc, char **argv)
 				return tv_cli_usage_error("snapshot", "%s", tv_errmsg());
 			break;
 		case 'j': o.json = true; break;
+		case 1: o.retain_text = optarg; break;
+		case 2: o.mode_text = optarg; break;
+		case 3: o.legal_hold_flag = true; break;
+		case 4: o.config = optarg; break;
+		case 5: o.print_config = true; break;
 		case 'h': fputs(usage, stdout); return TV_EXIT_OK;
 		default: return tv_cli_usage_error("snapshot", "unknown option");
 		}
@@ -170,6 +273,16 @@ int tv_cmd_snapshot(const struct tv_cli *cli, int argc, char **argv)
 		return tv_cli_usage_error("snapshot", "unknown subcommand '%s' (create, ls, get, pcap, rm)",
 					  sub);
 	bool is_create = !strcmp(sub, "create");
+	struct snap_defaults defs = {0};
+	if ((is_create || o.print_config) && snapshot_defaults(&o, &defs, o.print_config))
+		return TV_EXIT_USAGE;
+	if (o.print_config)
+		return TV_EXIT_OK;
+	if (!is_create && (o.retain_text || o.mode_text || o.legal_hold_flag || o.config))
+		return tv_cli_usage_error("snapshot",
+					  "--retain, --mode, --legal-hold and --config are for create");
+	struct tv_store_retention retention = {.compliance = defs.compliance == 1,
+					       .until_ns = tv_now_ns() + defs.retain_ns};
 	if (is_create && o.sc.url && (!o.sc.from_text || !o.sc.to_text))
 		return tv_cli_usage_error("snapshot", "create needs --from and --to");
 	if (tv_cli_scope_finish(&o.sc, "snapshot", TV_SCOPE_STORE))
@@ -192,7 +305,9 @@ int tv_cmd_snapshot(const struct tv_cli *cli, int argc, char **argv)
 				      .nnodes = o.sc.nnodes,
 				      .from = o.sc.from,
 				      .to = o.sc.to,
-				      .report = &cr.r};
+				      .report = &cr.r,
+				      .retention = defs.retain_ns ? &retention : NULL,
+				      .legal_hold = defs.legal_hold};
 	struct tv_store *s;
 	if (tv_cli_open_store(cli, o.sc.url, 0, &s, "snapshot"))
 		return TV_EXIT_FAIL;
@@ -202,11 +317,16 @@ int tv_cmd_snapshot(const struct tv_cli *cli, int argc, char **argv)
 		struct tv_snapshot_stats st;
 		rc = tv_snapshot_create(s, &so, &st);
 		tv_cli_report_end(&cr);
+		char until[TV_RFC3339_LEN];
+		tv_format_rfc3339(retention.until_ns, until);
 		if (!rc)
 			fprintf(stderr,
 				"tapvault snapshot: %s: %" PRIu64 " segments, %" PRIu64 " frames, %" PRIu64
-				" bytes\n",
-				name, st.segments, st.frames, st.bytes);
+				" bytes%s%s%s%s\n",
+				name, st.segments, st.frames, st.bytes,
+				so.retention ? "; retained until " : "", so.retention ? until : "",
+				so.retention && retention.compliance ? " (compliance)" : "",
+				so.legal_hold ? "; legal hold" : "");
 	} else if (!rc && is_ls) {
 		rc = snap_ls(s, &o);
 	} else if (!rc && !strcmp(sub, "get")) {
@@ -215,9 +335,16 @@ int tv_cmd_snapshot(const struct tv_cli *cli, int argc, char **argv)
 		rc = snap_pcap(s, &o, key);
 	} else if (!rc) {
 		struct tv_store_entry e;
+		char why[512];
 		rc = tv_store_head(s, key, &e);
-		if (!rc)
-			rc = tv_store_delete(s, key);
+		if (!rc) {
+			free(e.key);
+			int p = tv_snapshot_protected(s, key, tv_now_ns(), why, sizeof(why));
+			if (p == 1)
+				rc = tv_err(-EPERM, "snapshot '%s' cannot be removed: %s", name, why);
+			else
+				rc = p < 0 ? p : tv_store_delete(s, key);
+		}
 	}
 	tv_store_free(s);
 	return rc ? tv_cli_fail("snapshot", "failed") : TV_EXIT_OK;

@@ -406,7 +406,8 @@ int tv_dissection_put_part(struct tv_store *s, const char *prefix, const char *n
 	struct tv_dissection_part seen = *p;
 	int done = rc ? 0 : tv_dissection_part_done(s, prefix, name, &seen);
 	if (done)
-		return done == 1 ? tv_err(-EEXIST, "dissection '%s' part %" PRIu32 " is already done", name, p->index)
+		return done == 1 ? tv_err(-EEXIST, "dissection '%s' part %" PRIu32 " is already done", name,
+					  p->index)
 				 : done;
 	if (!rc)
 		rc = compress_sorted(entries_path, zpath, p);

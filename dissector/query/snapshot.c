@@ -354,8 +354,17 @@ int tv_snapshot_create(struct tv_store *s, const struct tv_snapshot_opts *o, str
 	if (tv_snapshot_key(o->prefix, o->name, key, sizeof(key)))
 		return tv_err(-ENAMETOOLONG, "snapshot key too long");
 	struct tv_store_entry existing;
-	if (tv_store_head(s, key, &existing) == 0)
+	if (tv_store_head(s, key, &existing) == 0) {
+		free(existing.key);
 		return tv_err(-EEXIST, "snapshot '%s' exists; snapshots are never overwritten", o->name);
+	}
+	if ((o->retention || o->legal_hold) && (rc = tv_store_object_lock(s)) != 1)
+		return rc < 0 ? rc
+			      : tv_err(-ENOTSUP,
+				       "%s has no S3 Object Lock: retention needs a bucket created with it "
+				       "(aws s3api create-bucket --object-lock-enabled-for-bucket)",
+				       s->url);
+	rc = 0;
 	const char *tmpdir = getenv("TMPDIR");
 	char tmp[512];
 	snprintf(tmp, sizeof(tmp), "%s/tapvault-snapshot.XXXXXX",
@@ -394,7 +403,42 @@ int tv_snapshot_create(struct tv_store *s, const struct tv_snapshot_opts *o, str
 	if (rc == -EEXIST)
 		rc = tv_err(-EEXIST, "snapshot '%s' exists; snapshots are never overwritten", o->name);
 	unlink(tmp);
+	/* after the put: a multipart object cannot carry its lock headers; the
+	 * object is unprotected for the length of one request */
+	if (!rc && (o->retention || o->legal_hold) &&
+	    (rc = tv_store_set_retention(s, key, o->retention, o->legal_hold)) != 0) {
+		char why[512];
+		snprintf(why, sizeof(why), "%s", tv_errmsg());
+		rc = tv_err(rc, "snapshot '%s' was stored but is NOT under retention: %s", o->name, why);
+	}
 	return rc;
+}
+
+int tv_snapshot_protected(struct tv_store *s, const char *key, uint64_t now_ns, char *why, size_t n)
+{
+	why[0] = '\0';
+	int lock = tv_store_object_lock(s);
+	if (lock <= 0)
+		return lock == -ENOTSUP ? 0 : lock;
+	struct tv_store_lock_state st;
+	int rc = tv_store_get_retention(s, key, &st);
+	if (rc)
+		return rc;
+	char until[TV_RFC3339_LEN];
+	tv_format_rfc3339(st.retention.until_ns, until);
+	if (st.retention.until_ns > now_ns)
+		snprintf(why, n,
+			 st.retention.compliance
+				 ? "it is under COMPLIANCE retention until %s: nobody, the bucket's owner "
+				   "included, "
+				   "can delete it before then"
+				 : "it is under GOVERNANCE retention until %s: only a principal allowed "
+				   "s3:BypassGovernanceRetention can lift it (tapvault never bypasses)",
+			 until);
+	else if (st.legal_hold)
+		snprintf(why, n,
+			 "it is under a legal hold: lift the hold first (s3:PutObjectLegalHold, Status OFF)");
+	return why[0] != '\0';
 }
 
 /* evidence/SEGMENT-INDEX-KEY, v1/keys/NODE/KEYID.json, v1/checkpoints/NODE/TIMENS.json */

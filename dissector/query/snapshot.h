@@ -14,6 +14,7 @@
 #ifndef TV_SNAPSHOT_H
 #define TV_SNAPSHOT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "archive/store/store.h"
@@ -41,6 +42,10 @@ struct tv_snapshot_opts {
 	size_t nnodes;
 	uint64_t from, to;
 	const struct tv_report *report; /* progress: segments copied, bytes; may be NULL */
+	/* S3 Object Lock on the snapshot object: retention (NULL: none) and a
+	 * legal hold. Asked for on a store without Object Lock, nothing is built. */
+	const struct tv_store_retention *retention;
+	bool legal_hold;
 };
 
 struct tv_snapshot_stats {
@@ -50,6 +55,11 @@ struct tv_snapshot_stats {
 /* @return 0, -EEXIST (a snapshot of that name exists), -ENOENT (no data in
  * the window), or another negative errno (message set). */
 int tv_snapshot_create(struct tv_store *s, const struct tv_snapshot_opts *o, struct tv_snapshot_stats *st);
+
+/* Why the snapshot object key may not be deleted now (retention not yet
+ * over, or a legal hold), in why; @return 1 (protected), 0 (not), or the
+ * store's error. On stores without Object Lock: 0. */
+int tv_snapshot_protected(struct tv_store *s, const char *key, uint64_t now_ns, char *why, size_t n);
 
 /* Extracts a snapshot tar (a local file) into dir, refusing any member that
  * is not manifest.json or a segment key. @return 0 or negative errno. */

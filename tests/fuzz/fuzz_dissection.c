@@ -54,10 +54,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	tv_hex(sha, TV_SHA256_LEN, hex);
 	/* the marker claims as many entries as the bytes have newlines: a merge
 	 * of bytes that decompress to something else must fail */
-	int m = snprintf(marker, sizeof(marker),
-			 "{\"format\":\"tapvault-dissection-part/1\",\"shard\":0,\"count\":1,\"from\":1,\"to\":2,"
-			 "\"source\":\"x\",\"entries\":%llu,\"size\":%zu,\"sha256\":\"%s\"}",
-			 (unsigned long long)count_lines(data, size), size, hex);
+	int m = snprintf(
+		marker, sizeof(marker),
+		"{\"format\":\"tapvault-dissection-part/1\",\"shard\":0,\"count\":1,\"from\":1,\"to\":2,"
+		"\"source\":\"x\",\"entries\":%llu,\"size\":%zu,\"sha256\":\"%s\"}",
+		(unsigned long long)count_lines(data, size), size, hex);
 	if (tv_store_put(s, "v1/dissections/f/part-0.jsonl.zst", data, size, 0) ||
 	    tv_store_put(s, "v1/dissections/f/part-0.done.json", marker, (size_t)m, 0))
 		abort();

@@ -42,6 +42,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	bool locked;
 	tv_s3_xml_object_lock(body, size, &locked);
+	uint64_t until;
+	bool compliance, hold;
+	tv_s3_xml_retention(body, size, &compliance, &until);
+	tv_s3_xml_legal_hold(body, size, &hold);
 	char text[64];
 	size_t n = size < sizeof(text) - 1 ? size : sizeof(text) - 1;
 	memcpy(text, data, n);

@@ -136,12 +136,45 @@ static void test_object_lock(void **state)
 	assert_int_equal(tv_s3_xml_object_lock("<Error/>", 8, &on), TV_ECORRUPT);
 }
 
+/* GetObjectRetention and GetObjectLegalHold answers, as AWS documents them */
+static void test_retention_and_hold(void **state)
+{
+	(void)state;
+	const char *r = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+			"<Retention xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Mode>COMPLIANCE</Mode>"
+			"<RetainUntilDate>2027-03-01T12:00:00.000Z</RetainUntilDate></Retention>";
+	bool compliance = false, on = false;
+	uint64_t until = 0;
+	assert_int_equal(tv_s3_xml_retention(r, strlen(r), &compliance, &until), 0);
+	assert_true(compliance);
+	assert_true(until == 1803902400ULL * 1000000000ULL);
+	const char *g =
+		"<Retention><Mode>GOVERNANCE</Mode><RetainUntilDate>2027-03-01T12:00:00Z</RetainUntilDate>"
+		"</Retention>";
+	assert_int_equal(tv_s3_xml_retention(g, strlen(g), &compliance, &until), 0);
+	assert_false(compliance);
+	const char *bad =
+		"<Retention><Mode>FOREVER</Mode><RetainUntilDate>2027-03-01T12:00:00Z</RetainUntilDate>"
+		"</Retention>";
+	assert_int_equal(tv_s3_xml_retention(bad, strlen(bad), &compliance, &until), TV_ECORRUPT);
+	const char *nodate = "<Retention><Mode>GOVERNANCE</Mode></Retention>";
+	assert_int_equal(tv_s3_xml_retention(nodate, strlen(nodate), &compliance, &until), TV_ECORRUPT);
+	const char *h = "<LegalHold "
+			"xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Status>ON</Status></LegalHold>";
+	assert_int_equal(tv_s3_xml_legal_hold(h, strlen(h), &on), 0);
+	assert_true(on);
+	const char *off = "<LegalHold><Status>OFF</Status></LegalHold>";
+	assert_int_equal(tv_s3_xml_legal_hold(off, strlen(off), &on), 0);
+	assert_false(on);
+	assert_int_equal(tv_s3_xml_legal_hold("<Error/>", 8, &on), TV_ECORRUPT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_error),       cmocka_unit_test(test_list),
 		cmocka_unit_test(test_uploads),     cmocka_unit_test(test_versions),
-		cmocka_unit_test(test_object_lock),
+		cmocka_unit_test(test_object_lock), cmocka_unit_test(test_retention_and_hold),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -54,7 +54,8 @@ static struct tv_store *store_with_two_nodes(const char *dir)
 	const char *files[] = {path};
 	struct tv_import_stats st;
 	for (int k = 0; k < 2; k++) {
-		struct tv_import_opts o = {.node = k ? "b" : "a", .prefix = "", .seal_interval_ns = 500000000ULL};
+		struct tv_import_opts o = {
+			.node = k ? "b" : "a", .prefix = "", .seal_interval_ns = 500000000ULL};
 		assert_int_equal(tv_import_files(s, files, 1, &o, &st), 0);
 	}
 	return s;
@@ -84,7 +85,8 @@ static void test_every_packet_has_one_owner(void **state)
 		}
 		assert_true(in[0].cut_from == from && in[n - 1].cut_to == to);
 		assert_true(slice_bytes == in[0].bytes_window);
-		for (uint32_t i = 0; n > 1 && i < n; i++) /* about 1/n of the bytes each, give or take a frame */
+		for (uint32_t i = 0; n > 1 && i < n;
+		     i++) /* about 1/n of the bytes each, give or take a frame */
 			assert_true(in[i].bytes_slice < in[0].bytes_window / n * 2);
 		/* walk every packet of the window */
 		struct tv_window *all;
@@ -123,7 +125,8 @@ static void test_parse(void **state)
 	assert_true(i == 0 && n == 1);
 	assert_int_equal(tv_shard_parse("6/7", &i, &n), 0);
 	assert_true(i == 6 && n == 7);
-	const char *bad[] = {"1/1", "7/7", "-1/2", "1/-2", "1/0", "a/2", "1/b", "1", "/2", "1/", "1/2x", "1/100001"};
+	const char *bad[] = {"1/1", "7/7", "-1/2", "1/-2", "1/0",  "a/2",
+			     "1/b", "1",   "/2",   "1/",   "1/2x", "1/100001"};
 	for (size_t k = 0; k < sizeof(bad) / sizeof(*bad); k++)
 		assert_int_equal(tv_shard_parse(bad[k], &i, &n), -EINVAL);
 	struct tv_shard *s;
@@ -155,9 +158,11 @@ static void test_sort_top_level_only(void **state)
 	char path[300];
 	snprintf(path, sizeof(path), "%s/e.jsonl", dir);
 	/* a nested startTime and one inside a string must not be taken */
-	write_text(path, "{\"id\":\"b\",\"request\":{\"startTime\":\"0\"},\"startTime\":\"2026-01-01T00:00:02Z\"}\n"
-			 "{\"id\":\"a\",\"body\":\"\\\"startTime\\\":\\\"9\\\"\",\"startTime\":\"2026-01-01T00:00:02Z\"}\n"
-			 "{\"id\":\"c\",\"x\":[1,{\"y\":\"}\"}],\"startTime\":\"2026-01-01T00:00:01Z\"}\n");
+	write_text(path,
+		   "{\"id\":\"b\",\"request\":{\"startTime\":\"0\"},\"startTime\":\"2026-01-01T00:00:02Z\"}\n"
+		   "{\"id\":\"a\",\"body\":\"\\\"startTime\\\":\\\"9\\\"\",\"startTime\":\"2026-01-01T00:00:"
+		   "02Z\"}\n"
+		   "{\"id\":\"c\",\"x\":[1,{\"y\":\"}\"}],\"startTime\":\"2026-01-01T00:00:01Z\"}\n");
 	FILE *out = tmpfile();
 	uint64_t n;
 	assert_int_equal(tv_dissection_sort_to(path, out, &n), 0);
@@ -170,8 +175,7 @@ static void test_sort_top_level_only(void **state)
 	tu_rmrf(dir);
 }
 
-static void put(struct tv_store *s, const char *dir, uint32_t i, uint32_t count, const char *text,
-		int expect)
+static void put(struct tv_store *s, const char *dir, uint32_t i, uint32_t count, const char *text, int expect)
 {
 	char path[300];
 	snprintf(path, sizeof(path), "%s/p%u.jsonl", dir, i);
@@ -201,7 +205,7 @@ static void test_parts_and_merge(void **state)
 	assert_int_equal(tv_dissection_merge(s, "", "run", out, &st), -EAGAIN);
 	assert_non_null(strstr(tv_errmsg(), "not yet: 0, 2"));
 	put(s, dir, 0, 3, "{\"id\":\"3\",\"startTime\":\"t3\"}\n{\"id\":\"1\",\"startTime\":\"t1\"}\n", 0);
-	put(s, dir, 2, 3, "", 0); /* a shard with nothing */
+	put(s, dir, 2, 3, "", 0);                                            /* a shard with nothing */
 	put(s, dir, 2, 3, "{\"id\":\"9\",\"startTime\":\"t9\"}\n", -EEXIST); /* its marker stays */
 	assert_int_equal(tv_dissection_merge(s, "", "run", out, &st), 0);
 	assert_int_equal(st.parts, 3);

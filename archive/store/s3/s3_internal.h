@@ -38,6 +38,7 @@ struct s3_req {
 	size_t nquery;
 	const char *range, *if_none_match, *content_type;
 	const char *lock_mode, *lock_until; /* x-amz-object-lock-*: a put under retention */
+	bool need_md5;                      /* S3 wants a Content-MD5 (?retention, ?legal-hold) */
 	const uint8_t *body;
 	size_t body_len;
 	const uint8_t *body_sha256; /* the body's SHA-256 when the caller knows it (NULL: computed) */
@@ -83,6 +84,9 @@ char *tv_s3_relative(const struct s3_store *s, char *full);
 int tv_s3_object_lock(struct tv_store *st);
 int tv_s3_put_retained(struct tv_store *st, const char *key, const void *data, size_t len, int flags,
 		       const struct tv_store_retention *r);
+int tv_s3_set_retention(struct tv_store *st, const char *key, const struct tv_store_retention *r,
+			bool legal_hold);
+int tv_s3_get_retention(struct tv_store *st, const char *key, struct tv_store_lock_state *out);
 int tv_s3_each_version(struct tv_store *st, const char *prefix, tv_store_version_fn fn, void *ctx);
 int tv_s3_get_version(struct tv_store *st, const char *key, const char *version_id, struct tv_buf *out);
 

@@ -99,7 +99,7 @@ static int sign_headers(struct s3_store *s, struct s3_req *r, const char *host, 
 	if (s->c.session_token)
 		h[nh++] = (struct tv_sigv4_param){"x-amz-security-token", s->c.session_token};
 	/* S3 refuses a put under retention without a Content-MD5 (or checksum) */
-	if (r->body && (s->o.content_md5 || r->lock_mode)) {
+	if (r->body && (s->o.content_md5 || r->lock_mode || r->need_md5)) {
 		EVP_Digest(r->body, r->body_len, md5, &n, EVP_md5(), NULL);
 		tv_hex(md5, 16, r->md5_hex); /* what the server's ETag must be */
 		/* Tests send a wrong digest (and expect the ETag of the true one) to

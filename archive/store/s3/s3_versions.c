@@ -142,3 +142,89 @@ int tv_s3_get_version(struct tv_store *st, const char *key, const char *version_
 	tv_s3_req_cleanup(&r);
 	return rc;
 }
+
+static void iso8601(uint64_t ns, char out[32])
+{
+	time_t secs = (time_t)(ns / 1000000000ULL) + 1; /* never shorter than asked */
+	struct tm tm;
+	gmtime_r(&secs, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* PUT ?retention or ?legal-hold with its XML (S3 wants a Content-MD5). */
+static int put_lock_xml(struct s3_store *s, const char *key, const char *what, const char *xml)
+{
+	char k[TV_KEY_MAX * 2];
+	tv_s3_full_key(s, key, k, sizeof(k));
+	struct s3_req r;
+	tv_s3_req_init(&r, "PUT", k);
+	r.query[r.nquery++] = (struct tv_sigv4_param){what, NULL};
+	r.body = (const uint8_t *)xml;
+	r.body_len = strlen(xml);
+	r.need_md5 = true;
+	r.content_type = "application/xml";
+	int rc = tv_s3_req_run(s, &r);
+	tv_s3_req_cleanup(&r);
+	return rc;
+}
+
+int tv_s3_set_retention(struct tv_store *st, const char *key, const struct tv_store_retention *ret,
+			bool legal_hold)
+{
+	struct s3_store *s = s3_of(st);
+	char xml[512], until[32];
+	int rc = 0;
+	if (ret) {
+		iso8601(ret->until_ns, until);
+		snprintf(xml, sizeof(xml),
+			 "<Retention xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Mode>%s</Mode>"
+			 "<RetainUntilDate>%s</RetainUntilDate></Retention>",
+			 ret->compliance ? "COMPLIANCE" : "GOVERNANCE", until);
+		rc = put_lock_xml(s, key, "retention", xml);
+	}
+	if (!rc && legal_hold)
+		rc = put_lock_xml(
+			s, key, "legal-hold",
+			"<LegalHold xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Status>ON</Status>"
+			"</LegalHold>");
+	return rc;
+}
+
+/* GET ?retention or ?legal-hold. @return 1 with the answer in body, 0 when
+ * the object has none (404 NoSuchObjectLockConfiguration), or an error. */
+static int get_lock_xml(struct s3_store *s, const char *key, const char *what, struct tv_buf *body)
+{
+	char k[TV_KEY_MAX * 2];
+	tv_s3_full_key(s, key, k, sizeof(k));
+	struct s3_req r;
+	tv_s3_req_init(&r, "GET", k);
+	r.query[r.nquery++] = (struct tv_sigv4_param){what, NULL};
+	r.out = body;
+	int rc = tv_s3_req_run(s, &r);
+	tv_s3_req_cleanup(&r);
+	return rc == -ENOENT ? 0 : rc ? rc : 1;
+}
+
+int tv_s3_get_retention(struct tv_store *st, const char *key, struct tv_store_lock_state *out)
+{
+	struct s3_store *s = s3_of(st);
+	struct tv_store_entry e;
+	int rc = tv_store_head(st, key, &e); /* a missing object is not "no retention" */
+	if (rc)
+		return rc;
+	free(e.key);
+	struct tv_buf body;
+	tv_buf_init(&body, 1 << 16);
+	rc = get_lock_xml(s, key, "retention", &body);
+	if (rc == 1 && tv_s3_xml_retention((const char *)body.data, body.len, &out->retention.compliance,
+					   &out->retention.until_ns))
+		rc = tv_err(-EPROTO, "%s: %s: unreadable Retention answer", st->url, key);
+	if (rc >= 0) {
+		tv_buf_reset(&body);
+		rc = get_lock_xml(s, key, "legal-hold", &body);
+		if (rc == 1 && tv_s3_xml_legal_hold((const char *)body.data, body.len, &out->legal_hold))
+			rc = tv_err(-EPROTO, "%s: %s: unreadable LegalHold answer", st->url, key);
+	}
+	tv_buf_cleanup(&body);
+	return rc < 0 ? rc : 0;
+}

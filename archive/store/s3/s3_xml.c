@@ -377,3 +377,38 @@ int tv_s3_xml_object_lock(const char *body, size_t len, bool *enabled)
 	xmlFreeDoc(doc);
 	return rc;
 }
+
+int tv_s3_xml_retention(const char *body, size_t len, bool *compliance, uint64_t *until_ns)
+{
+	xmlDocPtr doc = parse(body, len);
+	const xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
+	int rc = root && is(root, "Retention") ? 0 : TV_ECORRUPT;
+	char mode[32] = "", until[64] = "";
+	if (!rc) {
+		copy_text(root, "Mode", mode, sizeof(mode));
+		copy_text(root, "RetainUntilDate", until, sizeof(until));
+		if (strcmp(mode, "GOVERNANCE") != 0 && strcmp(mode, "COMPLIANCE") != 0)
+			rc = TV_ECORRUPT;
+		else if (tv_s3_parse_iso8601(until, until_ns))
+			rc = TV_ECORRUPT;
+		*compliance = strcmp(mode, "COMPLIANCE") == 0;
+	}
+	xmlFreeDoc(doc);
+	return rc;
+}
+
+int tv_s3_xml_legal_hold(const char *body, size_t len, bool *on)
+{
+	xmlDocPtr doc = parse(body, len);
+	const xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
+	int rc = root && is(root, "LegalHold") ? 0 : TV_ECORRUPT;
+	char status[16] = "";
+	if (!rc) {
+		copy_text(root, "Status", status, sizeof(status));
+		if (strcmp(status, "ON") != 0 && strcmp(status, "OFF") != 0)
+			rc = TV_ECORRUPT;
+		*on = strcmp(status, "ON") == 0;
+	}
+	xmlFreeDoc(doc);
+	return rc;
+}

@@ -60,6 +60,10 @@ void tv_s3_xml_versions_cleanup(struct tv_s3_xml_versions *v);
 /* ObjectLockConfiguration: *enabled = ObjectLockEnabled is "Enabled".
  * @return 0 or TV_ECORRUPT. */
 int tv_s3_xml_object_lock(const char *body, size_t len, bool *enabled);
+/* GetObjectRetention's <Retention> (Mode, RetainUntilDate) and
+ * GetObjectLegalHold's <LegalHold> (Status). @return 0 or TV_ECORRUPT. */
+int tv_s3_xml_retention(const char *body, size_t len, bool *compliance, uint64_t *until_ns);
+int tv_s3_xml_legal_hold(const char *body, size_t len, bool *on);
 
 /* "2026-11-23T10:00:00.000Z" → ns since the epoch. @return 0 or -EINVAL. */
 int tv_s3_parse_iso8601(const char *s, uint64_t *ns);

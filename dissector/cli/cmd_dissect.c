@@ -63,7 +63,8 @@ static const char usage[] =
 	"    --secret NAME           a Secret with AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY\n"
 	"    --ca-configmap NAME     a ConfigMap with ca.crt for TLS to the store\n"
 	"    --backoff-limit-per-index K (default 2);  --cpu C, --memory M per pod\n"
-	"    --values FILE           take image, store and credentials from the chart's values\n"
+	"    --values FILE           image, store and credentials from the chart's values\n"
+	"                            (repeatable, later files win: the chart's values.yaml, then yours)\n"
 	"\n"
 	"Exit: 0 ok, 1 failure, 2 usage, 3 damaged input (a torn capture, damaged store\n"
 	"objects) skipped: the rest was dissected.\n";
@@ -114,7 +115,11 @@ static int dist_option(struct dissect_args *a, int c, const char *v)
 		return parse_count("--backoff-limit-per-index", v, 1000, &a->jo.backoff_limit_per_index);
 	case 23: a->jo.cpu = v; return 0;
 	case 24: a->jo.memory = v; return 0;
-	case 25: a->values = v; return 0;
+	case 25:
+		if (a->nvalues == sizeof(a->values) / sizeof(a->values[0]))
+			return tv_cli_usage_error("dissect", "at most 8 --values");
+		a->values[a->nvalues++] = v;
+		return 0;
 	case 26: a->jo.pull_policy = v; return 0;
 	default: return -1;
 	}

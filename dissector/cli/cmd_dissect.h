@@ -22,7 +22,9 @@ struct dissect_args {
 	/* sharding, merging, --job */
 	bool sharded, job, backoff_set;
 	uint32_t shard_index, shard_count;
-	const char *out_store, *name, *merge, *values;
+	const char *out_store, *name, *merge;
+	const char *values[8]; /* --values FILE..., later ones win (as helm -f) */
+	size_t nvalues;
 	struct tv_dissect_job_opts jo;
 	uint64_t entries; /* written by the run */
 };

@@ -182,13 +182,13 @@ static const char *values_string(json_t *values, const char *a, const char *b, c
 /* The chart's values (charts/tapvault/values.yaml and the user's own): the
  * image, the store and its credentials, unless a flag gave them. The
  * strings stay owned by *doc. */
-static int apply_values(struct dissect_args *a, json_t **doc)
+static int apply_values(struct dissect_args *a, const char *path, json_t **doc)
 {
 	struct tv_buf b;
 	tv_buf_init(&b, 16u << 20);
-	int rc = tv_read_file(a->values, &b);
+	int rc = tv_read_file(path, &b);
 	if (!rc)
-		rc = tv_yaml_to_json((const char *)b.data, b.len, a->values, doc);
+		rc = tv_yaml_to_json((const char *)b.data, b.len, path, doc);
 	tv_buf_cleanup(&b);
 	if (rc)
 		return rc;
@@ -198,7 +198,8 @@ static int apply_values(struct dissect_args *a, json_t **doc)
 	const char *repo = values_string(v, "image", "repository", NULL),
 		   *tag = values_string(v, "image", "tag", NULL);
 	if (!o->image && repo) {
-		snprintf(image, sizeof(image), "%s%s%s", repo, tag ? ":" : "", tag ? tag : "");
+		/* an empty tag is the chart's appVersion, which is this program's version */
+		snprintf(image, sizeof(image), "%s:%s", repo, tag ? tag : TV_VERSION);
 		o->image = image;
 	}
 	if (!o->pull_policy)
@@ -224,22 +225,28 @@ static int apply_values(struct dissect_args *a, json_t **doc)
 	if (!o->memory)
 		o->memory = values_string(v, "dissect", "resources", "memory");
 	json_t *bl = json_object_get(json_object_get(v, "dissect"), "backoffLimitPerIndex");
-	if (!a->backoff_set && json_is_integer(bl) && json_integer_value(bl) >= 0)
+	if (!a->backoff_set && json_is_integer(bl) && json_integer_value(bl) >= 0) {
 		o->backoff_limit_per_index = (uint32_t)json_integer_value(bl);
+		a->backoff_set = true;
+	}
 	o->insecure = o->insecure || json_is_true(json_object_get(json_object_get(v, "store"), "insecure"));
 	return 0;
 }
 
 int tv_dissect_job_main(const struct tv_cli *cli, struct dissect_args *a)
 {
-	json_t *values = NULL;
+	json_t *values[8] = {0};
 	struct tv_dissect_job_opts *o = &a->jo;
 	o->endpoint = cli->s3.endpoint;
 	o->region = cli->s3.region;
-	o->ca_configmap = o->ca_configmap;
 	o->insecure = cli->s3.insecure;
-	if (a->values && apply_values(a, &values))
-		return tv_cli_fail("dissect", "cannot read --values");
+	/* the last file first: what it sets is not overridden by earlier ones */
+	for (size_t i = a->nvalues; i-- > 0;)
+		if (apply_values(a, a->values[i], &values[i])) {
+			for (size_t k = 0; k < a->nvalues; k++)
+				json_decref(values[k]);
+			return tv_cli_fail("dissect", "cannot read --values");
+		}
 	int rc = TV_EXIT_OK;
 	if (!a->sc.url || !a->sc.from_text || !a->sc.to_text || !a->name || !o->shards || !o->image)
 		rc = tv_cli_usage_error(
@@ -274,6 +281,7 @@ int tv_dissect_job_main(const struct tv_cli *cli, struct dissect_args *a)
 			json_decref(job);
 		}
 	}
-	json_decref(values);
+	for (size_t k = 0; k < a->nvalues; k++)
+		json_decref(values[k]);
 	return rc;
 }

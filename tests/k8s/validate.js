@@ -12,7 +12,15 @@ const models = {
   Namespace: () => require(path.join(root, "v1")).Namespace,
   Node: () => require(path.join(root, "v1")).Node,
   EndpointSlice: () => require(path.join(root, "discovery.k8s.io", "v1")).EndpointSlice,
+  ConfigMap: () => require(path.join(root, "v1")).ConfigMap,
+  ServiceAccount: () => require(path.join(root, "v1")).ServiceAccount,
+  DaemonSet: () => require(path.join(root, "apps", "v1")).DaemonSet,
+  Job: () => require(path.join(root, "batch", "v1")).Job,
+  ClusterRole: () => require(path.join(root, "rbac.authorization.k8s.io", "v1")).ClusterRole,
+  ClusterRoleBinding: () => require(path.join(root, "rbac.authorization.k8s.io", "v1")).ClusterRoleBinding,
 };
+const defaultApiVersion = {EndpointSlice: "discovery.k8s.io/v1", DaemonSet: "apps/v1", Job: "batch/v1",
+  ClusterRole: "rbac.authorization.k8s.io/v1", ClusterRoleBinding: "rbac.authorization.k8s.io/v1"};
 let n = 0;
 for (const file of process.argv.slice(2)) {
   const doc = JSON.parse(require("fs").readFileSync(file, "utf8"));
@@ -23,7 +31,7 @@ for (const file of process.argv.slice(2)) {
       process.exit(1);
     }
     const o = Object.assign({}, obj);
-    if (!o.apiVersion) o.apiVersion = obj.kind === "EndpointSlice" ? "discovery.k8s.io/v1" : "v1";
+    if (!o.apiVersion) o.apiVersion = defaultApiVersion[obj.kind] || "v1";
     try {
       new (Model())(o).validate();
     } catch (e) {

@@ -9,8 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "archive/common/err.h"
+#include "archive/common/log.h"
+#include "archive/store/s3/s3_creds.h"
 
 static char *dup_or_null(const char *s)
 {
@@ -96,23 +99,44 @@ static int split_endpoint(struct tv_s3_config *c, const char *endpoint)
 	return c->host ? 0 : -ENOMEM;
 }
 
-static int resolve_credentials(struct tv_s3_config *c, const char *profile)
+/* The AWS SDKs' order: environment keys, web identity, the profile file,
+ * container credentials, then the instance role (IMDSv2). */
+static int resolve_credentials(struct tv_s3_config *c, const struct tv_s3_opts *o, const char *profile)
 {
 	if (env("AWS_ACCESS_KEY_ID")) {
 		c->access_key = dup_or_null(env("AWS_ACCESS_KEY_ID"));
 		c->secret_key = dup_or_null(env("AWS_SECRET_ACCESS_KEY"));
 		c->session_token = dup_or_null(env("AWS_SESSION_TOKEN"));
+		c->source = TV_S3_CREDS_STATIC;
+	} else if (tv_s3_creds_detect() == TV_S3_CREDS_WEB_IDENTITY) {
+		c->source = TV_S3_CREDS_WEB_IDENTITY;
+		return tv_s3_creds_fetch(c, o);
 	} else {
 		char *path = home_file("AWS_SHARED_CREDENTIALS_FILE", ".aws/credentials");
 		c->access_key = ini_get(path, profile, "aws_access_key_id");
 		c->secret_key = ini_get(path, profile, "aws_secret_access_key");
 		c->session_token = ini_get(path, profile, "aws_session_token");
 		free(path);
+		c->source = c->access_key ? TV_S3_CREDS_STATIC : TV_S3_CREDS_NONE;
+	}
+	if (!c->access_key && tv_s3_creds_detect() == TV_S3_CREDS_CONTAINER) {
+		c->source = TV_S3_CREDS_CONTAINER;
+		return tv_s3_creds_fetch(c, o);
+	}
+	const char *imds_off = env("AWS_EC2_METADATA_DISABLED");
+	if (!c->access_key && !(imds_off && !strcasecmp(imds_off, "true"))) {
+		c->source = TV_S3_CREDS_IMDS;
+		int rc = tv_s3_creds_fetch(c, o);
+		if (!rc)
+			return 0;
+		c->source = TV_S3_CREDS_NONE;
+		tv_debug("no instance role: %s", tv_errmsg());
 	}
 	if (!c->access_key || !c->secret_key)
 		return tv_err(-EACCES,
-			      "no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or the "
-			      "[%s] profile of ~/.aws/credentials",
+			      "no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, the "
+			      "[%s] profile of ~/.aws/credentials, AWS_ROLE_ARN with AWS_WEB_IDENTITY_TOKEN_FILE, "
+			      "AWS_CONTAINER_CREDENTIALS_FULL_URI, or run where an instance role is reachable (IMDSv2)",
 			      profile);
 	return 0;
 }
@@ -145,7 +169,7 @@ int tv_s3_config_resolve(struct tv_s3_config *c, const struct tv_s3_opts *o)
 	int rc = endpoint && c->region ? split_endpoint(c, endpoint) : -ENOMEM;
 	free(endpoint);
 	if (!rc)
-		rc = resolve_credentials(c, profile);
+		rc = resolve_credentials(c, o, profile);
 	if (rc)
 		tv_s3_config_cleanup(c);
 	return rc;

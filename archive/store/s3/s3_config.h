@@ -7,6 +7,14 @@
 
 #include "archive/store/store_s3.h"
 
+enum tv_s3_cred_source {
+	TV_S3_CREDS_NONE,
+	TV_S3_CREDS_STATIC, /* environment or profile file: never expire here */
+	TV_S3_CREDS_WEB_IDENTITY,
+	TV_S3_CREDS_CONTAINER,
+	TV_S3_CREDS_IMDS,
+};
+
 struct tv_s3_config {
 	bool https;
 	bool custom_endpoint; /* given by option, environment or config file */
@@ -15,6 +23,9 @@ struct tv_s3_config {
 	char *access_key;
 	char *secret_key; /* never printed */
 	char *session_token;
+	enum tv_s3_cred_source source;
+	uint64_t expires_ns; /* 0: never (static keys) */
+	uint64_t fetches;    /* how often the provider was asked (metrics, tests) */
 };
 
 /* Resolves everything from o, the environment and the AWS files.

@@ -28,6 +28,7 @@ struct s3_store {
 	CURL **pool;
 	unsigned npool;
 	struct tv_s3_stats stats;
+	bool token_expired; /* the last answer said the credentials expired */
 };
 
 /* One HTTP exchange. The caller fills the request half; req_* fill the rest. */

@@ -16,6 +16,8 @@
 #include "archive/common/err.h"
 #include "archive/common/log.h"
 #include "archive/common/sha256.h"
+#include "archive/common/timeutil.h"
+#include "archive/store/s3/s3_creds.h"
 #include "archive/store/s3/s3_internal.h"
 #include "archive/store/s3/s3_xml.h"
 
@@ -281,8 +283,26 @@ void tv_s3_req_cleanup(struct s3_req *r)
 }
 
 /* Runs n set-up requests concurrently on the pool (n <= npool). */
+/* Temporary credentials near their end are renewed before a request is
+ * signed; a failed renewal keeps the old ones while they last. */
+static int renew_if_stale(struct s3_store *s)
+{
+	uint64_t now = tv_now_ns();
+	if (!tv_s3_creds_stale(&s->c, now))
+		return 0;
+	int rc = tv_s3_creds_fetch(&s->c, &s->o);
+	if (rc && now >= s->c.expires_ns)
+		return rc;
+	if (rc)
+		tv_warn("cannot renew S3 credentials yet (%s); the current ones last until they expire", tv_errmsg());
+	return 0;
+}
+
 int tv_s3_run_batch(struct s3_store *s, struct s3_req **rs, size_t n)
 {
+	int renew = renew_if_stale(s);
+	if (renew)
+		return renew;
 	for (size_t i = 0; i < n; i++) {
 		int rc = req_setup(s, s->pool[i], rs[i]);
 		if (rc) {
@@ -398,6 +418,9 @@ int tv_s3_req_result(struct s3_store *s, const struct s3_req *r)
 	if (!code[0] && r->status == 403)
 		snprintf(code, sizeof(code), "AccessDenied");
 	int rc = tv_s3_status_error(r->status, code);
+	if (!strcmp(code, "ExpiredToken") || !strcmp(code, "TokenRefreshRequired") ||
+	    (!strcmp(code, "InvalidToken") && s->c.source > TV_S3_CREDS_STATIC))
+		s->token_expired = true;
 	if (rc == -ENOENT || rc == -EEXIST || rc == TV_ETRUNC)
 		return tv_err(rc, "%s: %s %s: %ld %s", s->base.url, r->method, what, r->status,
 			      code[0] ? code : "");
@@ -424,11 +447,24 @@ bool tv_s3_retryable(int rc)
 int tv_s3_req_run(struct s3_store *s, struct s3_req *r)
 {
 	int rc;
+	bool renewed = false;
 	for (unsigned attempt = 0;; attempt++) {
 		struct s3_req *one = r;
 		if ((rc = tv_s3_run_batch(s, &one, 1)))
 			return rc;
+		s->token_expired = false;
 		rc = tv_s3_req_result(s, r);
+		if (rc == -EACCES && s->token_expired && s->c.source > TV_S3_CREDS_STATIC && !renewed) {
+			/* expired early (revoked, clock skew): fetch new ones and ask again, once */
+			renewed = true;
+			char why[512];
+			snprintf(why, sizeof(why), "%s", tv_errmsg());
+			if (tv_s3_creds_fetch(&s->c, &s->o) == 0) {
+				tv_debug("%s: credentials renewed, retrying", why);
+				continue;
+			}
+			tv_err(rc, "%s (renewing the credentials failed too)", why);
+		}
 		if (!tv_s3_retryable(rc) || attempt >= s->o.retries)
 			break;
 		s->stats.retries++;

@@ -412,3 +412,37 @@ int tv_s3_xml_legal_hold(const char *body, size_t len, bool *on)
 	xmlFreeDoc(doc);
 	return rc;
 }
+
+int tv_s3_xml_sts_credentials(const char *body, size_t len, char **access_key, char **secret_key,
+			      char **session_token, uint64_t *expires_ns)
+{
+	*access_key = *secret_key = *session_token = NULL;
+	xmlDocPtr doc = parse(body, len);
+	const xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
+	const xmlNode *res = root && is(root, "AssumeRoleWithWebIdentityResponse")
+				     ? child(root, "AssumeRoleWithWebIdentityResult")
+				     : NULL;
+	const xmlNode *cr = res ? child(res, "Credentials") : NULL;
+	int rc = cr ? 0 : TV_ECORRUPT;
+	char *exp = NULL;
+	if (!rc) {
+		*access_key = child_text(cr, "AccessKeyId");
+		*secret_key = child_text(cr, "SecretAccessKey");
+		*session_token = child_text(cr, "SessionToken");
+		exp = child_text(cr, "Expiration");
+		if (!*access_key || !*secret_key || !*session_token || !exp || !**access_key || !**secret_key ||
+		    tv_s3_parse_iso8601(exp, expires_ns))
+			rc = TV_ECORRUPT;
+	}
+	free(exp);
+	if (rc) {
+		free(*access_key);
+		if (*secret_key)
+			memset(*secret_key, 0, strlen(*secret_key));
+		free(*secret_key);
+		free(*session_token);
+		*access_key = *secret_key = *session_token = NULL;
+	}
+	xmlFreeDoc(doc);
+	return rc;
+}

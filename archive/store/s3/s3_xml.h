@@ -64,6 +64,10 @@ int tv_s3_xml_object_lock(const char *body, size_t len, bool *enabled);
  * GetObjectLegalHold's <LegalHold> (Status). @return 0 or TV_ECORRUPT. */
 int tv_s3_xml_retention(const char *body, size_t len, bool *compliance, uint64_t *until_ns);
 int tv_s3_xml_legal_hold(const char *body, size_t len, bool *on);
+/* STS AssumeRoleWithWebIdentityResponse's Credentials (malloc'd strings).
+ * @return 0 or TV_ECORRUPT (nothing allocated). */
+int tv_s3_xml_sts_credentials(const char *body, size_t len, char **access_key, char **secret_key,
+			      char **session_token, uint64_t *expires_ns);
 
 /* "2026-11-23T10:00:00.000Z" → ns since the epoch. @return 0 or -EINVAL. */
 int tv_s3_parse_iso8601(const char *s, uint64_t *ns);

@@ -20,6 +20,8 @@ packages=(
     ceph-mon ceph-osd radosgw uuid-runtime awscli
     # peers of the dissection tests
     redis-server redis-tools nghttp2-client nghttp2-server nghttp2-proxy python3-grpcio
+    # chart and credential tests: YAML, the test OIDC issuer (RS256 tokens, its certificate)
+    python3-yaml python3-jwt python3-cryptography
     # the floors printed by bench_capture.sh (openssl speed)
     openssl
     # npm test tools (package.json): kubectl, helm, Kubernetes schemas

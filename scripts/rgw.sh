@@ -78,6 +78,10 @@ rgw data = $DIR/rgw
 rgw dns name = localhost
 rgw enable usage log = false
 rgw thread pool size = 64
+# STS (AssumeRoleWithWebIdentity) for the credential tests: the key that
+# encrypts session tokens (16 bytes), and temporary credentials accepted
+rgw s3 auth use sts = true
+rgw sts key = tapvaultstskey16
 EOF
     : "$store"
 }
@@ -134,6 +138,9 @@ cmd_start() {
     radosgw-admin -c "$DIR/ceph.conf" -n client.rgw user create --uid=tapvault --display-name=tapvault \
         --access-key="$ACCESS_KEY" --secret-key="$SECRET_KEY" >>"$DIR/log/admin.out" 2>&1 ||
         die "radosgw-admin user create failed (see $DIR/log/admin.out)"
+    # IAM for the web identity test: OIDC providers and roles
+    radosgw-admin -c "$DIR/ceph.conf" -n client.rgw caps add --uid=tapvault --caps="oidc-provider=*;roles=*" \
+        >>"$DIR/log/admin.out" 2>&1 || die "radosgw-admin caps add failed (see $DIR/log/admin.out)"
     # The buckets, with Debian's AWS CLI (the reference client of the
     # benchmarks): a plain one, and one with Object Lock (hence versioning).
     make_bucket "$BUCKET"
@@ -157,6 +164,7 @@ cmd_env() {
     echo "export AWS_ENDPOINT_URL_S3=http://127.0.0.1:$(cat "$DIR/rgw.port")"
     echo "export AWS_ACCESS_KEY_ID=$ACCESS_KEY AWS_SECRET_ACCESS_KEY=$SECRET_KEY AWS_REGION=us-east-1"
     echo "export RGW_BUCKET=$BUCKET RGW_LOCKED_BUCKET=$LOCKED_BUCKET"
+    grep -q "^rgw sts key" "$DIR/ceph.conf" && echo "export RGW_STS=1"
 }
 
 cmd_stop() {

@@ -103,20 +103,27 @@ if [ -z "${RGW_STS:-}" ]; then
 else
     "$HERE/../lib/oidc_provider.py" setup "$TV_TMP/oidc" >oidc.env || fail "OIDC provider setup"
     . ./oidc.env # OIDC_PORT OIDC_ISSUER, the JWKS and key under oidc/
-    bg python3 "$HERE/../lib/oidc_provider.py" serve "$TV_TMP/oidc"
+    bg "$HERE/../lib/oidc_provider.py" serve "$TV_TMP/oidc"
     wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$OIDC_PORT" || fail "OIDC provider did not start"
     ROLE_ARN=$("$HERE/../lib/oidc_provider.py" register "$TV_TMP/oidc" "$STORE") || fail "role registration"
-    python3 "$HERE/../lib/oidc_provider.py" token "$TV_TMP/oidc" system:serviceaccount:tapvault:tapvault >sa-token ||
+    "$HERE/../lib/oidc_provider.py" token "$TV_TMP/oidc" system:serviceaccount:tapvault:tapvault >sa-token ||
         fail "token"
     WI=(AWS_ROLE_ARN=$ROLE_ARN AWS_WEB_IDENTITY_TOKEN_FILE=$TV_TMP/sa-token AWS_ENDPOINT_URL_STS=$AWS_ENDPOINT_URL_S3)
     nokeys env "${WI[@]}" "$TV" ls --store "$STORE" >ls3.txt 2>>out.log || fail "ls with web identity: $(tail -3 out.log)"
     grep -q "^pod" ls3.txt || fail "web identity keys listed nothing"
     nokeys env "${WI[@]}" "$TV" import --store "$STORE" --node irsa -q cap.pcap 2>>out.log || fail "import with web identity"
-    python3 "$HERE/../lib/oidc_provider.py" token "$TV_TMP/oidc" system:serviceaccount:other:intruder >bad-token
+    "$HERE/../lib/oidc_provider.py" token "$TV_TMP/oidc" system:serviceaccount:other:intruder >bad-token
     nokeys env "${WI[@]/sa-token/bad-token}" "$TV" ls --store "$STORE" >/dev/null 2>wi-bad.log &&
         fail "a token for another service account assumed the role"
     grep -q "web identity: STS .* refused AssumeRoleWithWebIdentity" wi-bad.log || fail "$(cat wi-bad.log)"
     cat wi-bad.log >>out.log
+    # the right subject, signed by a key that is not the issuer's: refused
+    "$HERE/../lib/oidc_provider.py" setup "$TV_TMP/forged" >/dev/null
+    cp "$TV_TMP/oidc/provider.json" "$TV_TMP/forged/provider.json"
+    "$HERE/../lib/oidc_provider.py" token "$TV_TMP/forged" system:serviceaccount:tapvault:tapvault >forged-token
+    nokeys env "${WI[@]/sa-token/forged-token}" "$TV" ls --store "$STORE" >/dev/null 2>wi-forged.log &&
+        fail "a token with a forged signature assumed the role"
+    grep -q "refused AssumeRoleWithWebIdentity" wi-forged.log || fail "$(cat wi-forged.log)"
 fi
 
 note "nothing printed holds a secret or a token"

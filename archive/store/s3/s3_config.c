@@ -133,11 +133,13 @@ static int resolve_credentials(struct tv_s3_config *c, const struct tv_s3_opts *
 		tv_debug("no instance role: %s", tv_errmsg());
 	}
 	if (!c->access_key || !c->secret_key)
-		return tv_err(-EACCES,
-			      "no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, the "
-			      "[%s] profile of ~/.aws/credentials, AWS_ROLE_ARN with AWS_WEB_IDENTITY_TOKEN_FILE, "
-			      "AWS_CONTAINER_CREDENTIALS_FULL_URI, or run where an instance role is reachable (IMDSv2)",
-			      profile);
+		return tv_err(
+			-EACCES,
+			"no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, the "
+			"[%s] profile of ~/.aws/credentials, AWS_ROLE_ARN with AWS_WEB_IDENTITY_TOKEN_FILE, "
+			"AWS_CONTAINER_CREDENTIALS_FULL_URI, or run where an instance role is reachable "
+			"(IMDSv2)",
+			profile);
 	return 0;
 }
 

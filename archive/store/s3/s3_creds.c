@@ -66,7 +66,8 @@ static long http_call(const struct http *h, struct tv_buf *out)
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, why);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_NOPROXY, "*"); /* link-local and in-cluster endpoints: never via a proxy */
+	curl_easy_setopt(e, CURLOPT_NOPROXY,
+			 "*"); /* link-local and in-cluster endpoints: never via a proxy */
 	if (h->body) {
 		curl_easy_setopt(e, CURLOPT_POSTFIELDS, h->body);
 		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(h->body));
@@ -157,14 +158,16 @@ static int fetch_web_identity(struct tv_s3_config *c, const struct tv_s3_opts *o
 	int rc = tv_read_file(token_file, &tok);
 	if (rc) {
 		tv_buf_cleanup(&tok);
-		return tv_err(-EACCES, "web identity: cannot read AWS_WEB_IDENTITY_TOKEN_FILE %s", token_file);
+		return tv_err(-EACCES, "web identity: cannot read AWS_WEB_IDENTITY_TOKEN_FILE %s",
+			      token_file);
 	}
 	while (tok.len && (tok.data[tok.len - 1] == '\n' || tok.data[tok.len - 1] == '\r'))
 		tok.len--;
 	tv_buf_append(&tok, "", 1);
 	char session[128], host[64] = "pod";
 	gethostname(host, sizeof(host) - 1);
-	snprintf(session, sizeof(session), "%s", env("AWS_ROLE_SESSION_NAME") ? env("AWS_ROLE_SESSION_NAME") : "");
+	snprintf(session, sizeof(session), "%s",
+		 env("AWS_ROLE_SESSION_NAME") ? env("AWS_ROLE_SESSION_NAME") : "");
 	if (!session[0])
 		snprintf(session, sizeof(session), "tapvault-%.50s", host);
 	CURL *e = curl_easy_init();
@@ -187,8 +190,8 @@ static int fetch_web_identity(struct tv_s3_config *c, const struct tv_s3_opts *o
 	rc = body ? sts_endpoint(c, url, sizeof(url)) : tv_err(-ENOMEM, "out of memory");
 	long status = 0;
 	if (!rc) {
-		const char *hdrs[] = {"Content-Type: application/x-www-form-urlencoded", "Accept: application/xml",
-				      NULL};
+		const char *hdrs[] = {"Content-Type: application/x-www-form-urlencoded",
+				      "Accept: application/xml", NULL};
 		struct http h = {"POST", url, hdrs, body, 10000, o};
 		status = http_call(&h, &answer);
 		rc = status < 0 ? (int)status : 0;
@@ -203,8 +206,8 @@ static int fetch_web_identity(struct tv_s3_config *c, const struct tv_s3_opts *o
 		char code[128] = "", msg[256] = "";
 		tv_s3_xml_error((const char *)answer.data, answer.len, code, sizeof(code), msg, sizeof(msg));
 		rc = tv_err(status >= 500 ? -EAGAIN : -EACCES,
-			    "web identity: STS %s refused AssumeRoleWithWebIdentity for %s: HTTP %ld %s %s", url,
-			    role, status, code, msg);
+			    "web identity: STS %s refused AssumeRoleWithWebIdentity for %s: HTTP %ld %s %s",
+			    url, role, status, code, msg);
 	} else if (!rc && tv_s3_xml_sts_credentials((const char *)answer.data, answer.len, &ak, &sk, &st,
 						    &expires)) {
 		rc = tv_err(-EPROTO, "web identity: STS %s: not an AssumeRoleWithWebIdentity answer", url);
@@ -233,7 +236,9 @@ static int fetch_container(struct tv_s3_config *c, const struct tv_s3_opts *o)
 	int rc = 0;
 	if (token_file) { /* re-read every time: Pod Identity rotates it */
 		if (tv_read_file(token_file, &tok))
-			rc = tv_err(-EACCES, "container credentials: cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE %s",
+			rc = tv_err(-EACCES,
+				    "container credentials: cannot read "
+				    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE %s",
 				    token_file);
 		while (!rc && tok.len && (tok.data[tok.len - 1] == '\n' || tok.data[tok.len - 1] == '\r'))
 			tok.len--;
@@ -254,8 +259,8 @@ static int fetch_container(struct tv_s3_config *c, const struct tv_s3_opts *o)
 		memset(tok.data, 0, tok.len);
 	tv_buf_cleanup(&tok);
 	if (!rc && status != 200)
-		rc = tv_err(status >= 500 ? -EAGAIN : -EACCES, "container credentials: %s answered HTTP %ld", url,
-			    status);
+		rc = tv_err(status >= 500 ? -EAGAIN : -EACCES, "container credentials: %s answered HTTP %ld",
+			    url, status);
 	if (!rc)
 		rc = take_json(c, &answer, "container credentials");
 	if (answer.data)
@@ -269,7 +274,7 @@ static int fetch_container(struct tv_s3_config *c, const struct tv_s3_opts *o)
 static int fetch_imds(struct tv_s3_config *c, const struct tv_s3_opts *o)
 {
 	const char *base = env("AWS_EC2_METADATA_SERVICE_ENDPOINT") ? env("AWS_EC2_METADATA_SERVICE_ENDPOINT")
-								   : IMDS_DEFAULT;
+								    : IMDS_DEFAULT;
 	size_t blen = strlen(base);
 	while (blen && base[blen - 1] == '/')
 		blen--;
@@ -282,16 +287,22 @@ static int fetch_imds(struct tv_s3_config *c, const struct tv_s3_opts *o)
 	const char *put_hdrs[] = {"X-aws-ec2-metadata-token-ttl-seconds: 21600", NULL};
 	struct http h = {"PUT", url, put_hdrs, NULL, 1000, o};
 	long status = http_call(&h, &token);
-	int rc = status < 0 ? (int)status : status == 200 && token.len ? 0 : tv_err(-EACCES, "IMDSv2: %s answered HTTP %ld", url, status);
+	int rc = status < 0                   ? (int)status
+		 : status == 200 && token.len ? 0
+					      : tv_err(-EACCES, "IMDSv2: %s answered HTTP %ld", url, status);
 	snprintf(token_hdr, sizeof(token_hdr), "X-aws-ec2-metadata-token: %.*s", (int)token.len,
 		 (const char *)token.data);
 	const char *hdrs[] = {token_hdr, NULL};
 	char role[256] = "";
 	if (!rc) {
-		snprintf(url, sizeof(url), "%.*s/latest/meta-data/iam/security-credentials/", (int)blen, base);
+		snprintf(url, sizeof(url), "%.*s/latest/meta-data/iam/security-credentials/", (int)blen,
+			 base);
 		h = (struct http){"GET", url, hdrs, NULL, 1000, o};
 		status = http_call(&h, &answer);
-		rc = status < 0 ? (int)status : status == 200 ? 0 : tv_err(-EACCES, "IMDSv2: no instance role (%s: HTTP %ld)", url, status);
+		rc = status < 0 ? (int)status
+		     : status == 200
+			     ? 0
+			     : tv_err(-EACCES, "IMDSv2: no instance role (%s: HTTP %ld)", url, status);
 		size_t n = answer.len < sizeof(role) - 1 ? answer.len : sizeof(role) - 1;
 		if (!rc)
 			memcpy(role, answer.data, n);
@@ -301,10 +312,13 @@ static int fetch_imds(struct tv_s3_config *c, const struct tv_s3_opts *o)
 	}
 	if (!rc) {
 		tv_buf_reset(&answer);
-		snprintf(url, sizeof(url), "%.*s/latest/meta-data/iam/security-credentials/%s", (int)blen, base, role);
+		snprintf(url, sizeof(url), "%.*s/latest/meta-data/iam/security-credentials/%s", (int)blen,
+			 base, role);
 		h = (struct http){"GET", url, hdrs, NULL, 1000, o};
 		status = http_call(&h, &answer);
-		rc = status < 0 ? (int)status : status == 200 ? 0 : tv_err(-EACCES, "IMDSv2: %s answered HTTP %ld", url, status);
+		rc = status < 0      ? (int)status
+		     : status == 200 ? 0
+				     : tv_err(-EACCES, "IMDSv2: %s answered HTTP %ld", url, status);
 		if (!rc)
 			rc = take_json(c, &answer, "IMDSv2");
 	}

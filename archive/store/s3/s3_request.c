@@ -294,7 +294,8 @@ static int renew_if_stale(struct s3_store *s)
 	if (rc && now >= s->c.expires_ns)
 		return rc;
 	if (rc)
-		tv_warn("cannot renew S3 credentials yet (%s); the current ones last until they expire", tv_errmsg());
+		tv_warn("cannot renew S3 credentials yet (%s); the current ones last until they expire",
+			tv_errmsg());
 	return 0;
 }
 

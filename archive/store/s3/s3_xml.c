@@ -430,8 +430,8 @@ int tv_s3_xml_sts_credentials(const char *body, size_t len, char **access_key, c
 		*secret_key = child_text(cr, "SecretAccessKey");
 		*session_token = child_text(cr, "SessionToken");
 		exp = child_text(cr, "Expiration");
-		if (!*access_key || !*secret_key || !*session_token || !exp || !**access_key || !**secret_key ||
-		    tv_s3_parse_iso8601(exp, expires_ns))
+		if (!*access_key || !*secret_key || !*session_token || !exp || !**access_key ||
+		    !**secret_key || tv_s3_parse_iso8601(exp, expires_ns))
 			rc = TV_ECORRUPT;
 	}
 	free(exp);

@@ -403,8 +403,13 @@ int tv_s3_req_result(struct s3_store *s, const struct s3_req *r)
 			      r->method, what);
 	if (r->cc != CURLE_OK) {
 		int rc = curl_transient(r->cc) ? -EAGAIN : -EPROTO;
-		return tv_err(rc, "%s: %s %s: %s", s->base.url, r->method, what,
-			      r->curl_msg[0] ? r->curl_msg : curl_easy_strerror(r->cc));
+		bool tls = r->cc == CURLE_PEER_FAILED_VERIFICATION || r->cc == CURLE_SSL_CACERT_BADFILE;
+		return tv_err(
+			rc, "%s: %s %s: %s%s", s->base.url, r->method, what,
+			r->curl_msg[0] ? r->curl_msg : curl_easy_strerror(r->cc),
+			tls ? " (the endpoint's TLS certificate is not trusted: give its CA with --ca-bundle "
+			      "FILE / store.caBundle, or fix the endpoint's name)"
+			    : "");
 	}
 	if (r->status >= 200 && r->status < 300) {
 		/* the server computed the MD5 of what it stored; a plain-MD5 ETag must match ours */

@@ -22,6 +22,8 @@ packages=(
     redis-server redis-tools nghttp2-client nghttp2-server nghttp2-proxy python3-grpcio
     # chart and credential tests: YAML, the test OIDC issuer (RS256 tokens, its certificate)
     python3-yaml python3-jwt python3-cryptography
+    # the container image (scripts/build-image.sh) and its test
+    mmdebstrap buildah podman uidmap fuse-overlayfs
     # the floors printed by bench_capture.sh (openssl speed)
     openssl
     # npm test tools (package.json): kubectl, helm, Kubernetes schemas

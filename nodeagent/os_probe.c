@@ -95,7 +95,8 @@ static int on_record(void *ctx, void *data, size_t len)
 
 /* libbpf's own messages (the verifier's log among them) go to the agent's
  * log at debug level (--log-level debug), one line each. */
-static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static int quiet(enum libbpf_print_level level, const char *fmt,
+						       va_list ap)
 {
 	(void)level;
 	char line[1024];

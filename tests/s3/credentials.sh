@@ -2,11 +2,11 @@
 # SPDX-License-Identifier: Apache-2.0
 # The credentials clusters hand out, against RGW:
 #   - web identity (IRSA's AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE): a
-#     real STS AssumeRoleWithWebIdentity on RGW, which checks the token's
+#     real STS AssumeRoleWithWebIdentity on an RGW with STS that this test
+#     starts (scripts/rgw.sh, RGW_WITH_STS=1), which checks the token's
 #     RS256 signature against an OIDC provider this test serves over HTTPS
 #     (tests/lib/oidc_provider.py), then the temporary keys it grants used
-#     for S3; a token RGW refuses gives a clear error; (skipped with the
-#     reason if this RGW has no STS);
+#     for S3; tokens RGW refuses give a clear error;
 #   - container credentials (EKS Pod Identity) and IMDSv2 (the node's
 #     role): no Debian package serves them, so tests/lib/cred_endpoint.py
 #     speaks their HTTP and hands out the RGW user's real keys;
@@ -97,34 +97,38 @@ env $(pod_env) AWS_EC2_METADATA_SERVICE_ENDPOINT="http://127.0.0.1:$EP_PORT" "$T
     fail "static keys"
 [ "$(fetches container)$(fetches imds)" = 00 ] || fail "an endpoint was asked although static keys were set"
 
-note "web identity: STS AssumeRoleWithWebIdentity on RGW"
-if [ -z "${RGW_STS:-}" ]; then
-    echo "SKIP web identity: this RGW was started without STS (scripts/rgw.sh sets RGW_STS when it has it)"
-else
-    "$HERE/../lib/oidc_provider.py" setup "$TV_TMP/oidc" >oidc.env || fail "OIDC provider setup"
-    . ./oidc.env # OIDC_PORT OIDC_ISSUER, the JWKS and key under oidc/
-    bg "$HERE/../lib/oidc_provider.py" serve "$TV_TMP/oidc"
-    wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$OIDC_PORT" || fail "OIDC provider did not start"
-    ROLE_ARN=$("$HERE/../lib/oidc_provider.py" register "$TV_TMP/oidc" "$STORE") || fail "role registration"
-    "$HERE/../lib/oidc_provider.py" token "$TV_TMP/oidc" system:serviceaccount:tapvault:tapvault >sa-token ||
-        fail "token"
-    WI=(AWS_ROLE_ARN=$ROLE_ARN AWS_WEB_IDENTITY_TOKEN_FILE=$TV_TMP/sa-token AWS_ENDPOINT_URL_STS=$AWS_ENDPOINT_URL_S3)
-    nokeys env "${WI[@]}" "$TV" ls --store "$STORE" >ls3.txt 2>>out.log || fail "ls with web identity: $(tail -3 out.log)"
-    grep -q "^pod" ls3.txt || fail "web identity keys listed nothing"
-    nokeys env "${WI[@]}" "$TV" import --store "$STORE" --node irsa -q cap.pcap 2>>out.log || fail "import with web identity"
-    "$HERE/../lib/oidc_provider.py" token "$TV_TMP/oidc" system:serviceaccount:other:intruder >bad-token
-    nokeys env "${WI[@]/sa-token/bad-token}" "$TV" ls --store "$STORE" >/dev/null 2>wi-bad.log &&
-        fail "a token for another service account assumed the role"
-    grep -q "web identity: STS .* refused AssumeRoleWithWebIdentity" wi-bad.log || fail "$(cat wi-bad.log)"
-    cat wi-bad.log >>out.log
-    # the right subject, signed by a key that is not the issuer's: refused
-    "$HERE/../lib/oidc_provider.py" setup "$TV_TMP/forged" >/dev/null
-    cp "$TV_TMP/oidc/provider.json" "$TV_TMP/forged/provider.json"
-    "$HERE/../lib/oidc_provider.py" token "$TV_TMP/forged" system:serviceaccount:tapvault:tapvault >forged-token
-    nokeys env "${WI[@]/sa-token/forged-token}" "$TV" ls --store "$STORE" >/dev/null 2>wi-forged.log &&
-        fail "a token with a forged signature assumed the role"
-    grep -q "refused AssumeRoleWithWebIdentity" wi-forged.log || fail "$(cat wi-forged.log)"
-fi
+note "web identity: STS AssumeRoleWithWebIdentity on an RGW with STS"
+# the shared RGW runs without STS (it changes some of RGW's error answers):
+# this part starts its own, stopped when the test ends
+STS_DIR=$TV_TMP/rgw-sts
+trap '"$HERE/../../scripts/rgw.sh" stop "$STS_DIR" >/dev/null 2>&1; tv_cleanup' EXIT
+RGW_WITH_STS=1 "$HERE/../../scripts/rgw.sh" start "$STS_DIR" >sts-rgw.log 2>&1 ||
+    fail "an RGW with STS did not start: $(tail -3 sts-rgw.log)"
+eval "$("$HERE/../../scripts/rgw.sh" env "$STS_DIR")"
+[ -n "${RGW_STS:-}" ] || fail "the RGW started for STS has none"
+"$TV" import --store "$STORE" --node pod -q cap.pcap || fail "seeding the STS RGW (with its static keys)"
+"$HERE/../lib/oidc_provider.py" setup "$TV_TMP/oidc" >oidc.env || fail "OIDC provider setup"
+. ./oidc.env # OIDC_PORT OIDC_ISSUER, the JWKS and key under oidc/
+bg "$HERE/../lib/oidc_provider.py" serve "$TV_TMP/oidc"
+wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$OIDC_PORT" || fail "OIDC provider did not start"
+ROLE_ARN=$("$HERE/../lib/oidc_provider.py" register "$TV_TMP/oidc" "$STORE") || fail "role registration"
+"$HERE/../lib/oidc_provider.py" token "$TV_TMP/oidc" system:serviceaccount:tapvault:tapvault >sa-token || fail "token"
+WI=(AWS_ROLE_ARN=$ROLE_ARN AWS_WEB_IDENTITY_TOKEN_FILE=$TV_TMP/sa-token AWS_ENDPOINT_URL_STS=$AWS_ENDPOINT_URL_S3)
+nokeys env "${WI[@]}" "$TV" ls --store "$STORE" >ls3.txt 2>>out.log || fail "ls with web identity: $(tail -3 out.log)"
+grep -q "^pod" ls3.txt || fail "web identity keys listed nothing"
+nokeys env "${WI[@]}" "$TV" import --store "$STORE" --node irsa -q cap.pcap 2>>out.log || fail "import with web identity"
+"$HERE/../lib/oidc_provider.py" token "$TV_TMP/oidc" system:serviceaccount:other:intruder >bad-token
+nokeys env "${WI[@]/sa-token/bad-token}" "$TV" ls --store "$STORE" >/dev/null 2>wi-bad.log &&
+    fail "a token for another service account assumed the role"
+grep -q "web identity: STS .* refused AssumeRoleWithWebIdentity" wi-bad.log || fail "$(cat wi-bad.log)"
+cat wi-bad.log >>out.log
+# the right subject, signed by a key that is not the issuer's: refused
+"$HERE/../lib/oidc_provider.py" setup "$TV_TMP/forged" >/dev/null
+cp "$TV_TMP/oidc/provider.json" "$TV_TMP/forged/provider.json"
+"$HERE/../lib/oidc_provider.py" token "$TV_TMP/forged" system:serviceaccount:tapvault:tapvault >forged-token
+nokeys env "${WI[@]/sa-token/forged-token}" "$TV" ls --store "$STORE" >/dev/null 2>wi-forged.log &&
+    fail "a token with a forged signature assumed the role"
+grep -q "refused AssumeRoleWithWebIdentity" wi-forged.log || fail "$(cat wi-forged.log)"
 
 note "nothing printed holds a secret or a token"
 for secret in "$SK" eyJ-pod-identity-token-1 eyJ-pod-identity-token-2 $(cat sa-token 2>/dev/null); do

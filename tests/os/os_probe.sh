@@ -42,6 +42,10 @@ PY
 bg ip netns exec "$S" python3 early.py server
 wait_for 10 ip netns exec "$C" bash -c "exec 3<>/dev/tcp/10.218.0.2/81" || fail "early listener"
 bg ip netns exec "$C" python3 early.py client 3
+# the held connection must exist before the programs load (a slow python3
+# start would otherwise connect after them, and it would not be "existing")
+wait_for 10 bash -c "ip netns exec $C ss -Htnp state established '( dport = :81 )' | grep -q python3" ||
+    fail "the early client did not connect"
 cat > udp.py <<'PY'
 import socket, sys
 if sys.argv[1] == "server":  # answers every datagram

@@ -67,10 +67,9 @@ static FILE *temp_entries(char *path, size_t n)
 	return f;
 }
 
-static int store_part(const struct tv_cli *cli, struct dissect_args *a, struct tv_store *out,
-		      const char *path, struct tv_dissection_part *p)
+static int store_part(const struct dissect_args *a, struct tv_store *out, const char *path,
+		      struct tv_dissection_part *p)
 {
-	(void)cli;
 	int rc = tv_dissection_put_part(out, "", a->name, path, p);
 	if (rc)
 		return tv_cli_fail("dissect", "cannot store the part");
@@ -130,7 +129,7 @@ int tv_dissect_shard_main(const struct tv_cli *cli, struct dissect_args *a)
 		rc = tv_cli_fail("dissect", "cannot write the temporary entries");
 	/* damaged input skipped (exit 3) still gives the part of what was there */
 	if (rc == TV_EXIT_OK || rc == TV_EXIT_PARTIAL) {
-		int r = out ? store_part(cli, a, out, path, &p) : sort_part(a, path);
+		int r = out ? store_part(a, out, path, &p) : sort_part(a, path);
 		if (r)
 			rc = TV_EXIT_FAIL;
 	}

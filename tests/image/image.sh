@@ -97,16 +97,7 @@ done
 grep -q "hostProcRoot: \"/host/proc\"" agent.cfg || fail "the agent did not read the ConfigMap"
 
 note "the Indexed Job's shards, in the image"
-$PY3 - <<'PY'
-import struct
-with open("cap.pcap", "wb") as f:
-    f.write(struct.pack("<IHHiIII", 0xa1b23c4d, 2, 4, 0, 0, 65535, 1))
-    for i in range(30):
-        q = b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x01a\x04test\x00\x00\x01\x00\x01"
-        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 28 + len(q), i, 0, 64, 17, 0, bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2]))
-        frame = b"\x02" * 6 + b"\x04" * 6 + b"\x08\x00" + ip + struct.pack("!HHHH", 5000 + i, 53, 8 + len(q), 0) + q
-        f.write(struct.pack("<IIII", 1790000000 + i, 0, len(frame), len(frame)) + frame)
-PY
+python3 "$HERE/../lib/udp_pcap.py" cap.pcap 30 --dns
 "$TV" import --store "file://$TV_TMP/store" --node n1 -q cap.pcap || fail "import"
 mkdir -p out && chmod 777 out store
 "$TV" dissect --job --shards 3 --image "$IMAGE" --store file:///data/store --from 1789999999 --to 1790000100 \

@@ -31,10 +31,12 @@ run_node() {
     "$AGENT" -n "$node" -i lo -b "buf-$node" --seal-interval 300ms --seal-bytes 1Mi --storage-size 64Mi \
         --log-level warn "$@" 2>"agent-$node.log" &
     local ag=$!
+    TV_PIDS+=("$ag") # a failure below must not leave it running (tv_cleanup ends it)
     wait_for 10 test -d "buf-$node/v1" || fail "agent $node did not start: $(tail -3 "agent-$node.log")"
     "$UPLOADER" --buffer "buf-$node" --store "$STORE" --checkpoint-interval 1s --rescan 200ms \
         --log-level warn 2>"uploader-$node.log" &
     local up=$!
+    TV_PIDS+=("$up")
     sleep "$secs"
     kill -TERM "$ag"; wait "$ag" || fail "agent $node: $(tail -3 "agent-$node.log")"
     sleep 1 # the last segments reach the store

@@ -24,15 +24,7 @@ tv_tmpdir
 cd "$TV_TMP"
 AK=$AWS_ACCESS_KEY_ID SK=$AWS_SECRET_ACCESS_KEY
 STORE=s3://tapvault/creds-$$
-python3 - <<'PY'
-import struct
-with open("cap.pcap", "wb") as f:
-    f.write(struct.pack("<IHHiIII", 0xa1b23c4d, 2, 4, 0, 0, 65535, 1))
-    for i in range(40):
-        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 38, i, 0, 64, 17, 0, bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2]))
-        frame = b"\x02" * 6 + b"\x04" * 6 + b"\x08\x00" + ip + struct.pack("!HHHH", 4000, 53, 18, 0) + b"y" * 10
-        f.write(struct.pack("<IIII", 1790000000 + i, 0, len(frame), len(frame)) + frame)
-PY
+python3 "$HERE/../lib/udp_pcap.py" cap.pcap 40
 # no static keys from here on, and no instance role unless asked
 nokeys() { env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN AWS_EC2_METADATA_DISABLED=true \
     AWS_SHARED_CREDENTIALS_FILE=/nonexistent "$@"; }

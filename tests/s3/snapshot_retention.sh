@@ -19,16 +19,7 @@ tv_tmpdir
 cd "$TV_TMP"
 LOCKED=s3://tapvault-locked/retention-$$ PLAIN=s3://tapvault/retention-$$
 
-python3 - <<'PY'
-import struct
-with open("cap.pcap", "wb") as f:
-    f.write(struct.pack("<IHHiIII", 0xa1b23c4d, 2, 4, 0, 0, 65535, 1))
-    for i in range(50):
-        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 28 + 10, i, 0, 64, 17, 0, bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2]))
-        udp = struct.pack("!HHHH", 4000 + i, 53, 18, 0) + b"x" * 10
-        frame = b"\x02" * 6 + b"\x04" * 6 + b"\x08\x00" + ip + udp
-        f.write(struct.pack("<IIII", 1790000000 + i, 0, len(frame), len(frame)) + frame)
-PY
+python3 "$HERE/../lib/udp_pcap.py" cap.pcap 50
 for st in "$LOCKED" "$PLAIN"; do
     "$TV" import --store "$st" --node n1 -q cap.pcap || fail "import into $st"
 done

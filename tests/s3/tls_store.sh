@@ -35,15 +35,7 @@ bg nghttpx --frontend="127.0.0.1,$PORT" --backend="${RGW_HOSTPORT%:*},${RGW_HOST
 wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT" || fail "nghttpx did not start: $(cat nghttpx.log)"
 TLS=https://localhost:$PORT
 STORE=s3://tapvault/tls-$$
-python3 - <<'PY'
-import struct
-with open("cap.pcap", "wb") as f:
-    f.write(struct.pack("<IHHiIII", 0xa1b23c4d, 2, 4, 0, 0, 65535, 1))
-    for i in range(20):
-        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 38, i, 0, 64, 17, 0, bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2]))
-        frame = b"\x02" * 6 + b"\x04" * 6 + b"\x08\x00" + ip + struct.pack("!HHHH", 4000, 53, 18, 0) + b"z" * 10
-        f.write(struct.pack("<IIII", 1790000000 + i, 0, len(frame), len(frame)) + frame)
-PY
+python3 "$HERE/../lib/udp_pcap.py" cap.pcap 20
 # the system's CAs only (none of ours), whatever the environment says
 unset AWS_CA_BUNDLE CURL_CA_BUNDLE SSL_CERT_FILE
 

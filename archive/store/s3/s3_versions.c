@@ -20,6 +20,15 @@ static struct s3_store *s3_of(struct tv_store *s)
 	return (struct s3_store *)s;
 }
 
+/* A retention's end as S3 takes it, rounded up to the second: never shorter than asked. */
+static void retain_until(uint64_t ns, char out[32])
+{
+	time_t secs = (time_t)(ns / 1000000000ULL) + 1;
+	struct tm tm;
+	gmtime_r(&secs, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
 int tv_s3_object_lock(struct tv_store *st)
 {
 	struct s3_store *s = s3_of(st);
@@ -49,10 +58,7 @@ int tv_s3_put_retained(struct tv_store *st, const char *key, const void *data, s
 			      key, len);
 	char k[TV_KEY_MAX * 2], until[32];
 	tv_s3_full_key(s, key, k, sizeof(k));
-	time_t secs = (time_t)(ret->until_ns / 1000000000ULL) + 1; /* never shorter than asked */
-	struct tm tm;
-	gmtime_r(&secs, &tm);
-	strftime(until, sizeof(until), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	retain_until(ret->until_ns, until);
 	/* Ceph RGW 16 ignores If-None-Match on versioned buckets (which Object
 	 * Lock buckets are): ask with HEAD first too; racy, but the objects put
 	 * this way (checkpoints, keys) have names nobody else writes. */
@@ -143,29 +149,36 @@ int tv_s3_get_version(struct tv_store *st, const char *key, const char *version_
 	return rc;
 }
 
-static void iso8601(uint64_t ns, char out[32])
-{
-	time_t secs = (time_t)(ns / 1000000000ULL) + 1; /* never shorter than asked */
-	struct tm tm;
-	gmtime_r(&secs, &tm);
-	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-/* PUT ?retention or ?legal-hold with its XML (S3 wants a Content-MD5). */
-static int put_lock_xml(struct s3_store *s, const char *key, const char *what, const char *xml)
+/* One ?retention or ?legal-hold exchange: a PUT of xml (S3 wants a
+ * Content-MD5 on it), or a GET into out. */
+static int lock_request(struct s3_store *s, const char *key, const char *what, const char *xml,
+			struct tv_buf *out, char code[64])
 {
 	char k[TV_KEY_MAX * 2];
 	tv_s3_full_key(s, key, k, sizeof(k));
 	struct s3_req r;
-	tv_s3_req_init(&r, "PUT", k);
+	tv_s3_req_init(&r, xml ? "PUT" : "GET", k);
 	r.query[r.nquery++] = (struct tv_sigv4_param){what, NULL};
-	r.body = (const uint8_t *)xml;
-	r.body_len = strlen(xml);
-	r.need_md5 = true;
-	r.content_type = "application/xml";
+	if (xml) {
+		r.body = (const uint8_t *)xml;
+		r.body_len = strlen(xml);
+		r.need_md5 = true;
+		r.content_type = "application/xml";
+	}
+	r.out = out;
 	int rc = tv_s3_req_run(s, &r);
+	char msg[8];
+	code[0] = '\0';
+	if (rc)
+		tv_s3_xml_error((const char *)r.err.data, r.err.len, code, 64, msg, sizeof(msg));
 	tv_s3_req_cleanup(&r);
 	return rc;
+}
+
+static int put_lock_xml(struct s3_store *s, const char *key, const char *what, const char *xml)
+{
+	char code[64];
+	return lock_request(s, key, what, xml, NULL, code);
 }
 
 int tv_s3_set_retention(struct tv_store *st, const char *key, const struct tv_store_retention *ret,
@@ -175,7 +188,7 @@ int tv_s3_set_retention(struct tv_store *st, const char *key, const struct tv_st
 	char xml[512], until[32];
 	int rc = 0;
 	if (ret) {
-		iso8601(ret->until_ns, until);
+		retain_until(ret->until_ns, until);
 		snprintf(xml, sizeof(xml),
 			 "<Retention xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Mode>%s</Mode>"
 			 "<RetainUntilDate>%s</RetainUntilDate></Retention>",
@@ -191,31 +204,23 @@ int tv_s3_set_retention(struct tv_store *st, const char *key, const struct tv_st
 }
 
 /* GET ?retention or ?legal-hold. @return 1 with the answer in body, 0 when
- * the object has none (404 NoSuchObjectLockConfiguration), or an error. */
+ * the object has none (404 NoSuchObjectLockConfiguration), -ENOENT when
+ * there is no such object (404 NoSuchKey), or an error. */
 static int get_lock_xml(struct s3_store *s, const char *key, const char *what, struct tv_buf *body)
 {
-	char k[TV_KEY_MAX * 2];
-	tv_s3_full_key(s, key, k, sizeof(k));
-	struct s3_req r;
-	tv_s3_req_init(&r, "GET", k);
-	r.query[r.nquery++] = (struct tv_sigv4_param){what, NULL};
-	r.out = body;
-	int rc = tv_s3_req_run(s, &r);
-	tv_s3_req_cleanup(&r);
-	return rc == -ENOENT ? 0 : rc ? rc : 1;
+	char code[64];
+	int rc = lock_request(s, key, what, NULL, body, code);
+	if (rc == -ENOENT)
+		return strcmp(code, "NoSuchKey") == 0 ? -ENOENT : 0;
+	return rc ? rc : 1;
 }
 
 int tv_s3_get_retention(struct tv_store *st, const char *key, struct tv_store_lock_state *out)
 {
 	struct s3_store *s = s3_of(st);
-	struct tv_store_entry e;
-	int rc = tv_store_head(st, key, &e); /* a missing object is not "no retention" */
-	if (rc)
-		return rc;
-	free(e.key);
 	struct tv_buf body;
 	tv_buf_init(&body, 1 << 16);
-	rc = get_lock_xml(s, key, "retention", &body);
+	int rc = get_lock_xml(s, key, "retention", &body);
 	if (rc == 1 && tv_s3_xml_retention((const char *)body.data, body.len, &out->retention.compliance,
 					   &out->retention.until_ns))
 		rc = tv_err(-EPROTO, "%s: %s: unreadable Retention answer", st->url, key);

@@ -631,6 +631,16 @@ int tv_agent_run(struct tv_agent_config *cfg, const struct tv_agent_run_opts *op
 	 * the next one instead of going back to the kernel and faulting in again. */
 	mallopt(M_MMAP_THRESHOLD, 64 << 20);
 	mallopt(M_TRIM_THRESHOLD, 512 << 20);
+	/* Signals are taken by this thread only (sigwait), so they are blocked
+	 * before any thread starts, and before the start-up's BPF load and queue
+	 * warm-up: a SIGTERM then is held and ends the run cleanly once the loop
+	 * below takes it, instead of killing the agent with a non-zero status. */
+	sigset_t sigs;
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	int rc = setup_streams(a);
 	if (!rc)
 		rc = start(a);
@@ -639,13 +649,6 @@ int tv_agent_run(struct tv_agent_config *cfg, const struct tv_agent_run_opts *op
 				    a);
 	if (rc)
 		goto out;
-	/* Signals are taken by this thread only (sigwait), so block them first. */
-	sigset_t sigs;
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	/* start() set each writer's seq and prev_sha from the buffer's chains */
 	tv_sealer_init(&a->sl, a->buf, &a->m);
 	uint64_t created = tv_now_ns();

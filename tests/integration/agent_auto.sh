@@ -94,7 +94,10 @@ routed_pod new 10.217.0.20
 ms=$(ms_until_up 9121 vh-new) || fail "vh-new not captured within 5 s: $(tail -5 agent1.log)"
 note "vh-new captured ${ms} ms after it was created"
 [ "$ms" -le 1000 ] || fail "vh-new captured only after $ms ms (want <= 1000)"
-ip netns exec "$N" tcpdump -i vh-new -w ref.pcap -U 2>tcpdump.log & TD=$!; TV_PIDS+=("$TD")
+# --immediate-mode: without it tcpdump's ring hands packets over a block at
+# a time, and the last pings were still in an unfinished block when it was
+# stopped (the reference then lacked them, not the agent)
+ip netns exec "$N" tcpdump -i vh-new --immediate-mode -w ref.pcap -U 2>tcpdump.log & TD=$!; TV_PIDS+=("$TD")
 wait_for 5 grep -q listening tcpdump.log || fail "tcpdump did not start"
 for i in $(seq 20); do ip netns exec "$(pod_ns new)" curl -sf -o /dev/null http://10.217.0.10/index.html || fail "curl $i"; done
 ip netns exec "$(pod_ns new)" ping -c 5 -i 0.05 -q $NODE_IP >/dev/null || fail "ping the node"

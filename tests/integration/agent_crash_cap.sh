@@ -46,11 +46,16 @@ note "cap held: at most $max of $CAP bytes; $lost segments dropped before upload
 note "(2) 20 x kill -9 under traffic"
 bg ip netns exec "$B" iperf3 -c 10.215.0.2 -b 100M -t 60
 IP=$BG_PID
+# Each kill lands 0.2-1.0 s after that run began capturing: the agent's
+# start (BPF load, queue memory warmed up front) takes 0.5-2 s on a busy
+# 2-core machine, and a kill before the first packet would test nothing.
 for i in $(seq 1 20); do
-    ip netns exec "$N" "$AGENT" -n node-a -i vh-a -b "$TV_TMP/crash" --seal-interval 300ms 2>>crash-agent.log &
+    ip netns exec "$N" "$AGENT" -n node-a -i vh-a -b "$TV_TMP/crash" --seal-interval 300ms 2>run.log &
     pid=$!
+    wait_for 15 grep -q "capturing on" run.log || fail "run $i did not start capturing: $(tail -3 run.log)"
     sleep "0.$((RANDOM % 9 + 2))"
     kill -9 "$pid"; wait "$pid" 2>/dev/null
+    cat run.log >> crash-agent.log
 done
 kill "$IP"; wait "$IP" 2>/dev/null
 # a last, clean run salvages what the last kill left

@@ -65,8 +65,11 @@ dump back.pcap > back.txt
 cmp -s orig.txt back.txt || { diff orig.txt back.txt | head; fail "read-back differs from the capture"; }
 
 note "window read: exactly from <= ts < to"
-t_from=$(tshark -r cap.pcap -T fields -e frame.time_epoch 2>/dev/null | sed -n 300p)
-t_to=$(tshark -r cap.pcap -T fields -e frame.time_epoch 2>/dev/null | sed -n 700p)
+# Bounds at a third and nine tenths of the capture: its packet count varies
+# with segmentation offload (663 to over 700 packets seen).
+t_from=$(tshark -r cap.pcap -T fields -e frame.time_epoch 2>/dev/null | sed -n "$((orig / 3))p")
+t_to=$(tshark -r cap.pcap -T fields -e frame.time_epoch 2>/dev/null | sed -n "$((orig * 9 / 10))p")
+[ -n "$t_from" ] && [ -n "$t_to" ] || fail "window bounds not found in a capture of $orig packets"
 want=$(tshark -r cap.pcap -Y "frame.time_epoch >= $t_from && frame.time_epoch < $t_to" 2>/dev/null | wc -l)
 got=0
 for s in "${segs[@]}"; do
@@ -74,7 +77,7 @@ for s in "${segs[@]}"; do
     got=$((got + $(capinfos -TMc w.pcapng | tail -1 | cut -f2))); rm -f w.pcapng
 done
 [ "$got" = "$want" ] || fail "window: got $got packets, tshark selects $want"
-[ "$want" -ge 300 ] || fail "window selection too small ($want)"
+[ "$want" -ge $((orig / 2)) ] || fail "window selection too small ($want of $orig)"
 
 note "flow read: one conversation, either direction"
 read -r sport < <(tshark -r cap.pcap -Y 'tcp.stream==2 && tcp.flags.syn==1 && tcp.flags.ack==0' -T fields -e tcp.srcport 2>/dev/null)

@@ -117,5 +117,14 @@ int tv_cmd_ls(const struct tv_cli *cli, int argc, char **argv);
 int tv_cmd_verify(const struct tv_cli *cli, int argc, char **argv);
 int tv_cmd_snapshot(const struct tv_cli *cli, int argc, char **argv);
 int tv_cmd_dissect(const struct tv_cli *cli, int argc, char **argv);
+int tv_cmd_mcp(const struct tv_cli *cli, int argc, char **argv);
+
+/* The options `mcp` and `serve` share (--store, --allow-write, --max-window,
+ * ...) into o, plus extra ones handed to on_extra. @return 0, -1 after
+ * --help (printed), or an exit status for a usage error. */
+struct option;
+struct tv_mcp_opts;
+int tv_cli_parse_web_opts(int argc, char **argv, struct tv_mcp_opts *o, const char *cmd, const char *usage_text,
+			  const struct option *extra, int (*on_extra)(void *ctx, int c, const char *arg), void *ctx);
 
 #endif

@@ -17,6 +17,7 @@
 #include "dissector/cli/cli.h"
 #include "dissector/query/export.h"
 #include "dissector/query/snapshot.h"
+#include "dissector/query/snapshot_list.h"
 #include "dissector/query/window.h"
 
 static const char usage[] =
@@ -41,7 +42,11 @@ static const char usage[] =
 	"  --legal-hold    also a legal hold (no end date; lifted by hand)\n"
 	"  --config FILE   defaults from the chart's file: tap.snapshots.retain, .mode,\n"
 	"                  .legalHold (flags win); --print-config shows them\n"
-	"`ls` shows each snapshot's retention and hold.\n";
+	"\n"
+	"`ls` prints one line per snapshot, tab-separated: name, size in bytes, window\n"
+	"start and end, status (complete; creating: being built, or its creator died;\n"
+	"unlisted: made before listings kept metadata), created at, nodes, retention and\n"
+	"hold. It reads NAME.meta.json beside each tar, never the tar itself.\n";
 
 struct snap_opts {
 	struct tv_cli_scope sc;
@@ -156,75 +161,59 @@ static int snap_pcap(struct tv_store *s, const struct snap_opts *o, const char *
 	return rc;
 }
 
-struct ls_ctx {
-	struct tv_store *s;
-	const char *base;
-	json_t *json; /* NULL: text */
-	bool locks;   /* the store has Object Lock: ask each snapshot's retention */
-};
-
 /* "governance until T", "compliance until T, legal hold", "legal hold", "-" */
-static void retention_text(const struct tv_store_lock_state *st, char *out, size_t n)
+static void retention_text(json_t *row, char *out, size_t n)
 {
-	char until[TV_RFC3339_LEN];
-	tv_format_rfc3339(st->retention.until_ns, until);
-	const char *mode = st->retention.compliance ? "compliance" : "governance";
-	if (st->retention.until_ns)
-		snprintf(out, n, "%s until %s%s", mode, until, st->legal_hold ? ", legal hold" : "");
+	json_t *r = json_object_get(row, "retention");
+	bool hold = json_is_true(json_object_get(row, "legal_hold"));
+	if (json_is_object(r))
+		snprintf(out, n, "%s until %s%s", json_string_value(json_object_get(r, "mode")),
+			 json_string_value(json_object_get(r, "until")), hold ? ", legal hold" : "");
 	else
-		snprintf(out, n, "%s", st->legal_hold ? "legal hold" : "-");
+		snprintf(out, n, "%s", hold ? "legal hold" : "-");
 }
 
-static int print_snapshot(void *ctx, const struct tv_store_entry *e)
+static const char *or_dash(json_t *v)
 {
-	struct ls_ctx *l = ctx;
-	const char *name = e->key + strlen(l->base);
-	char t[TV_RFC3339_LEN], ret[128] = "-";
-	tv_format_rfc3339(e->mtime_ns, t);
-	struct tv_store_lock_state st = {0};
-	if (l->locks) {
-		int rc = tv_store_get_retention(l->s, e->key, &st);
-		if (rc)
-			return rc;
-		retention_text(&st, ret, sizeof(ret));
+	return json_is_string(v) ? json_string_value(v) : "-";
+}
+
+/* name, size, window start, end, status, created, nodes, retention */
+static void print_row(json_t *r)
+{
+	char nodes[1024] = "", ret[160];
+	size_t i, at = 0;
+	json_t *v;
+	json_array_foreach(json_object_get(r, "nodes"), i, v)
+	{
+		int w = snprintf(nodes + at, sizeof(nodes) - at, "%s%s", i ? "," : "", json_string_value(v));
+		if (w < 0 || (size_t)w >= sizeof(nodes) - at)
+			break;
+		at += (size_t)w;
 	}
-	if (l->json) {
-		json_t *j = json_pack("{s:s%,s:I,s:s}", "name", name, strlen(name) - 4, "bytes",
-				      (json_int_t)e->size, "modified", t);
-		if (st.retention.until_ns) {
-			char until[TV_RFC3339_LEN];
-			tv_format_rfc3339(st.retention.until_ns, until);
-			json_object_set_new(j, "retention",
-					    json_pack("{s:s,s:s}", "mode",
-						      st.retention.compliance ? "compliance" : "governance",
-						      "until", until));
-		} else {
-			json_object_set_new(j, "retention", json_null());
-		}
-		json_object_set_new(j, "legal_hold", json_boolean(st.legal_hold));
-		json_array_append_new(l->json, j);
-	} else {
-		printf("%.*s\t%" PRIu64 "\t%s\t%s\n", (int)(strlen(name) - 4), name, e->size, t, ret);
-	}
-	return 0;
+	retention_text(r, ret, sizeof(ret));
+	printf("%s\t%" PRIu64 "\t%s\t%s\t%s\t%s\t%s\t%s\n", json_string_value(json_object_get(r, "name")),
+	       (uint64_t)json_integer_value(json_object_get(r, "bytes")), or_dash(json_object_get(r, "from")),
+	       or_dash(json_object_get(r, "to")), json_string_value(json_object_get(r, "status")),
+	       or_dash(json_object_get(r, "created")), nodes[0] ? nodes : "-", ret);
 }
 
 static int snap_ls(struct tv_store *s, const struct snap_opts *o)
 {
-	char key[1200];
-	if (tv_snapshot_prefix(o->sc.prefix, key, sizeof(key)))
-		return tv_err(-ENAMETOOLONG, "prefix too long");
-	int lock = tv_store_object_lock(s);
-	if (lock < 0)
-		return lock;
-	struct ls_ctx l = {s, key, o->json ? json_array() : NULL, lock == 1};
-	int rc = tv_store_each(s, key, print_snapshot, &l);
-	if (!rc && l.json) {
-		json_dumpf(l.json, stdout, JSON_INDENT(2));
+	json_t *rows;
+	int rc = tv_snapshot_list(s, o->sc.prefix, &rows);
+	if (rc)
+		return rc;
+	if (o->json) {
+		json_dumpf(rows, stdout, JSON_INDENT(2));
 		putchar('\n');
+	} else {
+		size_t i;
+		json_t *r;
+		json_array_foreach(rows, i, r) print_row(r);
 	}
-	json_decref(l.json);
-	return rc;
+	json_decref(rows);
+	return 0;
 }
 
 int tv_cmd_snapshot(const struct tv_cli *cli, int argc, char **argv)
@@ -334,17 +323,7 @@ int tv_cmd_snapshot(const struct tv_cli *cli, int argc, char **argv)
 	} else if (!rc && !strcmp(sub, "pcap")) {
 		rc = snap_pcap(s, &o, key);
 	} else if (!rc) {
-		struct tv_store_entry e;
-		char why[512];
-		rc = tv_store_head(s, key, &e);
-		if (!rc) {
-			free(e.key);
-			int p = tv_snapshot_protected(s, key, tv_now_ns(), why, sizeof(why));
-			if (p == 1)
-				rc = tv_err(-EPERM, "snapshot '%s' cannot be removed: %s", name, why);
-			else
-				rc = p < 0 ? p : tv_store_delete(s, key);
-		}
+		rc = tv_snapshot_delete(s, o.sc.prefix, name);
 	}
 	tv_store_free(s);
 	return rc ? tv_cli_fail("snapshot", "failed") : TV_EXIT_OK;

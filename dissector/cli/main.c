@@ -21,6 +21,7 @@ static const char usage[] =
 	"  segment   list, inspect and read single segments\n"
 	"  snapshot  immutable archives of a window: create, ls, get, pcap, rm\n"
 	"  dissect   API entries (HTTP/1, HTTP/2, gRPC, DNS, Redis) as JSON Lines or HAR\n"
+	"  mcp       an MCP server on stdio for AI assistants (coverage, flows, API calls, PCAP)\n"
 	"\n"
 	"Global options (before COMMAND):\n"
 	"  --log-level L     error, warn, info, debug\n"
@@ -93,7 +94,7 @@ static const struct {
 } commands[] = {
 	{"import", tv_cmd_import},   {"snapshot", tv_cmd_snapshot}, {"ls", tv_cmd_ls},
 	{"verify", tv_cmd_verify},   {"pcap", tv_cmd_pcap},         {"dissect", tv_cmd_dissect},
-	{"segment", tv_cmd_segment},
+	{"segment", tv_cmd_segment}, {"mcp", tv_cmd_mcp},
 };
 
 static int run(int argc, char **argv, struct tv_cli *cli)

@@ -51,7 +51,8 @@ static int open_output(struct tv_pcap_out *out, const struct tv_export_opts *o,
 		desc[i] = descs[i];
 	}
 	if (!rc)
-		rc = tv_pcap_out_open(out, o->output, o->format, named, desc, n);
+		rc = o->stream ? tv_pcap_out_open_stream(out, o->stream, o->format, named, desc, n)
+			       : tv_pcap_out_open(out, o->output, o->format, named, desc, n);
 	free(named);
 	free(desc);
 	free(descs);
@@ -91,6 +92,10 @@ int tv_export_window(struct tv_window *w, const struct tv_export_opts *o, struct
 	while (!rc && (r = tv_window_next(w, &p)) != 0) {
 		if ((++seen & 4095) == 0)
 			show_progress(w, o->report);
+		if (o->cancel && atomic_load(o->cancel)) {
+			rc = tv_err(-ECANCELED, "cancelled");
+			break;
+		}
 		if (r < 0)
 			continue; /* a damaged frame: the window reported it */
 		struct pcap_pkthdr h = {.caplen = p.caplen, .len = p.origlen};

@@ -6,6 +6,8 @@
 #ifndef TV_EXPORT_H
 #define TV_EXPORT_H
 
+#include <stdatomic.h>
+
 #include "dissector/query/output_pcap.h"
 #include "dissector/query/select.h"
 #include "dissector/query/window.h"
@@ -17,6 +19,8 @@ struct tv_export_opts {
 	const struct tv_report *report;  /* progress (streams started of all); may be NULL */
 	const struct tv_select *select;  /* only these workloads' packets (NULL: all) */
 	const struct tv_names *annotate; /* each packet's pods and processes as its comment (NULL: none) */
+	const atomic_bool *cancel;       /* set by another thread: stop, write nothing (-ECANCELED) */
+	FILE *stream;                    /* write here instead of output (left open; nothing renamed) */
 };
 
 /* Writes every packet tv_window_next yields that passes the filter and the

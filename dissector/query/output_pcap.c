@@ -104,6 +104,20 @@ int tv_pcap_out_open(struct tv_pcap_out *o, const char *path, enum tv_pcap_forma
 	return rc;
 }
 
+int tv_pcap_out_open_stream(struct tv_pcap_out *o, FILE *f, enum tv_pcap_format format,
+			    const struct tv_iface *ifaces, const char *const *descriptions, uint32_t niface)
+{
+	memset(o, 0, sizeof(*o));
+	o->format = format;
+	o->f = f;
+	o->borrowed = true;
+	tv_buf_init(&o->buf, 64 << 20);
+	int rc = write_header(o, ifaces, descriptions, niface);
+	if (rc)
+		tv_pcap_out_abort(o);
+	return rc;
+}
+
 int tv_pcap_out_write(struct tv_pcap_out *o, const struct tv_packet *p)
 {
 	return tv_pcap_out_write_comment(o, p, NULL);
@@ -160,7 +174,9 @@ int tv_pcap_out_commit(struct tv_pcap_out *o)
 
 void tv_pcap_out_abort(struct tv_pcap_out *o)
 {
-	if (o->f && o->f != stdout)
+	if (o->f && o->borrowed)
+		fflush(o->f);
+	else if (o->f && o->f != stdout)
 		fclose(o->f);
 	o->f = NULL;
 	if (o->tmp_path)

@@ -5,6 +5,7 @@
 #ifndef TV_OUTPUT_PCAP_H
 #define TV_OUTPUT_PCAP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -24,6 +25,7 @@ struct tv_pcap_out {
 	uint16_t linktype; /* classic pcap: the one link type allowed */
 	struct tv_buf buf;
 	uint64_t packets;
+	bool borrowed; /* f is the caller's: flushed, never closed */
 };
 
 /* @return 0, -EINVAL (bad format name). */
@@ -34,6 +36,10 @@ int tv_pcap_format_parse(const char *name, enum tv_pcap_format *out);
  * NULL); for pcap, all interfaces must share one link type. */
 int tv_pcap_out_open(struct tv_pcap_out *o, const char *path, enum tv_pcap_format format,
 		     const struct tv_iface *ifaces, const char *const *descriptions, uint32_t niface);
+/* The same on an open stream (a pipe to an HTTP response), which stays the
+ * caller's: commit and abort flush it and leave it open. */
+int tv_pcap_out_open_stream(struct tv_pcap_out *o, FILE *f, enum tv_pcap_format format,
+			    const struct tv_iface *ifaces, const char *const *descriptions, uint32_t niface);
 int tv_pcap_out_write(struct tv_pcap_out *o, const struct tv_packet *p);
 /* The same with a packet comment (pcapng's opt_comment; classic pcap has
  * none and drops it). comment may be NULL. */

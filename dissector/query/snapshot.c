@@ -21,6 +21,7 @@
 #include "archive/names.h"
 #include "archive/segment.h"
 #include "dissector/query/catalog.h"
+#include "dissector/query/snapshot_list.h"
 
 int tv_snapshot_name_check(const char *name)
 {
@@ -364,14 +365,22 @@ int tv_snapshot_create(struct tv_store *s, const struct tv_snapshot_opts *o, str
 				       "%s has no S3 Object Lock: retention needs a bucket created with it "
 				       "(aws s3api create-bucket --object-lock-enabled-for-bucket)",
 				       s->url);
-	rc = 0;
+	/* the listing's row, before the (long) build: "creating" */
+	uint64_t created = tv_now_ns();
+	struct tv_snapshot_meta meta = {.name = o->name, .status = "creating", .from = o->from, .to = o->to,
+					.created_ns = created};
+	if ((rc = tv_snapshot_meta_put(s, o->prefix, &meta)) != 0)
+		return rc;
 	const char *tmpdir = getenv("TMPDIR");
 	char tmp[512];
 	snprintf(tmp, sizeof(tmp), "%s/tapvault-snapshot.XXXXXX",
 		 tmpdir && strlen(tmpdir) < 400 ? tmpdir : "/tmp");
 	int fd = mkstemp(tmp);
-	if (fd < 0)
-		return tv_err(-errno, "%s: %s", tmp, strerror(errno));
+	if (fd < 0) {
+		rc = tv_err(-errno, "%s: %s", tmp, strerror(errno));
+		tv_snapshot_meta_delete(s, o->prefix, o->name);
+		return rc;
+	}
 	close(fd);
 	struct builder b = {.s = s,
 			    .o = o,
@@ -396,13 +405,22 @@ int tv_snapshot_create(struct tv_store *s, const struct tv_snapshot_opts *o, str
 	archive_write_free(b.ar);
 	json_decref(b.members);
 	json_decref(b.links);
-	json_decref(b.nodes);
 	tv_names_free(b.names);
 	if (!rc)
 		rc = tv_store_put_file(s, key, tmp, TV_PUT_CREATE_ONLY);
 	if (rc == -EEXIST)
 		rc = tv_err(-EEXIST, "snapshot '%s' exists; snapshots are never overwritten", o->name);
 	unlink(tmp);
+	meta.status = "complete";
+	meta.nodes = b.nodes;
+	meta.segments = st->segments;
+	meta.frames = st->frames;
+	meta.bytes = st->bytes;
+	if (!rc)
+		rc = tv_snapshot_meta_put(s, o->prefix, &meta);
+	else if (rc != -EEXIST) /* a lost race leaves the winner's row alone */
+		tv_snapshot_meta_delete(s, o->prefix, o->name);
+	json_decref(b.nodes);
 	/* after the put: a multipart object cannot carry its lock headers; the
 	 * object is unprotected for the length of one request */
 	if (!rc && (o->retention || o->legal_hold) &&

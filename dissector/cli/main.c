@@ -22,6 +22,7 @@ static const char usage[] =
 	"  snapshot  immutable archives of a window: create, ls, get, pcap, rm\n"
 	"  dissect   API entries (HTTP/1, HTTP/2, gRPC, DNS, Redis) as JSON Lines or HAR\n"
 	"  mcp       an MCP server on stdio for AI assistants (coverage, flows, API calls, PCAP)\n"
+	"  serve     the dashboard in a browser, and MCP over HTTP at /mcp\n"
 	"\n"
 	"Global options (before COMMAND):\n"
 	"  --log-level L     error, warn, info, debug\n"
@@ -94,7 +95,7 @@ static const struct {
 } commands[] = {
 	{"import", tv_cmd_import},   {"snapshot", tv_cmd_snapshot}, {"ls", tv_cmd_ls},
 	{"verify", tv_cmd_verify},   {"pcap", tv_cmd_pcap},         {"dissect", tv_cmd_dissect},
-	{"segment", tv_cmd_segment}, {"mcp", tv_cmd_mcp},
+	{"segment", tv_cmd_segment}, {"mcp", tv_cmd_mcp}, {"serve", tv_cmd_serve},
 };
 
 static int run(int argc, char **argv, struct tv_cli *cli)

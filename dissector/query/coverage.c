@@ -98,10 +98,12 @@ static int on_node(void *ctx, const char *node)
 	return rc;
 }
 
+/* snapshots are the tars; their listing metadata (snapshot_list.h) is not counted */
 static int count_one(void *ctx, const struct tv_store_entry *e)
 {
-	(void)e;
-	(*(uint64_t *)ctx)++;
+	size_t n = strlen(e->key);
+	if (n > 4 && !strcmp(e->key + n - 4, ".tar"))
+		(*(uint64_t *)ctx)++;
 	return 0;
 }
 

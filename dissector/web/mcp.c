@@ -61,20 +61,25 @@ static json_t *tool_list(const struct tv_mcp_opts *o)
 	return json_pack("{s:o}", "tools", arr);
 }
 
+void tv_mcp_opts_defaults(struct tv_mcp_opts *o)
+{
+	if (!o->prefix)
+		o->prefix = "";
+	if (!o->max_window_ns)
+		o->max_window_ns = 3600ull * 1000000000ull;
+	if (!o->max_index_window_ns)
+		o->max_index_window_ns = 31ull * 86400 * 1000000000ull;
+	if (!o->export_dir)
+		o->export_dir = ".";
+}
+
 int tv_mcp_new(struct tv_mcp **out, const struct tv_mcp_opts *o)
 {
 	struct tv_mcp *m = calloc(1, sizeof(*m));
 	if (!m)
 		return tv_err(-ENOMEM, "out of memory");
 	m->o = *o;
-	if (!m->o.prefix)
-		m->o.prefix = "";
-	if (!m->o.max_window_ns)
-		m->o.max_window_ns = 3600ull * 1000000000ull;
-	if (!m->o.max_index_window_ns)
-		m->o.max_index_window_ns = 31ull * 86400 * 1000000000ull;
-	if (!m->o.export_dir)
-		m->o.export_dir = ".";
+	tv_mcp_opts_defaults(&m->o);
 	int rc = tv_store_open(o->store_url, 0, o->store, &m->s);
 	if (rc) {
 		free(m);

@@ -36,6 +36,24 @@ struct tv_link *tv_fifo_pop(struct tv_fifo *f)
 
 static struct tv_chunk *chunk_new(void);
 
+#define WARM_NOW 8 /* chunks touched before the capture starts */
+
+static void *warm_rest(void *arg)
+{
+	struct tv_chunk_queue *q = arg;
+	for (size_t i = 0; i < q->to_warm && !atomic_load(&q->stop_warming); i++) {
+		struct tv_chunk *c = chunk_new();
+		if (!c)
+			break; /* tv_chunk_get allocates on demand */
+		memset(c->buf.data, 0, c->buf.cap);
+		pthread_mutex_lock(&q->lock);
+		c->link.next = q->free_list;
+		q->free_list = &c->link;
+		pthread_mutex_unlock(&q->lock);
+	}
+	return NULL;
+}
+
 int tv_chunk_queue_init(struct tv_chunk_queue *q, size_t max_depth, _Atomic uint64_t *depth_metric)
 {
 	memset(q, 0, sizeof(*q));
@@ -48,7 +66,8 @@ int tv_chunk_queue_init(struct tv_chunk_queue *q, size_t max_depth, _Atomic uint
 	pthread_cond_init(&q->nonfull, NULL);
 	q->max_depth = max_depth;
 	q->depth_metric = depth_metric;
-	for (size_t i = 0; i < max_depth + 2; i++) {
+	size_t now = max_depth + 2 < WARM_NOW ? max_depth + 2 : WARM_NOW;
+	for (size_t i = 0; i < now; i++) {
 		struct tv_chunk *c = chunk_new();
 		if (!c)
 			return -ENOMEM;
@@ -56,11 +75,18 @@ int tv_chunk_queue_init(struct tv_chunk_queue *q, size_t max_depth, _Atomic uint
 		c->link.next = q->free_list;
 		q->free_list = &c->link;
 	}
+	q->to_warm = max_depth + 2 - now;
+	q->warming = q->to_warm && pthread_create(&q->warmer, NULL, warm_rest, q) == 0;
 	return 0;
 }
 
 void tv_chunk_queue_cleanup(struct tv_chunk_queue *q)
 {
+	if (q->warming) {
+		atomic_store(&q->stop_warming, true);
+		pthread_join(q->warmer, NULL);
+		q->warming = false;
+	}
 	for (struct tv_link *l = q->free_list, *n; l; l = n) {
 		n = l->next;
 		struct tv_chunk *c = (struct tv_chunk *)l;

@@ -71,10 +71,18 @@ struct tv_chunk_queue {
 	size_t max_depth; /* a full queue holds the capture thread */
 	bool closed;
 	_Atomic uint64_t *depth_metric; /* updated on every push and pop; may be NULL */
+	/* the chunks past the first few, pre-faulted on a thread of their own */
+	pthread_t warmer;
+	bool warming;
+	atomic_bool stop_warming;
+	size_t to_warm;
 };
 
 /* Allocates and pre-faults max_depth + 2 chunks (one being filled, one
- * being written). @return 0 or -ENOMEM. */
+ * being written): the first few now, the rest on a thread that adds each
+ * to the free list once touched, so the agent starts capturing ~0.5 s
+ * sooner (a restart's gap) while the first touch of the rest still
+ * happens before the queue needs them. @return 0 or -ENOMEM. */
 int tv_chunk_queue_init(struct tv_chunk_queue *q, size_t max_depth, _Atomic uint64_t *depth_metric);
 /* Frees the chunks of the free list (the queue must be drained). */
 void tv_chunk_queue_cleanup(struct tv_chunk_queue *q);

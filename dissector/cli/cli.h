@@ -125,7 +125,8 @@ int tv_cmd_serve(const struct tv_cli *cli, int argc, char **argv);
  * --help (printed), or an exit status for a usage error. */
 struct option;
 struct tv_mcp_opts;
-int tv_cli_parse_web_opts(int argc, char **argv, struct tv_mcp_opts *o, const char *cmd, const char *usage_text,
-			  const struct option *extra, int (*on_extra)(void *ctx, int c, const char *arg), void *ctx);
+int tv_cli_parse_web_opts(int argc, char **argv, struct tv_mcp_opts *o, const char *cmd,
+			  const char *usage_text, const struct option *extra,
+			  int (*on_extra)(void *ctx, int c, const char *arg), void *ctx);
 
 #endif

@@ -34,8 +34,9 @@ static const char usage[] =
 	"Example client configuration: {\"command\": \"tapvault\", \"args\": [\"mcp\",\n"
 	"\"--store\", \"s3://archive/cluster-a\"]}. Protocol 2025-11-25 back to 2024-11-05.\n";
 
-int tv_cli_parse_web_opts(int argc, char **argv, struct tv_mcp_opts *o, const char *cmd, const char *usage_text,
-			  const struct option *extra, int (*on_extra)(void *ctx, int c, const char *arg), void *ctx)
+int tv_cli_parse_web_opts(int argc, char **argv, struct tv_mcp_opts *o, const char *cmd,
+			  const char *usage_text, const struct option *extra,
+			  int (*on_extra)(void *ctx, int c, const char *arg), void *ctx)
 {
 	struct option opts[32];
 	static const struct option base[] = {{"store", required_argument, NULL, 's'},
@@ -62,10 +63,12 @@ int tv_cli_parse_web_opts(int argc, char **argv, struct tv_mcp_opts *o, const ch
 		case 'w': o->allow_write = true; break;
 		case 'm':
 		case 'M':
-			if (tv_parse_duration(optarg, c == 'm' ? &o->max_window_ns : &o->max_index_window_ns) ||
+			if (tv_parse_duration(optarg,
+					      c == 'm' ? &o->max_window_ns : &o->max_index_window_ns) ||
 			    !(c == 'm' ? o->max_window_ns : o->max_index_window_ns))
 				return tv_cli_usage_error(cmd, "--%s: '%s' is not a duration (1h, 30m, 7d)",
-							  c == 'm' ? "max-window" : "max-index-window", optarg);
+							  c == 'm' ? "max-window" : "max-index-window",
+							  optarg);
 			break;
 		case 'e': o->export_dir = optarg; break;
 		case 'c': o->cache_dir = optarg; break;

@@ -55,8 +55,8 @@ static int read_token(struct serve_args *a)
 	while (n && (a->token[n - 1] == '\n' || a->token[n - 1] == '\r' || a->token[n - 1] == ' '))
 		a->token[--n] = '\0';
 	if (n < 16)
-		return tv_cli_usage_error("serve", "--token-file %s: the token must be at least 16 characters",
-					  a->token_file);
+		return tv_cli_usage_error(
+			"serve", "--token-file %s: the token must be at least 16 characters", a->token_file);
 	a->o->token = a->token;
 	return 0;
 }

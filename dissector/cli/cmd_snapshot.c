@@ -184,8 +184,7 @@ static void print_row(json_t *r)
 	char nodes[1024] = "", ret[160];
 	size_t i, at = 0;
 	json_t *v;
-	json_array_foreach(json_object_get(r, "nodes"), i, v)
-	{
+	json_array_foreach (json_object_get(r, "nodes"), i, v) {
 		int w = snprintf(nodes + at, sizeof(nodes) - at, "%s%s", i ? "," : "", json_string_value(v));
 		if (w < 0 || (size_t)w >= sizeof(nodes) - at)
 			break;
@@ -210,7 +209,8 @@ static int snap_ls(struct tv_store *s, const struct snap_opts *o)
 	} else {
 		size_t i;
 		json_t *r;
-		json_array_foreach(rows, i, r) print_row(r);
+		json_array_foreach (rows, i, r)
+			print_row(r);
 	}
 	json_decref(rows);
 	return 0;

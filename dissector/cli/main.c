@@ -95,7 +95,7 @@ static const struct {
 } commands[] = {
 	{"import", tv_cmd_import},   {"snapshot", tv_cmd_snapshot}, {"ls", tv_cmd_ls},
 	{"verify", tv_cmd_verify},   {"pcap", tv_cmd_pcap},         {"dissect", tv_cmd_dissect},
-	{"segment", tv_cmd_segment}, {"mcp", tv_cmd_mcp}, {"serve", tv_cmd_serve},
+	{"segment", tv_cmd_segment}, {"mcp", tv_cmd_mcp},           {"serve", tv_cmd_serve},
 };
 
 static int run(int argc, char **argv, struct tv_cli *cli)

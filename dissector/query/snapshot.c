@@ -367,8 +367,8 @@ int tv_snapshot_create(struct tv_store *s, const struct tv_snapshot_opts *o, str
 				       s->url);
 	/* the listing's row, before the (long) build: "creating" */
 	uint64_t created = tv_now_ns();
-	struct tv_snapshot_meta meta = {.name = o->name, .status = "creating", .from = o->from, .to = o->to,
-					.created_ns = created};
+	struct tv_snapshot_meta meta = {
+		.name = o->name, .status = "creating", .from = o->from, .to = o->to, .created_ns = created};
 	if ((rc = tv_snapshot_meta_put(s, o->prefix, &meta)) != 0)
 		return rc;
 	const char *tmpdir = getenv("TMPDIR");

@@ -36,13 +36,12 @@ int tv_snapshot_meta_put(struct tv_store *s, const char *prefix, const struct tv
 	int rc = meta_key(prefix, m->name, key, sizeof(key));
 	if (rc)
 		return rc;
-	json_t *j = json_pack("{s:i,s:s,s:s,s:o,s:o,s:I,s:I,s:o,s:o,s:I,s:I,s:I}", "format", 1, "name",
-			      m->name, "status", m->status, "from", time_or_null(m->from), "to",
-			      time_or_null(m->to), "from_ns", (json_int_t)m->from, "to_ns", (json_int_t)m->to,
-			      "created", time_or_null(m->created_ns), "nodes",
-			      m->nodes ? json_incref(m->nodes) : json_array(), "segments",
-			      (json_int_t)m->segments, "frames", (json_int_t)m->frames, "bytes",
-			      (json_int_t)m->bytes);
+	json_t *j = json_pack(
+		"{s:i,s:s,s:s,s:o,s:o,s:I,s:I,s:o,s:o,s:I,s:I,s:I}", "format", 1, "name", m->name, "status",
+		m->status, "from", time_or_null(m->from), "to", time_or_null(m->to), "from_ns",
+		(json_int_t)m->from, "to_ns", (json_int_t)m->to, "created", time_or_null(m->created_ns),
+		"nodes", m->nodes ? json_incref(m->nodes) : json_array(), "segments", (json_int_t)m->segments,
+		"frames", (json_int_t)m->frames, "bytes", (json_int_t)m->bytes);
 	char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);
 	if (!text)
@@ -71,14 +70,13 @@ static json_t *row(const char *name, const struct tv_store_entry *tar, json_t *m
 {
 	const char *status = tar ? (meta ? "complete" : "unlisted") : "creating";
 	json_t *nodes = json_object_get(meta, "nodes");
-	json_t *r = json_pack("{s:s,s:I,s:O,s:O,s:s,s:O,s:O,s:I}", "name", name, "bytes",
-			      (json_int_t)(tar ? tar->size : 0), "from",
-			      json_object_get(meta, "from") ? json_object_get(meta, "from") : json_null(), "to",
-			      json_object_get(meta, "to") ? json_object_get(meta, "to") : json_null(), "status",
-			      status, "created",
-			      json_object_get(meta, "created") ? json_object_get(meta, "created") : json_null(),
-			      "nodes", json_is_array(nodes) ? nodes : json_null(), "segments",
-			      json_integer_value(json_object_get(meta, "segments")));
+	json_t *r = json_pack(
+		"{s:s,s:I,s:O,s:O,s:s,s:O,s:O,s:I}", "name", name, "bytes", (json_int_t)(tar ? tar->size : 0),
+		"from", json_object_get(meta, "from") ? json_object_get(meta, "from") : json_null(), "to",
+		json_object_get(meta, "to") ? json_object_get(meta, "to") : json_null(), "status", status,
+		"created", json_object_get(meta, "created") ? json_object_get(meta, "created") : json_null(),
+		"nodes", json_is_array(nodes) ? nodes : json_null(), "segments",
+		json_integer_value(json_object_get(meta, "segments")));
 	return r;
 }
 
@@ -92,8 +90,9 @@ static int add_lock_state(struct tv_store *s, const char *key, json_t *r)
 		char until[TV_RFC3339_LEN];
 		tv_format_rfc3339(st.retention.until_ns, until);
 		json_object_set_new(r, "retention",
-				    json_pack("{s:s,s:s}", "mode", st.retention.compliance ? "compliance" : "governance",
-					      "until", until));
+				    json_pack("{s:s,s:s}", "mode",
+					      st.retention.compliance ? "compliance" : "governance", "until",
+					      until));
 	}
 	json_object_set_new(r, "legal_hold", json_boolean(st.legal_hold));
 	return 0;
@@ -117,8 +116,8 @@ static json_t *load_meta(struct tv_store *s, const char *key)
 struct list_ctx {
 	struct tv_store *s;
 	size_t base_len;
-	json_t *rows;   /* by name: row */
-	json_t *metas;  /* by name: true (a metadata object exists) */
+	json_t *rows;  /* by name: row */
+	json_t *metas; /* by name: true (a metadata object exists) */
 };
 
 static int collect(void *ctx, const struct tv_store_entry *e)
@@ -129,7 +128,8 @@ static int collect(void *ctx, const struct tv_store_entry *e)
 		return 0;
 	char name[256];
 	if (ends_with(rel, TV_SNAPSHOT_META_SUFFIX)) {
-		snprintf(name, sizeof(name), "%.*s", (int)(strlen(rel) - strlen(TV_SNAPSHOT_META_SUFFIX)), rel);
+		snprintf(name, sizeof(name), "%.*s", (int)(strlen(rel) - strlen(TV_SNAPSHOT_META_SUFFIX)),
+			 rel);
 		json_object_set_new(l->metas, name, json_true());
 	} else if (ends_with(rel, TAR_SUFFIX)) {
 		snprintf(name, sizeof(name), "%.*s", (int)(strlen(rel) - strlen(TAR_SUFFIX)), rel);
@@ -138,15 +138,16 @@ static int collect(void *ctx, const struct tv_store_entry *e)
 	return 0;
 }
 
-static int finish_row(struct list_ctx *l, const char *prefix, const char *name, json_t *tar_size,
-		      bool locks, json_t *out)
+static int finish_row(struct list_ctx *l, const char *prefix, const char *name, json_t *tar_size, bool locks,
+		      json_t *out)
 {
 	char key[TV_KEY_MAX];
 	int rc = 0;
 	json_t *meta = NULL;
 	if (json_object_get(l->metas, name) && !(rc = meta_key(prefix, name, key, sizeof(key))))
 		meta = load_meta(l->s, key);
-	struct tv_store_entry tar = {.size = (uint64_t)json_integer_value(json_object_get(tar_size, "bytes"))};
+	struct tv_store_entry tar = {
+		.size = (uint64_t)json_integer_value(json_object_get(tar_size, "bytes"))};
 	json_t *r = row(name, tar_size ? &tar : NULL, meta);
 	json_decref(meta);
 	json_object_set_new(r, "retention", json_null());
@@ -176,11 +177,15 @@ int tv_snapshot_list(struct tv_store *s, const char *prefix, json_t **out)
 	json_t *names = json_object();
 	const char *k;
 	json_t *v;
-	json_object_foreach(l.rows, k, v) json_object_set_new(names, k, json_true());
-	json_object_foreach(l.metas, k, v) json_object_set_new(names, k, json_true());
+	json_object_foreach (l.rows, k, v)
+		json_object_set_new(names, k, json_true());
+	json_object_foreach (l.metas, k, v)
+		json_object_set_new(names, k, json_true());
 	size_t n = json_object_size(names), i = 0;
 	const char **sorted = calloc(n ? n : 1, sizeof(*sorted));
-	json_object_foreach(names, k, v) if (sorted) sorted[i++] = k;
+	json_object_foreach (names, k, v)
+		if (sorted)
+			sorted[i++] = k;
 	if (!sorted)
 		rc = -ENOMEM;
 	else

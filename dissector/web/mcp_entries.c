@@ -53,7 +53,9 @@ json_t *tv_json_sorted_values(json_t *obj, const char *field)
 	json_t **v = calloc(n ? n : 1, sizeof(*v));
 	const char *k;
 	json_t *e;
-	json_object_foreach(obj, k, e) if (v) v[i++] = e;
+	json_object_foreach (obj, k, e)
+		if (v)
+			v[i++] = e;
 	json_t *arr = json_array();
 	if (!v)
 		return arr;
@@ -88,8 +90,8 @@ json_t *tv_cursor_make(json_t *args, const struct tv_tool_window *w, uint64_t of
 	char q[17];
 	query_hash(args, q);
 	char *text = NULL;
-	if (asprintf(&text, "{\"q\":\"%s\",\"o\":%" PRIu64 ",\"f\":%" PRIu64 ",\"t\":%" PRIu64 "}", q, offset, w->from,
-		     w->to) < 0)
+	if (asprintf(&text, "{\"q\":\"%s\",\"o\":%" PRIu64 ",\"f\":%" PRIu64 ",\"t\":%" PRIu64 "}", q, offset,
+		     w->from, w->to) < 0)
 		return json_null();
 	size_t n = strlen(text);
 	char *out = malloc(n * 4 / 3 + 4);
@@ -135,7 +137,8 @@ int tv_cursor_apply(json_t *args, struct tv_tool_window *w, uint64_t *offset)
 	for (size_t i = 0; i < n; i++) {
 		int v = b64_value(cur[i]);
 		if (v < 0 || o + 1 >= sizeof(text))
-			return tv_err(-EINVAL, "cursor: not a cursor of this server (pass next_cursor as given)");
+			return tv_err(-EINVAL,
+				      "cursor: not a cursor of this server (pass next_cursor as given)");
 		acc = acc << 6 | (uint32_t)v;
 		bits += 6;
 		if (bits >= 8) {
@@ -152,8 +155,9 @@ int tv_cursor_apply(json_t *args, struct tv_tool_window *w, uint64_t *offset)
 	if (!jq || !json_is_integer(json_object_get(j, "o")))
 		rc = tv_err(-EINVAL, "cursor: not a cursor of this server (pass next_cursor as given)");
 	else if (strcmp(jq, q))
-		rc = tv_err(-EINVAL, "cursor: it belongs to another query (its other arguments differ); start "
-				     "again without a cursor");
+		rc = tv_err(-EINVAL,
+			    "cursor: it belongs to another query (its other arguments differ); start "
+			    "again without a cursor");
 	else {
 		*offset = (uint64_t)json_integer_value(json_object_get(j, "o"));
 		w->from = (uint64_t)json_integer_value(json_object_get(j, "f"));
@@ -217,7 +221,8 @@ static void progress_of(struct tv_tool_ctx *c, struct tv_window *win, const char
 }
 
 /* Dissects the window into path (sorted by startTime, id), atomically. */
-static int dissect_window(struct tv_tool_ctx *c, const struct tv_tool_window *w, const char *path, uint64_t *entries)
+static int dissect_window(struct tv_tool_ctx *c, const struct tv_tool_window *w, const char *path,
+			  uint64_t *entries)
 {
 	char raw[4200], sorted[4200];
 	snprintf(raw, sizeof(raw), "%s.raw.%d", path, (int)getpid());
@@ -247,8 +252,8 @@ static int dissect_window(struct tv_tool_ctx *c, const struct tv_tool_window *w,
 		if ((seen & 16383) == 0)
 			progress_of(c, win, "dissecting");
 		if (r > 0 && !rc)
-			tv_dissect_packet(d, ifs[p.ifindex].node, ifs[p.ifindex].iface.linktype, p.ts_ns, p.data,
-					  p.caplen);
+			tv_dissect_packet(d, ifs[p.ifindex].node, ifs[p.ifindex].iface.linktype, p.ts_ns,
+					  p.data, p.caplen);
 	}
 	if (d) {
 		tv_dissect_finish(d);
@@ -277,7 +282,8 @@ static int dissect_window(struct tv_tool_ctx *c, const struct tv_tool_window *w,
 }
 
 /* The window's entries file, dissected now if not cached. */
-static int entries_file(struct tv_tool_ctx *c, const struct tv_tool_window *w, char *path, size_t n, bool *cached)
+static int entries_file(struct tv_tool_ctx *c, const struct tv_tool_window *w, char *path, size_t n,
+			bool *cached)
 {
 	int rc = cache_path(c, w, path, n);
 	if (rc)
@@ -309,7 +315,8 @@ static bool end_has(json_t *end, const char *want)
 static const char *entry_method(json_t *e)
 {
 	json_t *req = json_object_get(e, "request");
-	return json_string_value(json_object_get(req, "method")) ?: json_string_value(json_object_get(req, "command"));
+	return json_string_value(json_object_get(req, "method"))
+		       ?: json_string_value(json_object_get(req, "command"));
 }
 
 static const char *entry_path(json_t *e)
@@ -318,7 +325,8 @@ static const char *entry_path(json_t *e)
 	const char *p = json_string_value(json_object_get(req, "path"));
 	if (p)
 		return p;
-	return json_string_value(json_object_get(json_array_get(json_object_get(req, "questions"), 0), "name"));
+	return json_string_value(
+		json_object_get(json_array_get(json_object_get(req, "questions"), 0), "name"));
 }
 
 static bool entry_passes(json_t *e, json_t *args)
@@ -361,7 +369,8 @@ static json_t *end_text(json_t *end)
 	if (name)
 		snprintf(buf, sizeof(buf), "%s/%s", ns ? ns : "-", name);
 	else
-		snprintf(buf, sizeof(buf), "%s:%" JSON_INTEGER_FORMAT, json_string_value(json_object_get(end, "ip")) ?: "?",
+		snprintf(buf, sizeof(buf), "%s:%" JSON_INTEGER_FORMAT,
+			 json_string_value(json_object_get(end, "ip")) ?: "?",
 			 json_integer_value(json_object_get(end, "port")));
 	return json_string(buf);
 }
@@ -377,14 +386,16 @@ static json_t *compact(json_t *e)
 	json_t *status = json_object_get(resp, "status");
 	if (!status)
 		status = json_object_get(resp, "rcode");
-	return json_pack("{s:O,s:O,s:O,s:s,s:o,s:o,s:O,s:o,s:o,s:O,s:O,s:O,s:O,s:O}", "id", json_object_get(e, "id"),
-			 "startTime", json_object_get(e, "startTime"), "node", json_object_get(e, "node"), "protocol", pv,
-			 "method", m ? json_string(m) : json_null(), "path", p ? json_string(p) : json_null(), "status",
+	return json_pack("{s:O,s:O,s:O,s:s,s:o,s:o,s:O,s:o,s:o,s:O,s:O,s:O,s:O,s:O}", "id",
+			 json_object_get(e, "id"), "startTime", json_object_get(e, "startTime"), "node",
+			 json_object_get(e, "node"), "protocol", pv, "method",
+			 m ? json_string(m) : json_null(), "path", p ? json_string(p) : json_null(), "status",
 			 status ? status : json_null(), "src", end_text(json_object_get(e, "src")), "dst",
 			 end_text(json_object_get(e, "dst")), "elapsedTime",
 			 json_object_get(e, "elapsedTime") ?: json_null(), "failed",
-			 json_object_get(e, "failed") ?: json_false(), "error", json_object_get(e, "error") ?: json_null(),
-			 "requestSize", json_object_get(e, "requestSize") ?: json_null(), "responseSize",
+			 json_object_get(e, "failed") ?: json_false(), "error",
+			 json_object_get(e, "error") ?: json_null(), "requestSize",
+			 json_object_get(e, "requestSize") ?: json_null(), "responseSize",
 			 json_object_get(e, "responseSize") ?: json_null());
 }
 
@@ -430,22 +441,27 @@ int tv_tool_run_api_calls(struct tv_tool_ctx *c, json_t *args, json_t **result, 
 	int rc = tv_tool_window(c, args, c->o->max_window_ns, &w);
 	if (rc)
 		return rc;
-	struct page p = {.limit = json_object_get(args, "limit") ? (uint64_t)json_integer_value(json_object_get(args, "limit")) : 50,
+	struct page p = {.limit = json_object_get(args, "limit")
+					  ? (uint64_t)json_integer_value(json_object_get(args, "limit"))
+					  : 50,
 			 .rows = json_array()};
 	const char *detail = json_string_value(json_object_get(args, "detail"));
 	p.full = detail && !strcmp(detail, "full");
 	char path[4400];
 	bool cached = false;
 	json_t *cov = NULL;
-	if (!(rc = tv_cursor_apply(args, &w, &p.offset)) && !(rc = entries_file(c, &w, path, sizeof(path), &cached)) &&
+	if (!(rc = tv_cursor_apply(args, &w, &p.offset)) &&
+	    !(rc = entries_file(c, &w, path, sizeof(path), &cached)) &&
 	    !(rc = each_entry(path, args, page_add, &p)))
 		rc = tv_tool_coverage(c, &w, &cov);
 	if (!rc) {
 		size_t got = json_array_size(p.rows);
-		*result = json_pack("{s:o,s:I,s:I,s:b,s:o}", "calls", p.rows, "total", (json_int_t)p.total, "offset",
-				    (json_int_t)p.offset, "cached", cached, "coverage", cov);
+		*result = json_pack("{s:o,s:I,s:I,s:b,s:o}", "calls", p.rows, "total", (json_int_t)p.total,
+				    "offset", (json_int_t)p.offset, "cached", cached, "coverage", cov);
 		json_object_set_new(*result, "next_cursor",
-				    p.offset + p.limit < p.total ? tv_cursor_make(args, &w, p.offset + p.limit) : json_null());
+				    p.offset + p.limit < p.total
+					    ? tv_cursor_make(args, &w, p.offset + p.limit)
+					    : json_null());
 		tv_tool_set_link(c, *result, "entries", &w, NULL);
 		char *cs = tv_tool_summary_coverage(cov);
 		if (asprintf(summary, "%zu API call(s) of %" PRIu64 " matching%s. %s", got, p.total,
@@ -480,11 +496,11 @@ static void cap_bodies(json_t *v, size_t cap, bool in_body)
 	json_t *e;
 	size_t i;
 	if (json_is_object(v)) {
-		json_object_foreach(v, k, e)
-		{
-			bool body = in_body || !strcmp(k, "postData") || !strcmp(k, "content") || !strcmp(k, "messages") ||
-				    !strcmp(k, "value") || !strcmp(k, "args");
-			if (json_is_string(e) && body && (!strcmp(k, "text") || !strcmp(k, "base64") || in_body) &&
+		json_object_foreach (v, k, e) {
+			bool body = in_body || !strcmp(k, "postData") || !strcmp(k, "content") ||
+				    !strcmp(k, "messages") || !strcmp(k, "value") || !strcmp(k, "args");
+			if (json_is_string(e) && body &&
+			    (!strcmp(k, "text") || !strcmp(k, "base64") || in_body) &&
 			    json_string_length(e) > cap) {
 				json_t *cut = json_stringn_nocheck(json_string_value(e), cap);
 				json_object_set_new(v, k, cut);
@@ -494,9 +510,11 @@ static void cap_bodies(json_t *v, size_t cap, bool in_body)
 			}
 		}
 	} else if (json_is_array(v)) {
-		json_array_foreach(v, i, e) if (json_is_string(e) && in_body && json_string_length(e) > cap)
-			json_array_set_new(v, i, json_stringn_nocheck(json_string_value(e), cap));
-		else cap_bodies(e, cap, in_body);
+		json_array_foreach (v, i, e)
+			if (json_is_string(e) && in_body && json_string_length(e) > cap)
+				json_array_set_new(v, i, json_stringn_nocheck(json_string_value(e), cap));
+			else
+				cap_bodies(e, cap, in_body);
 	}
 }
 
@@ -511,21 +529,27 @@ int tv_tool_run_api_call(struct tv_tool_ctx *c, json_t *args, json_t **result, c
 	char path[4400];
 	bool cached;
 	json_t *cov = NULL;
-	if (!(rc = entries_file(c, &w, path, sizeof(path), &cached)) && !(rc = each_entry(path, filters, find_id, &f)) &&
-	    !f.found)
-		rc = tv_err(-ENOENT, "no API call with id %s in the window (ids come from list_api_calls over the same "
-				     "window)", f.id);
+	if (!(rc = entries_file(c, &w, path, sizeof(path), &cached)) &&
+	    !(rc = each_entry(path, filters, find_id, &f)) && !f.found)
+		rc = tv_err(
+			-ENOENT,
+			"no API call with id %s in the window (ids come from list_api_calls over the same "
+			"window)",
+			f.id);
 	json_decref(filters);
 	if (!rc)
 		rc = tv_tool_coverage(c, &w, &cov);
 	if (!rc) {
-		size_t cap = json_object_get(args, "body_cap") ? (size_t)json_integer_value(json_object_get(args, "body_cap")) : 4096;
+		size_t cap = json_object_get(args, "body_cap")
+				     ? (size_t)json_integer_value(json_object_get(args, "body_cap"))
+				     : 4096;
 		cap_bodies(f.found, cap, false);
 		json_t *row = compact(f.found);
 		if (asprintf(summary, "%s %s %s -> %s", json_string_value(json_object_get(row, "protocol")),
 			     json_string_value(json_object_get(row, "method")) ?: "",
 			     json_string_value(json_object_get(row, "path")) ?: "",
-			     json_is_integer(json_object_get(row, "status")) ? "answered" : "see response") < 0)
+			     json_is_integer(json_object_get(row, "status")) ? "answered" : "see response") <
+		    0)
 			*summary = NULL;
 		json_decref(row);
 		*result = json_pack("{s:o,s:o}", "call", f.found, "coverage", cov);
@@ -549,8 +573,10 @@ static int file_name_check(const char *name, enum tv_pcap_format *fmt)
 		ok = (name[i] >= 'a' && name[i] <= 'z') || (name[i] >= 'A' && name[i] <= 'Z') ||
 		     (name[i] >= '0' && name[i] <= '9') || name[i] == '.' || name[i] == '_' || name[i] == '-';
 	if (!ok)
-		return tv_err(-EINVAL, "file: '%.200s' must be a plain file name (A-Z a-z 0-9 . _ -, no directories, "
-				       "not starting with '.')", name);
+		return tv_err(-EINVAL,
+			      "file: '%.200s' must be a plain file name (A-Z a-z 0-9 . _ -, no directories, "
+			      "not starting with '.')",
+			      name);
 	if (n > 7 && !strcmp(name + n - 7, ".pcapng"))
 		*fmt = TV_FORMAT_PCAPNG;
 	else if (n > 5 && !strcmp(name + n - 5, ".pcap"))
@@ -563,8 +589,9 @@ static int file_name_check(const char *name, enum tv_pcap_format *fmt)
 static void export_progress(void *ctx, uint64_t done, uint64_t total, uint64_t bytes)
 {
 	char msg[128];
-	snprintf(msg, sizeof(msg), "exporting: %" PRIu64 " of %" PRIu64 " segment streams, %" PRIu64 " bytes read",
-		 done, total, bytes);
+	snprintf(msg, sizeof(msg),
+		 "exporting: %" PRIu64 " of %" PRIu64 " segment streams, %" PRIu64 " bytes read", done, total,
+		 bytes);
 	tv_tool_progress(ctx, done, total, msg);
 }
 
@@ -573,12 +600,15 @@ static int flow_filter(const char *flow, char *out, size_t n)
 {
 	struct tv_flow_key k;
 	if (tv_flow_key_from_string(flow, &k))
-		return tv_err(-EINVAL, "flow: '%.160s' is not 'tcp|udp SRC:PORT > DST:PORT' (as list_flows gives it)", flow);
+		return tv_err(-EINVAL,
+			      "flow: '%.160s' is not 'tcp|udp SRC:PORT > DST:PORT' (as list_flows gives it)",
+			      flow);
 	char a[64], b[64];
 	tv_flow_addr_format(&k, 0, a, sizeof(a));
 	tv_flow_addr_format(&k, 1, b, sizeof(b));
-	snprintf(out, n, "%s and ((src host %s and src port %u and dst host %s and dst port %u) or (src host %s and "
-			 "src port %u and dst host %s and dst port %u))",
+	snprintf(out, n,
+		 "%s and ((src host %s and src port %u and dst host %s and dst port %u) or (src host %s and "
+		 "src port %u and dst host %s and dst port %u))",
 		 k.proto == 6 ? "tcp" : "udp", a, k.sport, b, k.dport, b, k.dport, a, k.sport);
 	return 0;
 }
@@ -618,12 +648,13 @@ int tv_tool_run_export(struct tv_tool_ctx *c, json_t *args, json_t **result, cha
 	if (!rc) {
 		struct stat st;
 		uint64_t bytes = stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
-		*result = json_pack("{s:s,s:I,s:I,s:I,s:o}", "path", path, "packets", (json_int_t)written, "bytes",
-				    (json_int_t)bytes, "duplicates", (json_int_t)ws.duplicates, "coverage", cov);
+		*result = json_pack("{s:s,s:I,s:I,s:I,s:o}", "path", path, "packets", (json_int_t)written,
+				    "bytes", (json_int_t)bytes, "duplicates", (json_int_t)ws.duplicates,
+				    "coverage", cov);
 		tv_tool_set_link(c, *result, "coverage", &w, NULL);
 		char *cs = tv_tool_summary_coverage(cov);
-		if (asprintf(summary, "wrote %" PRIu64 " packets (%" PRIu64 " bytes) to %s. %s", written, bytes, path,
-			     cs ? cs : "") < 0)
+		if (asprintf(summary, "wrote %" PRIu64 " packets (%" PRIu64 " bytes) to %s. %s", written,
+			     bytes, path, cs ? cs : "") < 0)
 			*summary = NULL;
 		free(cs);
 	}

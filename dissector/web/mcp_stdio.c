@@ -66,7 +66,8 @@ static void *worker(void *arg)
 		sv->running = j;
 		pthread_mutex_unlock(&sv->q_lock);
 		/* a request cancelled before it ran gets no response (MCP: cancellation) */
-		json_t *resp = atomic_load(&j->call.cancelled) ? NULL : tv_mcp_handle(sv->m, j->msg, &j->call);
+		json_t *resp =
+			atomic_load(&j->call.cancelled) ? NULL : tv_mcp_handle(sv->m, j->msg, &j->call);
 		/* nor one cancelled while it ran */
 		if (atomic_load(&j->call.cancelled)) {
 			json_decref(resp);
@@ -127,8 +128,8 @@ static void on_line(struct stdio_server *sv, const char *line, size_t n)
 	json_error_t e;
 	json_t *msg = json_loadb(line, n, 0, &e);
 	if (!msg) {
-		send_msg(sv, tv_mcp_error(NULL, TV_JSONRPC_PARSE_ERROR, "Parse error: %s at column %d", e.text,
-					  e.column));
+		send_msg(sv, tv_mcp_error(NULL, TV_JSONRPC_PARSE_ERROR, "Parse error: %s at column %d",
+					  e.text, e.column));
 		return;
 	}
 	const char *method = json_string_value(json_object_get(msg, "method"));

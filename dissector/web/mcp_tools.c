@@ -13,6 +13,8 @@
 
 #include "archive/common/err.h"
 #include "archive/common/timeutil.h"
+#include "archive/events.h"
+#include "archive/keys.h"
 #include "archive/names.h"
 #include "dissector/query/catalog.h"
 #include "dissector/query/coverage.h"
@@ -20,8 +22,6 @@
 #include "dissector/query/snapshot.h"
 #include "dissector/query/snapshot_list.h"
 #include "dissector/query/verify.h"
-#include "archive/events.h"
-#include "archive/keys.h"
 #include "dissector/web/mcp_util.h"
 
 /* ---- argument checking (the subset of JSON Schema our schemas use) ---- */
@@ -53,7 +53,8 @@ int tv_schema_check(json_t *schema, json_t *v, const char *path)
 		size_t i;
 		json_t *e;
 		bool found = false;
-		json_array_foreach(en, i, e) found |= json_equal(e, v);
+		json_array_foreach (en, i, e)
+			found |= json_equal(e, v);
 		if (!found) {
 			char *list = json_dumps(en, JSON_COMPACT);
 			int rc = tv_err(-EINVAL, "%s must be one of %s", path, list ? list : "the enum");
@@ -63,9 +64,11 @@ int tv_schema_check(json_t *schema, json_t *v, const char *path)
 	}
 	json_t *min = json_object_get(schema, "minimum"), *max = json_object_get(schema, "maximum");
 	if (json_is_integer(v) && min && json_integer_value(v) < json_integer_value(min))
-		return tv_err(-EINVAL, "%s must be at least %" JSON_INTEGER_FORMAT, path, json_integer_value(min));
+		return tv_err(-EINVAL, "%s must be at least %" JSON_INTEGER_FORMAT, path,
+			      json_integer_value(min));
 	if (json_is_integer(v) && max && json_integer_value(v) > json_integer_value(max))
-		return tv_err(-EINVAL, "%s must be at most %" JSON_INTEGER_FORMAT, path, json_integer_value(max));
+		return tv_err(-EINVAL, "%s must be at most %" JSON_INTEGER_FORMAT, path,
+			      json_integer_value(max));
 	json_t *ml = json_object_get(schema, "maxLength");
 	if (json_is_string(v) && ml && json_string_length(v) > (size_t)json_integer_value(ml))
 		return tv_err(-EINVAL, "%s is longer than %" JSON_INTEGER_FORMAT " characters", path,
@@ -74,8 +77,7 @@ int tv_schema_check(json_t *schema, json_t *v, const char *path)
 	if (json_is_array(v) && json_object_get(schema, "items")) {
 		size_t i;
 		json_t *e;
-		json_array_foreach(v, i, e)
-		{
+		json_array_foreach (v, i, e) {
 			snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
 			int rc = tv_schema_check(json_object_get(schema, "items"), e, sub);
 			if (rc)
@@ -87,12 +89,12 @@ int tv_schema_check(json_t *schema, json_t *v, const char *path)
 	json_t *props = json_object_get(schema, "properties");
 	size_t i;
 	json_t *req;
-	json_array_foreach(json_object_get(schema, "required"), i, req) if (!json_object_get(v, json_string_value(req)))
-		return tv_err(-EINVAL, "%s.%s is required", path, json_string_value(req));
+	json_array_foreach (json_object_get(schema, "required"), i, req)
+		if (!json_object_get(v, json_string_value(req)))
+			return tv_err(-EINVAL, "%s.%s is required", path, json_string_value(req));
 	const char *k;
 	json_t *e;
-	json_object_foreach(v, k, e)
-	{
+	json_object_foreach (v, k, e) {
 		json_t *ps = json_object_get(props, k);
 		snprintf(sub, sizeof(sub), "%s.%.100s", path, k);
 		if (!ps && json_is_false(json_object_get(schema, "additionalProperties"))) {
@@ -101,9 +103,11 @@ int tv_schema_check(json_t *schema, json_t *v, const char *path)
 			FILE *f = open_memstream(&names, &len);
 			const char *pk;
 			json_t *pv;
-			json_object_foreach(props, pk, pv) fprintf(f, "%s%s", ftell(f) ? ", " : "", pk);
+			json_object_foreach (props, pk, pv)
+				fprintf(f, "%s%s", ftell(f) ? ", " : "", pk);
 			fclose(f);
-			int rc = tv_err(-EINVAL, "unknown argument %s (this tool takes: %s)", sub, names ? names : "");
+			int rc = tv_err(-EINVAL, "unknown argument %s (this tool takes: %s)", sub,
+					names ? names : "");
 			free(names);
 			return rc;
 		}
@@ -120,12 +124,12 @@ void tv_tool_progress(struct tv_tool_ctx *c, uint64_t done, uint64_t total, cons
 {
 	if (!c->progress_token || !c->call || !c->call->notify)
 		return;
-	json_t *p = json_pack("{s:O,s:I,s:s}", "progressToken", c->progress_token, "progress", (json_int_t)done,
-			      "message", message ? message : "");
+	json_t *p = json_pack("{s:O,s:I,s:s}", "progressToken", c->progress_token, "progress",
+			      (json_int_t)done, "message", message ? message : "");
 	if (total)
 		json_object_set_new(p, "total", json_integer((json_int_t)total));
-	c->call->notify(c->call->arg,
-			json_pack("{s:s,s:s,s:o}", "jsonrpc", "2.0", "method", "notifications/progress", "params", p));
+	c->call->notify(c->call->arg, json_pack("{s:s,s:s,s:o}", "jsonrpc", "2.0", "method",
+						"notifications/progress", "params", p));
 }
 
 bool tv_tool_cancelled(const struct tv_tool_ctx *c)
@@ -153,9 +157,10 @@ int tv_tool_window(struct tv_tool_ctx *c, json_t *args, uint64_t cap_ns, struct 
 		char a[32], b[32];
 		tv_format_duration(w->to - w->from, a, sizeof(a));
 		tv_format_duration(cap_ns, b, sizeof(b));
-		return tv_err(-EINVAL,
-			      "the window is %s wide, over this server's cap of %s (--max-window): narrow from/to",
-			      a, b);
+		return tv_err(
+			-EINVAL,
+			"the window is %s wide, over this server's cap of %s (--max-window): narrow from/to",
+			a, b);
 	}
 	json_t *nodes = json_object_get(args, "nodes");
 	w->nnodes = json_array_size(nodes);
@@ -209,25 +214,27 @@ static json_t *node_coverage(json_t *n, uint64_t from, uint64_t to, json_t *not_
 	uint64_t at = from, covered = 0;
 	size_t i;
 	json_t *r;
-	json_array_foreach(json_object_get(n, "ranges"), i, r)
-	{
-		uint64_t a = parse_rfc3339(json_object_get(r, "from")), b = parse_rfc3339(json_object_get(r, "to"));
+	json_array_foreach (json_object_get(n, "ranges"), i, r) {
+		uint64_t a = parse_rfc3339(json_object_get(r, "from")),
+			 b = parse_rfc3339(json_object_get(r, "to"));
 		a = a < from ? from : a;
 		b = b > to ? to : b;
 		if (b <= a)
 			continue;
 		if (a > at)
-			json_array_append_new(gaps, json_pack("{s:o,s:o}", "from", tv_json_time(at), "to", tv_json_time(a)));
+			json_array_append_new(gaps, json_pack("{s:o,s:o}", "from", tv_json_time(at), "to",
+							      tv_json_time(a)));
 		covered += b - (a > at ? a : at) > 0 && b > at ? b - (a > at ? a : at) : 0;
 		at = b > at ? b : at;
 	}
 	if (at < to)
-		json_array_append_new(gaps, json_pack("{s:o,s:o}", "from", tv_json_time(at), "to", tv_json_time(to)));
-	json_array_foreach(gaps, i, r)
-	{
+		json_array_append_new(
+			gaps, json_pack("{s:o,s:o}", "from", tv_json_time(at), "to", tv_json_time(to)));
+	json_array_foreach (gaps, i, r) {
 		char line[256];
 		snprintf(line, sizeof(line), "node %s: nothing captured from %s to %s", node,
-			 json_string_value(json_object_get(r, "from")), json_string_value(json_object_get(r, "to")));
+			 json_string_value(json_object_get(r, "from")),
+			 json_string_value(json_object_get(r, "to")));
 		json_array_append_new(not_captured, json_string(line));
 	}
 	*complete &= json_array_size(gaps) == 0 && json_array_size(json_object_get(n, "damaged")) == 0;
@@ -235,13 +242,14 @@ static json_t *node_coverage(json_t *n, uint64_t from, uint64_t to, json_t *not_
 			 json_integer_value(json_object_get(n, "segments")), "packets",
 			 json_integer_value(json_object_get(n, "packets")), "bytes",
 			 json_integer_value(json_object_get(n, "bytes")), "covered_fraction",
-			 (double)covered / (double)(to - from), "gaps", gaps, "damaged", json_object_get(n, "damaged"));
+			 (double)covered / (double)(to - from), "gaps", gaps, "damaged",
+			 json_object_get(n, "damaged"));
 }
 
 int tv_tool_coverage(struct tv_tool_ctx *c, const struct tv_tool_window *w, json_t **out)
 {
-	struct tv_coverage_opts co = {.prefix = c->o->prefix, .from = w->from, .to = w->to,
-				      .nodes = w->nodes, .nnodes = w->nnodes};
+	struct tv_coverage_opts co = {
+		.prefix = c->o->prefix, .from = w->from, .to = w->to, .nodes = w->nodes, .nnodes = w->nnodes};
 	json_t *cov;
 	int rc = tv_coverage(c->s, &co, &cov);
 	if (rc)
@@ -261,14 +269,16 @@ int tv_tool_coverage(struct tv_tool_ctx *c, const struct tv_tool_window *w, json
 	bool complete = true;
 	size_t i, j;
 	json_t *name, *n;
-	json_array_foreach(nl.names, i, name)
-	{
+	json_array_foreach (nl.names, i, name) {
 		json_t *found = NULL;
-		json_array_foreach(json_object_get(cov, "nodes"), j, n) if (json_equal(json_object_get(n, "node"), name))
-			found = n;
-		json_t *empty = found ? NULL : json_pack("{s:O,s:i,s:i,s:i,s:[],s:[]}", "node", name, "segments", 0,
-							  "packets", 0, "bytes", 0, "ranges", "damaged");
-		json_array_append_new(rows, node_coverage(found ? found : empty, w->from, w->to, not_captured, &complete));
+		json_array_foreach (json_object_get(cov, "nodes"), j, n)
+			if (json_equal(json_object_get(n, "node"), name))
+				found = n;
+		json_t *empty = found ? NULL
+				      : json_pack("{s:O,s:i,s:i,s:i,s:[],s:[]}", "node", name, "segments", 0,
+						  "packets", 0, "bytes", 0, "ranges", "damaged");
+		json_array_append_new(
+			rows, node_coverage(found ? found : empty, w->from, w->to, not_captured, &complete));
 		json_decref(empty);
 	}
 	if (!json_array_size(nl.names))
@@ -276,11 +286,13 @@ int tv_tool_coverage(struct tv_tool_ctx *c, const struct tv_tool_window *w, json
 	json_decref(nl.names);
 	json_decref(cov);
 	*out = json_pack("{s:o,s:o,s:b,s:o,s:o}", "from", tv_json_time(w->from), "to", tv_json_time(w->to),
-			 "complete", complete && json_array_size(rows) > 0, "nodes", rows, "not_captured", not_captured);
+			 "complete", complete && json_array_size(rows) > 0, "nodes", rows, "not_captured",
+			 not_captured);
 	return 0;
 }
 
-static char *tool_link(struct tv_tool_ctx *c, const char *page, const struct tv_tool_window *w, const char *extra)
+static char *tool_link(struct tv_tool_ctx *c, const char *page, const struct tv_tool_window *w,
+		       const char *extra)
 {
 	char from[TV_RFC3339_LEN], to[TV_RFC3339_LEN], *out = NULL;
 	tv_format_rfc3339(w ? w->from : 0, from);
@@ -304,8 +316,12 @@ void tv_tool_set_link(struct tv_tool_ctx *c, json_t *result, const char *page, c
 
 int tv_tool_window_open(struct tv_tool_ctx *c, const struct tv_tool_window *w, struct tv_window **out)
 {
-	struct tv_window_opts wo = {.prefix = c->o->prefix, .nodes = w->nodes, .nnodes = w->nnodes,
-				    .from = w->from, .to = w->to, .dedup_window_ns = 1000000};
+	struct tv_window_opts wo = {.prefix = c->o->prefix,
+				    .nodes = w->nodes,
+				    .nnodes = w->nnodes,
+				    .from = w->from,
+				    .to = w->to,
+				    .dedup_window_ns = 1000000};
 	return tv_window_open(out, c->s, &wo);
 }
 
@@ -314,8 +330,7 @@ static void add_drops(struct tv_window *win, json_t *cov)
 {
 	size_t i;
 	json_t *n;
-	json_array_foreach(json_object_get(cov, "nodes"), i, n)
-	{
+	json_array_foreach (json_object_get(cov, "nodes"), i, n) {
 		uint64_t kernel = 0, iface = 0;
 		const char *node = json_string_value(json_object_get(n, "node"));
 		for (uint32_t s = 0; s < tv_window_segments(win); s++) {
@@ -328,12 +343,15 @@ static void add_drops(struct tv_window *win, json_t *cov)
 				iface += idx->ifaces[f].drops_iface;
 			}
 		}
-		json_object_set_new(n, "drops", json_pack("{s:I,s:I}", "kernel", (json_int_t)kernel, "interface",
-							  (json_int_t)iface));
+		json_object_set_new(
+			n, "drops",
+			json_pack("{s:I,s:I}", "kernel", (json_int_t)kernel, "interface", (json_int_t)iface));
 		if (kernel + iface) {
 			char line[256];
-			snprintf(line, sizeof(line), "node %s: %" PRIu64 " packets dropped by the kernel, %" PRIu64
-				 " by the interface", node, kernel, iface);
+			snprintf(line, sizeof(line),
+				 "node %s: %" PRIu64 " packets dropped by the kernel, %" PRIu64
+				 " by the interface",
+				 node, kernel, iface);
 			json_array_append_new(json_object_get(cov, "not_captured"), json_string(line));
 			json_object_set_new(cov, "complete", json_false());
 		}
@@ -363,7 +381,8 @@ static json_t *capture_filters(struct tv_tool_ctx *c, struct tv_window *win)
 			tv_window_segment(win, s - 1, &prev);
 		if (s + 1 < n)
 			tv_window_segment(win, s + 1, &next);
-		bool first = !prev || strcmp(prev->node, idx->node), last = !next || strcmp(next->node, idx->node);
+		bool first = !prev || strcmp(prev->node, idx->node),
+		     last = !next || strcmp(next->node, idx->node);
 		char ekey[TV_KEY_MAX + 32];
 		if (!(first || last) || !idx->events_size ||
 		    tv_key_sibling(key, TV_KEY_SUFFIX_EVENTS, ekey, sizeof(ekey)))
@@ -380,10 +399,12 @@ static json_t *capture_filters(struct tv_tool_ctx *c, struct tv_window *win)
 			const char *t = json_string_value(json_object_get(rec, "type"));
 			if (t && !strcmp(t, "capture")) {
 				json_t *row = json_pack("{s:o,s:O,s:O,s:O}", "ts",
-							tv_json_time((uint64_t)json_integer_value(json_object_get(rec, "ts"))),
-							"interfaces", json_object_get(rec, "interfaces") ?: json_null(),
-							"scope", json_object_get(rec, "scope") ?: json_null(), "rule",
-							json_object_get(rec, "rule") ?: json_null());
+							tv_json_time((uint64_t)json_integer_value(
+								json_object_get(rec, "ts"))),
+							"interfaces",
+							json_object_get(rec, "interfaces") ?: json_null(),
+							"scope", json_object_get(rec, "scope") ?: json_null(),
+							"rule", json_object_get(rec, "rule") ?: json_null());
 				json_array_append_new(list, row);
 			}
 			json_decref(rec);
@@ -396,20 +417,24 @@ static json_t *capture_filters(struct tv_tool_ctx *c, struct tv_window *win)
 
 /* ---- tools ---- */
 
-#define WINDOW_PROPS                                                                                          \
-	"\"from\":{\"type\":\"string\",\"maxLength\":64,\"description\":\"window start: RFC 3339, Unix seconds, "  \
-	"now, or relative like -15m (default: to - 15m)\"},"                                                       \
-	"\"to\":{\"type\":\"string\",\"maxLength\":64,\"description\":\"window end, exclusive (default: now)\"},"   \
-	"\"nodes\":{\"type\":\"array\",\"items\":{\"type\":\"string\",\"maxLength\":253},\"description\":\"only " \
+#define WINDOW_PROPS                                                                                         \
+	"\"from\":{\"type\":\"string\",\"maxLength\":64,\"description\":\"window start: RFC 3339, Unix "     \
+	"seconds, "                                                                                          \
+	"now, or relative like -15m (default: to - 15m)\"},"                                                 \
+	"\"to\":{\"type\":\"string\",\"maxLength\":64,\"description\":\"window end, exclusive (default: "    \
+	"now)\"},"                                                                                           \
+	"\"nodes\":{\"type\":\"array\",\"items\":{\"type\":\"string\",\"maxLength\":253},\"description\":"   \
+	"\"only "                                                                                            \
 	"these nodes (default: all)\"}"
 
-#define COVERAGE_SCHEMA                                                                                    \
-	"{\"type\":\"object\",\"properties\":{\"from\":{\"type\":\"string\"},\"to\":{\"type\":\"string\"},"    \
-	"\"complete\":{\"type\":\"boolean\"},\"nodes\":{\"type\":\"array\",\"items\":{\"type\":\"object\","     \
-	"\"properties\":{\"node\":{\"type\":\"string\"},\"segments\":{\"type\":\"integer\"},\"packets\":{"      \
-	"\"type\":\"integer\"},\"bytes\":{\"type\":\"integer\"},\"covered_fraction\":{\"type\":\"number\"},"    \
-	"\"gaps\":{\"type\":\"array\"},\"damaged\":{\"type\":\"array\"}},\"required\":[\"node\",\"gaps\"]}},"   \
-	"\"not_captured\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}}},"                                \
+#define COVERAGE_SCHEMA                                                                                      \
+	"{\"type\":\"object\",\"properties\":{\"from\":{\"type\":\"string\"},\"to\":{\"type\":\"string\"},"  \
+	"\"complete\":{\"type\":\"boolean\"},\"nodes\":{\"type\":\"array\",\"items\":{\"type\":\"object\","  \
+	"\"properties\":{\"node\":{\"type\":\"string\"},\"segments\":{\"type\":\"integer\"},\"packets\":{"   \
+	"\"type\":\"integer\"},\"bytes\":{\"type\":\"integer\"},\"covered_fraction\":{\"type\":\"number\"}," \
+	"\"gaps\":{\"type\":\"array\"},\"damaged\":{\"type\":\"array\"}},\"required\":[\"node\",\"gaps\"]}}" \
+	","                                                                                                  \
+	"\"not_captured\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}}},"                            \
 	"\"required\":[\"from\",\"to\",\"complete\",\"nodes\",\"not_captured\"]}"
 
 char *tv_tool_summary_coverage(json_t *cov)
@@ -420,8 +445,7 @@ char *tv_tool_summary_coverage(json_t *cov)
 		return NULL;
 	size_t i;
 	json_t *v;
-	json_array_foreach(json_object_get(cov, "not_captured"), i, v)
-	{
+	json_array_foreach (json_object_get(cov, "not_captured"), i, v) {
 		if (i == 8) {
 			char *t = NULL;
 			if (asprintf(&t, "%s (+%zu more not-captured notes)", s, nc - 8) >= 0) {
@@ -455,8 +479,7 @@ static int run_coverage(struct tv_tool_ctx *c, json_t *args, json_t **result, ch
 	if (!rc) {
 		size_t i;
 		json_t *n, *filters = capture_filters(c, win);
-		json_array_foreach(json_object_get(cov, "nodes"), i, n)
-		{
+		json_array_foreach (json_object_get(cov, "nodes"), i, n) {
 			json_t *f = json_object_get(filters, json_string_value(json_object_get(n, "node")));
 			json_object_set(n, "capture", f ? f : json_array());
 		}
@@ -464,8 +487,8 @@ static int run_coverage(struct tv_tool_ctx *c, json_t *args, json_t **result, ch
 		*result = json_pack("{s:o,s:I}", "coverage", cov, "snapshots", (json_int_t)snaps);
 		tv_tool_set_link(c, *result, "coverage", &w, NULL);
 		char *cs = tv_tool_summary_coverage(cov);
-		if (asprintf(summary, "%zu node(s), %" PRIu64 " snapshot(s). %s", json_array_size(json_object_get(cov, "nodes")),
-			     snaps, cs ? cs : "") < 0)
+		if (asprintf(summary, "%zu node(s), %" PRIu64 " snapshot(s). %s",
+			     json_array_size(json_object_get(cov, "nodes")), snaps, cs ? cs : "") < 0)
 			*summary = NULL;
 		free(cs);
 	} else {
@@ -487,16 +510,17 @@ static int run_nodes(struct tv_tool_ctx *c, json_t *args, json_t **result, char 
 	json_t *rows = json_array();
 	size_t i;
 	json_t *n;
-	json_array_foreach(json_object_get(cov, "nodes"), i, n)
-	{
+	json_array_foreach (json_object_get(cov, "nodes"), i, n) {
 		json_t *ranges = json_object_get(n, "ranges");
 		json_t *first = json_object_get(json_array_get(ranges, 0), "from");
 		json_t *last = json_object_get(json_array_get(ranges, json_array_size(ranges) - 1), "to");
-		json_array_append_new(rows, json_pack("{s:O,s:O,s:O,s:O,s:O,s:O,s:I}", "node", json_object_get(n, "node"),
-						      "segments", json_object_get(n, "segments"), "packets",
-						      json_object_get(n, "packets"), "bytes", json_object_get(n, "bytes"),
-						      "first", first ? first : json_null(), "last", last ? last : json_null(),
-						      "gaps", (json_int_t)json_array_size(json_object_get(n, "gaps"))));
+		json_array_append_new(
+			rows,
+			json_pack("{s:O,s:O,s:O,s:O,s:O,s:O,s:I}", "node", json_object_get(n, "node"),
+				  "segments", json_object_get(n, "segments"), "packets",
+				  json_object_get(n, "packets"), "bytes", json_object_get(n, "bytes"),
+				  "first", first ? first : json_null(), "last", last ? last : json_null(),
+				  "gaps", (json_int_t)json_array_size(json_object_get(n, "gaps"))));
 	}
 	json_decref(cov);
 	*result = json_pack("{s:o}", "nodes", rows);
@@ -536,26 +560,30 @@ struct resolve_ctx {
 	json_t *matches;
 };
 
-static int resolve_one(void *ctx, uint8_t family, const uint8_t addr[16], const struct tv_name *v, uint64_t from,
-		       uint64_t to)
+static int resolve_one(void *ctx, uint8_t family, const uint8_t addr[16], const struct tv_name *v,
+		       uint64_t from, uint64_t to)
 {
 	struct resolve_ctx *r = ctx;
 	if (!(from <= r->at && r->at < to))
 		return 0;
 	if (r->ip && (family != r->family || memcmp(addr, r->addr, family == 4 ? 4 : 16)))
 		return 0;
-	if (r->name && !((v->name && !strcmp(v->name, r->name)) || (v->workload && !strcmp(v->workload, r->name))))
+	if (r->name &&
+	    !((v->name && !strcmp(v->name, r->name)) || (v->workload && !strcmp(v->workload, r->name))))
 		return 0;
 	if (r->ns && !(v->ns && !strcmp(v->ns, r->ns)))
 		return 0;
 	char ip[64];
 	inet_ntop(family == 6 ? AF_INET6 : AF_INET, addr, ip, sizeof(ip));
-	json_t *m = json_pack("{s:s,s:s,s:s}", "ip", ip, "kind", v->kind ? v->kind : "", "name", v->name ? v->name : "");
+	json_t *m = json_pack("{s:s,s:s,s:s}", "ip", ip, "kind", v->kind ? v->kind : "", "name",
+			      v->name ? v->name : "");
 	json_object_set_new(m, "namespace", v->ns ? json_string(v->ns) : json_null());
 	json_object_set_new(m, "node", v->node && v->node[0] ? json_string(v->node) : json_null());
-	json_object_set_new(m, "workload", v->workload ? json_pack("{s:s,s:s}", "kind", v->workload_kind ? v->workload_kind : "",
-								   "name", v->workload)
-						       : json_null());
+	json_object_set_new(m, "workload",
+			    v->workload
+				    ? json_pack("{s:s,s:s}", "kind", v->workload_kind ? v->workload_kind : "",
+						"name", v->workload)
+				    : json_null());
 	json_object_set_new(m, "from", tv_json_time(from));
 	json_object_set_new(m, "to", to == UINT64_MAX ? json_null() : tv_json_time(to));
 	json_array_append_new(r->matches, m);
@@ -583,7 +611,8 @@ static int run_resolve(struct tv_tool_ctx *c, json_t *args, json_t **result, cha
 	if (at && tv_parse_time(at, now, &r.at))
 		return tv_err(-EINVAL, "at: %s", tv_errmsg());
 	/* the segments around the moment: each starts with the full state */
-	struct tv_tool_window w = {.from = r.at > 1000000000ull ? r.at - 1000000000ull : 0, .to = r.at + 1000000000ull};
+	struct tv_tool_window w = {.from = r.at > 1000000000ull ? r.at - 1000000000ull : 0,
+				   .to = r.at + 1000000000ull};
 	struct tv_window *win;
 	int rc = tv_tool_window_open(c, &w, &win);
 	if (rc)
@@ -637,9 +666,10 @@ json_t *tv_tool_flow_json(const struct tv_flow_row *r, const struct tv_names *na
 {
 	char stream[160];
 	tv_flow_key_format(&r->key, stream, sizeof(stream));
-	return json_pack("{s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:I,s:I,s:i}", "node", r->node, "flow", stream, "protocol",
-			 r->key.proto == 6 ? "tcp" : "udp", "src", tv_tool_end_json(names, &r->key, 0, r->first_ns),
-			 "dst", tv_tool_end_json(names, &r->key, 1, r->first_ns), "first", tv_json_time(r->first_ns),
+	return json_pack("{s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:I,s:I,s:i}", "node", r->node, "flow", stream,
+			 "protocol", r->key.proto == 6 ? "tcp" : "udp", "src",
+			 tv_tool_end_json(names, &r->key, 0, r->first_ns), "dst",
+			 tv_tool_end_json(names, &r->key, 1, r->first_ns), "first", tv_json_time(r->first_ns),
 			 "last", tv_json_time(r->last_ns), "packets", (json_int_t)r->packets, "bytes",
 			 (json_int_t)r->bytes, "segments", (int)r->segments);
 }
@@ -683,7 +713,8 @@ static bool row_passes(const struct tv_flow_row *r, const struct tv_names *names
 		need |= json_object_get(args, keys[i]) != NULL;
 	if (!need)
 		return true;
-	json_t *s = tv_tool_end_json(names, &r->key, 0, r->first_ns), *d = tv_tool_end_json(names, &r->key, 1, r->first_ns);
+	json_t *s = tv_tool_end_json(names, &r->key, 0, r->first_ns),
+	       *d = tv_tool_end_json(names, &r->key, 1, r->first_ns);
 	bool ok = true;
 	for (size_t i = 0; ok && i < 3; i++) {
 		const char *want = json_string_value(json_object_get(args, keys[i]));
@@ -694,8 +725,8 @@ static bool row_passes(const struct tv_flow_row *r, const struct tv_names *names
 	return ok;
 }
 
-static int flow_view_build(struct tv_tool_ctx *c, const struct tv_tool_window *w, struct tv_window *win, json_t *args,
-			   struct flow_view *v)
+static int flow_view_build(struct tv_tool_ctx *c, const struct tv_tool_window *w, struct tv_window *win,
+			   json_t *args, struct flow_view *v)
 {
 	memset(v, 0, sizeof(*v));
 	int rc = tv_flows_collect(win, w->from, w->to, &v->rows);
@@ -743,19 +774,24 @@ static int run_flows(struct tv_tool_ctx *c, json_t *args, json_t **result, char 
 	if (!(rc = tv_tool_window_open(c, &w, &win)) && !(rc = flow_view_build(c, &w, win, args, &v)))
 		rc = tv_tool_coverage_full(c, &w, win, &cov);
 	if (!rc) {
-		size_t limit = json_object_get(args, "limit") ? (size_t)json_integer_value(json_object_get(args, "limit")) : 100;
+		size_t limit = json_object_get(args, "limit")
+				       ? (size_t)json_integer_value(json_object_get(args, "limit"))
+				       : 100;
 		json_t *flows = json_array();
 		for (size_t i = offset; i < v.n && i < offset + limit; i++)
 			json_array_append_new(flows, tv_tool_flow_json(&v.rows.v[v.order[i]], v.names));
-		*result = json_pack("{s:o,s:I,s:I,s:{s:I,s:I},s:o}", "flows", flows, "total", (json_int_t)v.n, "offset",
-				    (json_int_t)offset, "other", "packets", (json_int_t)v.rows.other_packets, "bytes",
-				    (json_int_t)v.rows.other_bytes, "coverage", cov);
+		*result = json_pack("{s:o,s:I,s:I,s:{s:I,s:I},s:o}", "flows", flows, "total", (json_int_t)v.n,
+				    "offset", (json_int_t)offset, "other", "packets",
+				    (json_int_t)v.rows.other_packets, "bytes", (json_int_t)v.rows.other_bytes,
+				    "coverage", cov);
 		json_object_set_new(*result, "next_cursor",
-				    offset + limit < v.n ? tv_cursor_make(args, &w, offset + limit) : json_null());
+				    offset + limit < v.n ? tv_cursor_make(args, &w, offset + limit)
+							 : json_null());
 		tv_tool_set_link(c, *result, "flows", &w, NULL);
 		char *cs = tv_tool_summary_coverage(cov);
-		if (asprintf(summary, "%zu flow(s) of %zu (from %" PRIu64 ")%s. %s", json_array_size(flows), v.n, offset,
-			     offset + limit < v.n ? "; more with next_cursor" : "", cs ? cs : "") < 0)
+		if (asprintf(summary, "%zu flow(s) of %zu (from %" PRIu64 ")%s. %s", json_array_size(flows),
+			     v.n, offset, offset + limit < v.n ? "; more with next_cursor" : "",
+			     cs ? cs : "") < 0)
 			*summary = NULL;
 		free(cs);
 	}
@@ -778,9 +814,9 @@ static const char *group_of(json_t *end, const char *by, const char *node, char 
 	if (!strcmp(by, "ip"))
 		return ip;
 	const char *v = !strcmp(by, "service") ? json_string_value(json_object_get(end, "service"))
-		      : !strcmp(by, "workload")
-			      ? (json_string_value(json_object_get(end, "workload")) ?: name)
-			      : name;
+			: !strcmp(by, "workload")
+				? (json_string_value(json_object_get(end, "workload")) ?: name)
+				: name;
 	if (!v)
 		snprintf(buf, n, "%s (unnamed)", ip);
 	else
@@ -815,30 +851,41 @@ static int run_talkers(struct tv_tool_ctx *c, json_t *args, json_t **result, cha
 					break;
 				json_t *row = json_object_get(groups, g[e]);
 				if (!row)
-					json_object_set_new(groups, g[e], row = json_pack("{s:s,s:I,s:I,s:I}", "key", g[e], "flows",
-											  (json_int_t)0, "packets", (json_int_t)0,
-											  "bytes", (json_int_t)0));
-				json_object_set_new(row, "flows", json_integer(json_integer_value(json_object_get(row, "flows")) + 1));
-				json_object_set_new(row, "packets", json_integer(json_integer_value(json_object_get(row, "packets")) +
-										 (json_int_t)r->packets));
-				json_object_set_new(row, "bytes", json_integer(json_integer_value(json_object_get(row, "bytes")) +
-									       (json_int_t)r->bytes));
+					json_object_set_new(groups, g[e],
+							    row = json_pack("{s:s,s:I,s:I,s:I}", "key", g[e],
+									    "flows", (json_int_t)0, "packets",
+									    (json_int_t)0, "bytes",
+									    (json_int_t)0));
+				json_object_set_new(
+					row, "flows",
+					json_integer(json_integer_value(json_object_get(row, "flows")) + 1));
+				json_object_set_new(
+					row, "packets",
+					json_integer(json_integer_value(json_object_get(row, "packets")) +
+						     (json_int_t)r->packets));
+				json_object_set_new(
+					row, "bytes",
+					json_integer(json_integer_value(json_object_get(row, "bytes")) +
+						     (json_int_t)r->bytes));
 			}
 			json_decref(ends[0]);
 			json_decref(ends[1]);
 		}
 		json_t *arr = tv_json_sorted_values(groups, "bytes");
 		json_decref(groups);
-		size_t limit = json_object_get(args, "limit") ? (size_t)json_integer_value(json_object_get(args, "limit")) : 20;
+		size_t limit = json_object_get(args, "limit")
+				       ? (size_t)json_integer_value(json_object_get(args, "limit"))
+				       : 20;
 		while (json_array_size(arr) > limit)
 			json_array_remove(arr, json_array_size(arr) - 1);
-		*result = json_pack("{s:s,s:o,s:I,s:o}", "by", by, "groups", arr, "flows", (json_int_t)v.n, "coverage", cov);
+		*result = json_pack("{s:s,s:o,s:I,s:o}", "by", by, "groups", arr, "flows", (json_int_t)v.n,
+				    "coverage", cov);
 		tv_tool_set_link(c, *result, "flows", &w, NULL);
 		json_t *top = json_array_get(arr, 0);
 		char *cs = tv_tool_summary_coverage(cov);
 		if (asprintf(summary, "top %zu by %s over %zu flow(s)%s%s. %s", json_array_size(arr), by, v.n,
-			     top ? "; first: " : "", top ? json_string_value(json_object_get(top, "key")) : "",
-			     cs ? cs : "") < 0)
+			     top ? "; first: " : "",
+			     top ? json_string_value(json_object_get(top, "key")) : "", cs ? cs : "") < 0)
 			*summary = NULL;
 		free(cs);
 	}
@@ -858,7 +905,8 @@ static void on_problem(void *ctx, enum tv_verify_class cls, const char *what)
 {
 	struct verify_ctx *v = ctx;
 	if (json_array_size(v->problems) < 200)
-		json_array_append_new(v->problems, json_pack("{s:s,s:s}", "class", tv_verify_class_name(cls), "what", what));
+		json_array_append_new(v->problems, json_pack("{s:s,s:s}", "class", tv_verify_class_name(cls),
+							     "what", what));
 }
 
 static int run_verify(struct tv_tool_ctx *c, json_t *args, json_t **result, char **summary)
@@ -868,8 +916,13 @@ static int run_verify(struct tv_tool_ctx *c, json_t *args, json_t **result, char
 	if (rc)
 		return rc;
 	struct verify_ctx vc = {json_array()};
-	struct tv_verify_opts vo = {.prefix = c->o->prefix, .from = w.from, .to = w.to, .nodes = w.nodes,
-				    .nnodes = w.nnodes, .problem = on_problem, .ctx = &vc};
+	struct tv_verify_opts vo = {.prefix = c->o->prefix,
+				    .from = w.from,
+				    .to = w.to,
+				    .nodes = w.nodes,
+				    .nnodes = w.nnodes,
+				    .problem = on_problem,
+				    .ctx = &vc};
 	struct tv_verify_result r;
 	rc = tv_verify(c->s, &vo, &r);
 	if (!rc) {
@@ -877,14 +930,17 @@ static int run_verify(struct tv_tool_ctx *c, json_t *args, json_t **result, char
 		for (int i = 0; i < TV_VERIFY_NCLASSES; i++)
 			json_object_set_new(by, tv_verify_class_name((enum tv_verify_class)i),
 					    json_integer((json_int_t)r.by_class[i]));
-		*result = json_pack("{s:b,s:I,s:I,s:I,s:I,s:I,s:o,s:o}", "intact", r.problems == 0, "segments",
-				    (json_int_t)r.segments, "problems", (json_int_t)r.problems, "signed",
-				    (json_int_t)r.signed_segments, "unsigned", (json_int_t)r.unsigned_segments,
-				    "checkpoints", (json_int_t)r.checkpoints, "by_class", by, "details", vc.problems);
+		*result = json_pack("{s:b,s:I,s:I,s:I,s:I,s:I,s:o,s:o}", "intact", r.problems == 0,
+				    "segments", (json_int_t)r.segments, "problems", (json_int_t)r.problems,
+				    "signed", (json_int_t)r.signed_segments, "unsigned",
+				    (json_int_t)r.unsigned_segments, "checkpoints", (json_int_t)r.checkpoints,
+				    "by_class", by, "details", vc.problems);
 		tv_tool_set_link(c, *result, "coverage", &w, NULL);
-		if (asprintf(summary, "%s: %" PRIu64 " segment(s), %" PRIu64 " problem(s), %" PRIu64 " signed, %" PRIu64
-			     " unsigned", r.problems ? "NOT INTACT" : "INTACT", r.segments, r.problems,
-			     r.signed_segments, r.unsigned_segments) < 0)
+		if (asprintf(summary,
+			     "%s: %" PRIu64 " segment(s), %" PRIu64 " problem(s), %" PRIu64
+			     " signed, %" PRIu64 " unsigned",
+			     r.problems ? "NOT INTACT" : "INTACT", r.segments, r.problems, r.signed_segments,
+			     r.unsigned_segments) < 0)
 			*summary = NULL;
 	} else {
 		json_decref(vc.problems);
@@ -933,8 +989,12 @@ static int run_snap_create(struct tv_tool_ctx *c, json_t *args, json_t **result,
 		return tv_err(-EINVAL, "name: %s", tv_errmsg());
 	if ((rc = tv_tool_window(c, args, c->o->max_index_window_ns, &w)))
 		return rc;
-	struct tv_snapshot_opts so = {.prefix = c->o->prefix, .name = name, .nodes = w.nodes, .nnodes = w.nnodes,
-				      .from = w.from, .to = w.to};
+	struct tv_snapshot_opts so = {.prefix = c->o->prefix,
+				      .name = name,
+				      .nodes = w.nodes,
+				      .nnodes = w.nnodes,
+				      .from = w.from,
+				      .to = w.to};
 	struct tv_snapshot_stats st;
 	rc = tv_snapshot_create(c->s, &so, &st);
 	json_t *row = NULL;
@@ -943,8 +1003,8 @@ static int run_snap_create(struct tv_tool_ctx *c, json_t *args, json_t **result,
 	if (!rc) {
 		*result = json_pack("{s:o}", "snapshot", row);
 		tv_tool_set_link(c, *result, "snapshots", NULL, NULL);
-		if (asprintf(summary, "snapshot %s created: %" PRIu64 " segments, %" PRIu64 " bytes", name, st.segments,
-			     st.bytes) < 0)
+		if (asprintf(summary, "snapshot %s created: %" PRIu64 " segments, %" PRIu64 " bytes", name,
+			     st.segments, st.bytes) < 0)
 			*summary = NULL;
 	}
 	tv_tool_window_cleanup(&w);
@@ -968,7 +1028,7 @@ static int run_snap_delete(struct tv_tool_ctx *c, json_t *args, json_t **result,
 
 /* ---- the table ---- */
 
-#define FLOW_FILTERS                                                                                       \
+#define FLOW_FILTERS                                                                                         \
 	"\"ip\":{\"type\":\"string\",\"maxLength\":64,\"description\":\"either end's address or name\"},"    \
 	"\"port\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":65535},"                                   \
 	"\"protocol\":{\"type\":\"string\",\"enum\":[\"tcp\",\"udp\"]},"                                     \
@@ -977,64 +1037,85 @@ static int run_snap_delete(struct tv_tool_ctx *c, json_t *args, json_t **result,
 	"name at either end\"}"
 
 #define SNAPSHOT_ROW                                                                                         \
-	"{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\"},\"bytes\":{\"type\":\"integer\"}," \
-	"\"from\":{\"type\":[\"string\",\"null\"]},\"to\":{\"type\":[\"string\",\"null\"]},\"status\":{"       \
-	"\"type\":\"string\"},\"created\":{\"type\":[\"string\",\"null\"]},\"nodes\":{\"type\":[\"array\","    \
+	"{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\"},\"bytes\":{\"type\":"           \
+	"\"integer\"},"                                                                                      \
+	"\"from\":{\"type\":[\"string\",\"null\"]},\"to\":{\"type\":[\"string\",\"null\"]},\"status\":{"     \
+	"\"type\":\"string\"},\"created\":{\"type\":[\"string\",\"null\"]},\"nodes\":{\"type\":[\"array\","  \
 	"\"null\"]}},\"required\":[\"name\",\"bytes\",\"from\",\"to\",\"status\",\"created\",\"nodes\"]}"
 
 #define DASHBOARD "\"dashboard\":{\"type\":\"string\"}"
 
 static const struct tv_tool tools[] = {
 	{"get_coverage", "Coverage of a window",
-	 "What the archive holds for a window, per node: segments, packets, the time covered and the gaps (nothing "
-	 "captured), damaged indexes, kernel and interface drops, and the capture filters in force (so an empty "
+	 "What the archive holds for a window, per node: segments, packets, the time covered and the gaps "
+	 "(nothing "
+	 "captured), damaged indexes, kernel and interface drops, and the capture filters in force (so an "
+	 "empty "
 	 "answer elsewhere can be told from 'not captured'). Call it first.",
 	 "{\"type\":\"object\",\"properties\":{" WINDOW_PROPS "},\"additionalProperties\":false}",
-	 "{\"type\":\"object\",\"properties\":{\"coverage\":" COVERAGE_SCHEMA ",\"snapshots\":{\"type\":\"integer\"},"
-	 DASHBOARD "},\"required\":[\"coverage\",\"snapshots\",\"dashboard\"]}",
+	 "{\"type\":\"object\",\"properties\":{\"coverage\":" COVERAGE_SCHEMA
+	 ",\"snapshots\":{\"type\":\"integer\"}," DASHBOARD
+	 "},\"required\":[\"coverage\",\"snapshots\",\"dashboard\"]}",
 	 false, run_coverage},
 	{"list_nodes", "Nodes in the archive",
-	 "Every node whose agent wrote segments: its first and last covered time, segments, packets, bytes, gaps.",
+	 "Every node whose agent wrote segments: its first and last covered time, segments, packets, bytes, "
+	 "gaps.",
 	 "{\"type\":\"object\",\"properties\":{},\"additionalProperties\":false}",
 	 "{\"type\":\"object\",\"properties\":{\"nodes\":{\"type\":\"array\",\"items\":{\"type\":\"object\","
-	 "\"properties\":{\"node\":{\"type\":\"string\"},\"first\":{\"type\":[\"string\",\"null\"]},\"last\":{"
-	 "\"type\":[\"string\",\"null\"]},\"segments\":{\"type\":\"integer\"}},\"required\":[\"node\"]}}," DASHBOARD
-	 "},\"required\":[\"nodes\"]}",
+	 "\"properties\":{\"node\":{\"type\":\"string\"},\"first\":{\"type\":[\"string\",\"null\"]},\"last\":"
+	 "{"
+	 "\"type\":[\"string\",\"null\"]},\"segments\":{\"type\":\"integer\"}},\"required\":[\"node\"]}}"
+	 "," DASHBOARD "},\"required\":[\"nodes\"]}",
 	 false, run_nodes},
 	{"resolve", "Who held an address, or where a workload was",
-	 "Resolves an IP to the pod, service or node that held it at a moment, or a pod/workload/service name "
+	 "Resolves an IP to the pod, service or node that held it at a moment, or a pod/workload/service "
+	 "name "
 	 "(optionally in a namespace) to its addresses then, from the Kubernetes records in the archive.",
-	 "{\"type\":\"object\",\"properties\":{\"ip\":{\"type\":\"string\",\"maxLength\":64},\"name\":{\"type\":"
-	 "\"string\",\"maxLength\":253},\"namespace\":{\"type\":\"string\",\"maxLength\":253},\"at\":{\"type\":"
-	 "\"string\",\"maxLength\":64,\"description\":\"the moment (default now)\"}},\"additionalProperties\":false}",
-	 "{\"type\":\"object\",\"properties\":{\"at\":{\"type\":\"string\"},\"matches\":{\"type\":\"array\",\"items\":"
-	 "{\"type\":\"object\",\"properties\":{\"ip\":{\"type\":\"string\"},\"kind\":{\"type\":\"string\"},\"name\":"
-	 "{\"type\":\"string\"}},\"required\":[\"ip\",\"kind\",\"name\"]}},\"coverage\":" COVERAGE_SCHEMA "," DASHBOARD
-	 "},\"required\":[\"at\",\"matches\",\"coverage\"]}",
+	 "{\"type\":\"object\",\"properties\":{\"ip\":{\"type\":\"string\",\"maxLength\":64},\"name\":{"
+	 "\"type\":"
+	 "\"string\",\"maxLength\":253},\"namespace\":{\"type\":\"string\",\"maxLength\":253},\"at\":{"
+	 "\"type\":"
+	 "\"string\",\"maxLength\":64,\"description\":\"the moment (default "
+	 "now)\"}},\"additionalProperties\":false}",
+	 "{\"type\":\"object\",\"properties\":{\"at\":{\"type\":\"string\"},\"matches\":{\"type\":\"array\","
+	 "\"items\":"
+	 "{\"type\":\"object\",\"properties\":{\"ip\":{\"type\":\"string\"},\"kind\":{\"type\":\"string\"},"
+	 "\"name\":"
+	 "{\"type\":\"string\"}},\"required\":[\"ip\",\"kind\",\"name\"]}},\"coverage\":" COVERAGE_SCHEMA
+	 "," DASHBOARD "},\"required\":[\"at\",\"matches\",\"coverage\"]}",
 	 false, run_resolve},
 	{"list_flows", "Flows of a window",
-	 "Conversations (TCP/UDP 5-tuples per node) of a window from the segment indexes only, with both ends "
+	 "Conversations (TCP/UDP 5-tuples per node) of a window from the segment indexes only, with both "
+	 "ends "
 	 "named; filters, sort, and cursor paging (pass next_cursor back with the same other arguments).",
 	 "{\"type\":\"object\",\"properties\":{" WINDOW_PROPS "," FLOW_FILTERS
-	 ",\"sort\":{\"type\":\"string\",\"enum\":[\"bytes\",\"packets\",\"first\",\"last\"]},\"limit\":{\"type\":"
+	 ",\"sort\":{\"type\":\"string\",\"enum\":[\"bytes\",\"packets\",\"first\",\"last\"]},\"limit\":{"
+	 "\"type\":"
 	 "\"integer\",\"minimum\":1,\"maximum\":1000},\"cursor\":{\"type\":\"string\",\"maxLength\":512}},"
 	 "\"additionalProperties\":false}",
 	 "{\"type\":\"object\",\"properties\":{\"flows\":{\"type\":\"array\",\"items\":{\"type\":\"object\","
-	 "\"properties\":{\"node\":{\"type\":\"string\"},\"flow\":{\"type\":\"string\"},\"packets\":{\"type\":"
-	 "\"integer\"},\"bytes\":{\"type\":\"integer\"},\"src\":{\"type\":\"object\"},\"dst\":{\"type\":\"object\"}},"
-	 "\"required\":[\"node\",\"flow\",\"packets\",\"bytes\",\"src\",\"dst\"]}},\"total\":{\"type\":\"integer\"},"
+	 "\"properties\":{\"node\":{\"type\":\"string\"},\"flow\":{\"type\":\"string\"},\"packets\":{"
+	 "\"type\":"
+	 "\"integer\"},\"bytes\":{\"type\":\"integer\"},\"src\":{\"type\":\"object\"},\"dst\":{\"type\":"
+	 "\"object\"}},"
+	 "\"required\":[\"node\",\"flow\",\"packets\",\"bytes\",\"src\",\"dst\"]}},\"total\":{\"type\":"
+	 "\"integer\"},"
 	 "\"next_cursor\":{\"type\":[\"string\",\"null\"]},\"coverage\":" COVERAGE_SCHEMA "," DASHBOARD
 	 "},\"required\":[\"flows\",\"total\",\"next_cursor\",\"coverage\"]}",
 	 false, run_flows},
 	{"top_talkers", "Top talkers",
-	 "Bytes, packets and flows of a window grouped by workload, pod, namespace, service, node or IP (each flow "
+	 "Bytes, packets and flows of a window grouped by workload, pod, namespace, service, node or IP "
+	 "(each flow "
 	 "counts for both of its ends), from the indexes only.",
 	 "{\"type\":\"object\",\"properties\":{" WINDOW_PROPS "," FLOW_FILTERS
-	 ",\"by\":{\"type\":\"string\",\"enum\":[\"workload\",\"pod\",\"namespace\",\"service\",\"node\",\"ip\"]},"
+	 ",\"by\":{\"type\":\"string\",\"enum\":[\"workload\",\"pod\",\"namespace\",\"service\",\"node\","
+	 "\"ip\"]},"
 	 "\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":500}},\"additionalProperties\":false}",
-	 "{\"type\":\"object\",\"properties\":{\"by\":{\"type\":\"string\"},\"groups\":{\"type\":\"array\",\"items\":{"
+	 "{\"type\":\"object\",\"properties\":{\"by\":{\"type\":\"string\"},\"groups\":{\"type\":\"array\","
+	 "\"items\":{"
 	 "\"type\":\"object\",\"properties\":{\"key\":{\"type\":\"string\"},\"flows\":{\"type\":\"integer\"},"
-	 "\"packets\":{\"type\":\"integer\"},\"bytes\":{\"type\":\"integer\"}},\"required\":[\"key\",\"bytes\"]}},"
+	 "\"packets\":{\"type\":\"integer\"},\"bytes\":{\"type\":\"integer\"}},\"required\":[\"key\","
+	 "\"bytes\"]}},"
 	 "\"flows\":{\"type\":\"integer\"},\"coverage\":" COVERAGE_SCHEMA "," DASHBOARD
 	 "},\"required\":[\"by\",\"groups\",\"coverage\"]}",
 	 false, run_talkers},
@@ -1042,37 +1123,45 @@ static const struct tv_tool tools[] = {
 	TV_TOOL_API_CALL,
 	TV_TOOL_EXPORT,
 	{"verify_window", "Verify a window's evidence",
-	 "Checks every segment of a window: objects present and unaltered, hash chains linked, signatures by the "
+	 "Checks every segment of a window: objects present and unaltered, hash chains linked, signatures by "
+	 "the "
 	 "nodes' keys, checkpoints; names each problem.",
 	 "{\"type\":\"object\",\"properties\":{" WINDOW_PROPS "},\"additionalProperties\":false}",
-	 "{\"type\":\"object\",\"properties\":{\"intact\":{\"type\":\"boolean\"},\"segments\":{\"type\":\"integer\"},"
+	 "{\"type\":\"object\",\"properties\":{\"intact\":{\"type\":\"boolean\"},\"segments\":{\"type\":"
+	 "\"integer\"},"
 	 "\"problems\":{\"type\":\"integer\"},\"details\":{\"type\":\"array\"}," DASHBOARD
 	 "},\"required\":[\"intact\",\"segments\",\"problems\",\"details\"]}",
 	 false, run_verify},
 	{"list_snapshots", "Snapshots",
-	 "Every snapshot: name, size, window start and end, status, created at, nodes, retention and legal hold.",
+	 "Every snapshot: name, size, window start and end, status, created at, nodes, retention and legal "
+	 "hold.",
 	 "{\"type\":\"object\",\"properties\":{},\"additionalProperties\":false}",
-	 "{\"type\":\"object\",\"properties\":{\"snapshots\":{\"type\":\"array\",\"items\":" SNAPSHOT_ROW "},"
-	 DASHBOARD "},\"required\":[\"snapshots\"]}",
+	 "{\"type\":\"object\",\"properties\":{\"snapshots\":{\"type\":\"array\",\"items\":" SNAPSHOT_ROW
+	 "}," DASHBOARD "},\"required\":[\"snapshots\"]}",
 	 false, run_snap_list},
 	{"get_snapshot", "One snapshot", "One snapshot's row (as list_snapshots).",
-	 "{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\",\"maxLength\":200}},\"required\":[\"name\"],"
+	 "{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\",\"maxLength\":200}},"
+	 "\"required\":[\"name\"],"
 	 "\"additionalProperties\":false}",
-	 "{\"type\":\"object\",\"properties\":{\"snapshot\":" SNAPSHOT_ROW "," DASHBOARD "},\"required\":[\"snapshot\"]}",
+	 "{\"type\":\"object\",\"properties\":{\"snapshot\":" SNAPSHOT_ROW "," DASHBOARD
+	 "},\"required\":[\"snapshot\"]}",
 	 false, run_snap_get},
 	{"create_snapshot", "Create a snapshot",
-	 "Builds an immutable snapshot of a window (all three layers: packets, Kubernetes and OS records) under a "
+	 "Builds an immutable snapshot of a window (all three layers: packets, Kubernetes and OS records) "
+	 "under a "
 	 "new name; never overwrites.",
 	 "{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\",\"maxLength\":200}," WINDOW_PROPS
 	 "},\"required\":[\"name\",\"from\",\"to\"],\"additionalProperties\":false}",
-	 "{\"type\":\"object\",\"properties\":{\"snapshot\":" SNAPSHOT_ROW "," DASHBOARD "},\"required\":[\"snapshot\"]}",
+	 "{\"type\":\"object\",\"properties\":{\"snapshot\":" SNAPSHOT_ROW "," DASHBOARD
+	 "},\"required\":[\"snapshot\"]}",
 	 true, run_snap_create},
 	{"delete_snapshot", "Delete a snapshot",
 	 "Deletes a snapshot, unless S3 Object Lock retention or a legal hold protects it.",
-	 "{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\",\"maxLength\":200}},\"required\":[\"name\"],"
+	 "{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\",\"maxLength\":200}},"
+	 "\"required\":[\"name\"],"
 	 "\"additionalProperties\":false}",
-	 "{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\"},\"deleted\":{\"type\":\"boolean\"},"
-	 DASHBOARD "},\"required\":[\"name\",\"deleted\"]}",
+	 "{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\"},\"deleted\":{\"type\":"
+	 "\"boolean\"}," DASHBOARD "},\"required\":[\"name\",\"deleted\"]}",
 	 true, run_snap_delete},
 };
 

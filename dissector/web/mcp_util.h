@@ -59,57 +59,86 @@ int tv_tool_run_export(struct tv_tool_ctx *c, json_t *args, json_t **result, cha
 
 #define TV_ENTRY_FILTERS                                                                                     \
 	"\"protocol\":{\"type\":\"string\",\"enum\":[\"http\",\"grpc\",\"dns\",\"redis\"]},"                 \
-	"\"method\":{\"type\":\"string\",\"maxLength\":64,\"description\":\"HTTP method or Redis command\"},"  \
-	"\"path\":{\"type\":\"string\",\"maxLength\":1024,\"description\":\"substring of the path (or DNS "    \
-	"name)\"},"                                                                                            \
-	"\"status\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":999},"                                     \
-	"\"host\":{\"type\":\"string\",\"maxLength\":253,\"description\":\"substring of the URL's host\"},"    \
-	"\"src\":{\"type\":\"string\",\"maxLength\":253,\"description\":\"the client's IP, pod, namespace or " \
-	"workload\"},"                                                                                         \
-	"\"dst\":{\"type\":\"string\",\"maxLength\":253,\"description\":\"the server's IP, pod, namespace, "   \
-	"workload or service\"},"                                                                              \
+	"\"method\":{\"type\":\"string\",\"maxLength\":64,\"description\":\"HTTP method or Redis "           \
+	"command\"},"                                                                                        \
+	"\"path\":{\"type\":\"string\",\"maxLength\":1024,\"description\":\"substring of the path (or DNS "  \
+	"name)\"},"                                                                                          \
+	"\"status\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":999},"                                   \
+	"\"host\":{\"type\":\"string\",\"maxLength\":253,\"description\":\"substring of the URL's host\"},"  \
+	"\"src\":{\"type\":\"string\",\"maxLength\":253,\"description\":\"the client's IP, pod, namespace "  \
+	"or "                                                                                                \
+	"workload\"},"                                                                                       \
+	"\"dst\":{\"type\":\"string\",\"maxLength\":253,\"description\":\"the server's IP, pod, namespace, " \
+	"workload or service\"},"                                                                            \
 	"\"failed\":{\"type\":\"boolean\"}"
 
 #define TV_TOOL_API_CALLS                                                                                    \
-	{"list_api_calls", "API calls of a window",                                                          \
-	 "Request/response pairs (HTTP/1, HTTP/2, gRPC, DNS, Redis) of a window, dissected from the packets "   \
-	 "once and cached, so paging does not dissect again. Compact rows by default; detail full gives whole " \
-	 "entries. Cursor paging as list_flows.",                                                              \
-	 "{\"type\":\"object\",\"properties\":{" WINDOW_PROPS "," TV_ENTRY_FILTERS                            \
-	 ",\"detail\":{\"type\":\"string\",\"enum\":[\"compact\",\"full\"]},\"limit\":{\"type\":\"integer\","   \
-	 "\"minimum\":1,\"maximum\":500},\"cursor\":{\"type\":\"string\",\"maxLength\":512}},"                  \
-	 "\"additionalProperties\":false}",                                                                    \
-	 "{\"type\":\"object\",\"properties\":{\"calls\":{\"type\":\"array\",\"items\":{\"type\":\"object\","   \
-	 "\"properties\":{\"id\":{\"type\":\"string\"}},\"required\":[\"id\"]}},\"total\":{\"type\":"           \
-	 "\"integer\"},\"next_cursor\":{\"type\":[\"string\",\"null\"]},\"cached\":{\"type\":\"boolean\"},"     \
-	 "\"coverage\":" COVERAGE_SCHEMA "," DASHBOARD "},\"required\":[\"calls\",\"total\",\"next_cursor\","   \
-	 "\"coverage\"]}",                                                                                     \
-	 false, tv_tool_run_api_calls}
+	{                                                                                                    \
+		"list_api_calls", "API calls of a window",                                                   \
+			"Request/response pairs (HTTP/1, HTTP/2, gRPC, DNS, Redis) of a window, dissected "  \
+			"from the packets "                                                                  \
+			"once and cached, so paging does not dissect again. Compact rows by default; "       \
+			"detail full gives whole "                                                           \
+			"entries. Cursor paging as list_flows.",                                             \
+			"{\"type\":\"object\",\"properties\":{" WINDOW_PROPS "," TV_ENTRY_FILTERS            \
+			",\"detail\":{\"type\":\"string\",\"enum\":[\"compact\",\"full\"]},\"limit\":{"      \
+			"\"type\":\"integer\","                                                              \
+			"\"minimum\":1,\"maximum\":500},\"cursor\":{\"type\":\"string\",\"maxLength\":512}}" \
+			","                                                                                  \
+			"\"additionalProperties\":false}",                                                   \
+			"{\"type\":\"object\",\"properties\":{\"calls\":{\"type\":\"array\",\"items\":{"     \
+			"\"type\":\"object\","                                                               \
+			"\"properties\":{\"id\":{\"type\":\"string\"}},\"required\":[\"id\"]}},\"total\":{"  \
+			"\"type\":"                                                                          \
+			"\"integer\"},\"next_cursor\":{\"type\":[\"string\",\"null\"]},\"cached\":{"         \
+			"\"type\":\"boolean\"},"                                                             \
+			"\"coverage\":" COVERAGE_SCHEMA "," DASHBOARD                                        \
+			"},\"required\":[\"calls\",\"total\",\"next_cursor\","                               \
+			"\"coverage\"]}",                                                                    \
+			false, tv_tool_run_api_calls                                                         \
+	}
 
 #define TV_TOOL_API_CALL                                                                                     \
-	{"get_api_call", "One API call",                                                                     \
-	 "One request/response pair of a window by its id (from list_api_calls), headers and timing whole, "    \
-	 "bodies cut at body_cap bytes.",                                                                       \
-	 "{\"type\":\"object\",\"properties\":{" WINDOW_PROPS ",\"id\":{\"type\":\"string\",\"maxLength\":32}," \
-	 "\"body_cap\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":1048576}},\"required\":[\"id\"],"         \
-	 "\"additionalProperties\":false}",                                                                    \
-	 "{\"type\":\"object\",\"properties\":{\"call\":{\"type\":\"object\"},\"coverage\":" COVERAGE_SCHEMA   \
-	 "," DASHBOARD "},\"required\":[\"call\",\"coverage\"]}",                                               \
-	 false, tv_tool_run_api_call}
+	{                                                                                                    \
+		"get_api_call", "One API call",                                                              \
+			"One request/response pair of a window by its id (from list_api_calls), headers "    \
+			"and timing whole, "                                                                 \
+			"bodies cut at body_cap bytes.",                                                     \
+			"{\"type\":\"object\",\"properties\":{" WINDOW_PROPS                                 \
+			",\"id\":{\"type\":\"string\",\"maxLength\":32},"                                    \
+			"\"body_cap\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":1048576}},"            \
+			"\"required\":[\"id\"],"                                                             \
+			"\"additionalProperties\":false}",                                                   \
+			"{\"type\":\"object\",\"properties\":{\"call\":{\"type\":\"object\"},"               \
+			"\"coverage\":" COVERAGE_SCHEMA "," DASHBOARD                                        \
+			"},\"required\":[\"call\",\"coverage\"]}",                                           \
+			false, tv_tool_run_api_call                                                          \
+	}
 
 #define TV_TOOL_EXPORT                                                                                       \
-	{"export_pcap", "Export a window or a flow as PCAP",                                                 \
-	 "Writes the window's packets (all, one flow, or a BPF filter's) merged across nodes as a pcapng file " \
-	 "in the server's export directory, never inline; returns its path and counts. Long exports report "   \
-	 "progress and can be cancelled.",                                                                     \
-	 "{\"type\":\"object\",\"properties\":{" WINDOW_PROPS ",\"file\":{\"type\":\"string\",\"maxLength\":" \
-	 "200,\"description\":\"a file name (no directories) ending .pcapng or .pcap\"},\"flow\":{\"type\":"     \
-	 "\"string\",\"maxLength\":160,\"description\":\"one conversation, as list_flows names it: tcp "        \
-	 "A:PORT > B:PORT\"},\"filter\":{\"type\":\"string\",\"maxLength\":1024,\"description\":\"a BPF "        \
-	 "filter\"}},\"required\":[\"file\"],\"additionalProperties\":false}",                                 \
-	 "{\"type\":\"object\",\"properties\":{\"path\":{\"type\":\"string\"},\"packets\":{\"type\":"           \
-	 "\"integer\"},\"bytes\":{\"type\":\"integer\"},\"coverage\":" COVERAGE_SCHEMA "," DASHBOARD "},"       \
-	 "\"required\":[\"path\",\"packets\",\"bytes\",\"coverage\"]}",                                        \
-	 false, tv_tool_run_export}
+	{                                                                                                    \
+		"export_pcap", "Export a window or a flow as PCAP",                                          \
+			"Writes the window's packets (all, one flow, or a BPF filter's) merged across "      \
+			"nodes as a pcapng file "                                                            \
+			"in the server's export directory, never inline; returns its path and counts. Long " \
+			"exports report "                                                                    \
+			"progress and can be cancelled.",                                                    \
+			"{\"type\":\"object\",\"properties\":{" WINDOW_PROPS                                 \
+			",\"file\":{\"type\":\"string\",\"maxLength\":"                                      \
+			"200,\"description\":\"a file name (no directories) ending .pcapng or "              \
+			".pcap\"},\"flow\":{\"type\":"                                                       \
+			"\"string\",\"maxLength\":160,\"description\":\"one conversation, as list_flows "    \
+			"names it: tcp "                                                                     \
+			"A:PORT > "                                                                          \
+			"B:PORT\"},\"filter\":{\"type\":\"string\",\"maxLength\":1024,\"description\":\"a "  \
+			"BPF "                                                                               \
+			"filter\"}},\"required\":[\"file\"],\"additionalProperties\":false}",                \
+			"{\"type\":\"object\",\"properties\":{\"path\":{\"type\":\"string\"},\"packets\":{"  \
+			"\"type\":"                                                                          \
+			"\"integer\"},\"bytes\":{\"type\":\"integer\"},\"coverage\":" COVERAGE_SCHEMA        \
+			"," DASHBOARD "},"                                                                   \
+			"\"required\":[\"path\",\"packets\",\"bytes\",\"coverage\"]}",                       \
+			false, tv_tool_run_export                                                            \
+	}
 
 #endif

@@ -109,12 +109,14 @@ static bool origin_ok(struct server *sv, struct MHD_Connection *c)
 	if (strcmp(origin, want))
 		return false;
 	/* and the Host must be us, not a rebound name */
-	return host && (!strcmp(host, sv->host) || !strncmp(host, "localhost:", 10) || !strncmp(host, "127.0.0.1:", 10));
+	return host && (!strcmp(host, sv->host) || !strncmp(host, "localhost:", 10) ||
+			!strncmp(host, "127.0.0.1:", 10));
 }
 
 /* ---- tools ---- */
 
-static enum MHD_Result run_tool(struct server *sv, struct MHD_Connection *c, const char *name, struct request *rq)
+static enum MHD_Result run_tool(struct server *sv, struct MHD_Connection *c, const char *name,
+				struct request *rq)
 {
 	const struct tv_tool *t = tv_tool_find(name);
 	if (!t)
@@ -156,7 +158,8 @@ static enum MHD_Result run_mcp(struct server *sv, struct MHD_Connection *c, stru
 	json_error_t e;
 	json_t *msg = json_loadb(rq->body ? rq->body : "", rq->len, 0, &e);
 	if (!msg)
-		return send_json(c, 400, tv_mcp_error(NULL, TV_JSONRPC_PARSE_ERROR, "Parse error: %s", e.text));
+		return send_json(c, 400,
+				 tv_mcp_error(NULL, TV_JSONRPC_PARSE_ERROR, "Parse error: %s", e.text));
 	struct tv_mcp_call call = {0};
 	pthread_mutex_lock(&sv->lock);
 	json_t *resp = tv_mcp_handle(sv->mcp, msg, &call);
@@ -190,10 +193,14 @@ static void *pcap_thread(void *arg)
 	struct download *d = arg;
 	struct tv_store *s = NULL;
 	struct tv_window *win = NULL;
-	struct tv_window_opts wo = {.prefix = d->mo.prefix, .nodes = d->w.nodes, .nnodes = d->w.nnodes,
-				    .from = d->w.from, .to = d->w.to, .dedup_window_ns = 1000000};
-	struct tv_export_opts eo = {.format = TV_FORMAT_PCAPNG, .filter = d->filter[0] ? d->filter : NULL,
-				    .stream = d->out};
+	struct tv_window_opts wo = {.prefix = d->mo.prefix,
+				    .nodes = d->w.nodes,
+				    .nnodes = d->w.nnodes,
+				    .from = d->w.from,
+				    .to = d->w.to,
+				    .dedup_window_ns = 1000000};
+	struct tv_export_opts eo = {
+		.format = TV_FORMAT_PCAPNG, .filter = d->filter[0] ? d->filter : NULL, .stream = d->out};
 	struct tv_window_stats st;
 	if (tv_store_open(d->mo.store_url, 0, d->mo.store, &s) || tv_window_open(&win, s, &wo) ||
 	    tv_export_window(win, &eo, &st, NULL))
@@ -212,8 +219,12 @@ static void *har_thread(void *arg)
 	struct tv_window *win = NULL;
 	struct tv_names *names = NULL;
 	struct tv_dissect *ds = NULL;
-	struct tv_window_opts wo = {.prefix = d->mo.prefix, .nodes = d->w.nodes, .nnodes = d->w.nnodes,
-				    .from = d->w.from, .to = d->w.to, .dedup_window_ns = 1000000};
+	struct tv_window_opts wo = {.prefix = d->mo.prefix,
+				    .nodes = d->w.nodes,
+				    .nnodes = d->w.nnodes,
+				    .from = d->w.from,
+				    .to = d->w.to,
+				    .dedup_window_ns = 1000000};
 	int rc = tv_store_open(d->mo.store_url, 0, d->mo.store, &s);
 	if (!rc)
 		rc = tv_window_open(&win, s, &wo);
@@ -230,8 +241,8 @@ static void *har_thread(void *arg)
 		int r;
 		while ((r = tv_window_next(win, &p)) != 0)
 			if (r > 0)
-				tv_dissect_packet(ds, ifs[p.ifindex].node, ifs[p.ifindex].iface.linktype, p.ts_ns, p.data,
-						  p.caplen);
+				tv_dissect_packet(ds, ifs[p.ifindex].node, ifs[p.ifindex].iface.linktype,
+						  p.ts_ns, p.data, p.caplen);
 		tv_dissect_finish(ds);
 	} else {
 		tv_warn("dashboard download: %s", tv_errmsg());
@@ -258,7 +269,8 @@ static int download_args(struct server *sv, struct MHD_Connection *c, struct dow
 	if (nodes && nodes[0]) {
 		d->nodes_text = strdup(nodes);
 		json_t *arr = json_array();
-		for (char *save = NULL, *t = strtok_r(d->nodes_text, ",", &save); t; t = strtok_r(NULL, ",", &save))
+		for (char *save = NULL, *t = strtok_r(d->nodes_text, ",", &save); t;
+		     t = strtok_r(NULL, ",", &save))
 			json_array_append_new(arr, json_string(t));
 		json_object_set_new(args, "nodes", arr);
 	}
@@ -284,7 +296,8 @@ static int download_args(struct server *sv, struct MHD_Connection *c, struct dow
 		tv_flow_addr_format(&k, 0, a, sizeof(a));
 		tv_flow_addr_format(&k, 1, b, sizeof(b));
 		snprintf(d->filter, sizeof(d->filter),
-			 "%s and ((src host %s and src port %u and dst host %s and dst port %u) or (src host %s and src "
+			 "%s and ((src host %s and src port %u and dst host %s and dst port %u) or (src host "
+			 "%s and src "
 			 "port %u and dst host %s and dst port %u))",
 			 k.proto == 6 ? "tcp" : "udp", a, k.sport, b, k.dport, b, k.dport, a, k.sport);
 	} else if (!rc && filter) {
@@ -331,8 +344,11 @@ static enum MHD_Result start_download(struct server *sv, struct MHD_Connection *
 		if (*p == ':')
 			*p = '-';
 	snprintf(disp, sizeof(disp), "attachment; filename=\"tapvault-%.19s.%s\"", from,
-		 pcap ? "pcapng" : d->har ? "har" : "jsonl");
-	MHD_add_response_header(r, "Content-Type", pcap ? "application/vnd.tcpdump.pcap" : "application/json");
+		 pcap     ? "pcapng"
+		 : d->har ? "har"
+			  : "jsonl");
+	MHD_add_response_header(r, "Content-Type",
+				pcap ? "application/vnd.tcpdump.pcap" : "application/json");
 	MHD_add_response_header(r, "Content-Disposition", disp);
 	MHD_add_response_header(r, "Content-Security-Policy", csp);
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
@@ -346,7 +362,8 @@ static enum MHD_Result send_snapshot(struct server *sv, struct MHD_Connection *c
 {
 	const char *name = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "name");
 	char key[TV_KEY_MAX];
-	if (!name || tv_snapshot_name_check(name) || tv_snapshot_key(sv->o->mcp.prefix, name, key, sizeof(key)))
+	if (!name || tv_snapshot_name_check(name) ||
+	    tv_snapshot_key(sv->o->mcp.prefix, name, key, sizeof(key)))
 		return send_error(c, 400, "name: not a snapshot name");
 	char tmp[] = "/tmp/tapvault-serve.XXXXXX";
 	int fd = mkstemp(tmp);
@@ -361,7 +378,8 @@ static enum MHD_Result send_snapshot(struct server *sv, struct MHD_Connection *c
 	if (rc || write(fd, b.data, b.len) != (ssize_t)b.len) {
 		tv_buf_cleanup(&b);
 		close(fd);
-		return send_error(c, rc == -ENOENT ? 404 : 500, rc == -ENOENT ? "no such snapshot" : tv_errmsg());
+		return send_error(c, rc == -ENOENT ? 404 : 500,
+				  rc == -ENOENT ? "no such snapshot" : tv_errmsg());
 	}
 	size_t len = b.len;
 	tv_buf_cleanup(&b);
@@ -417,14 +435,16 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	if (!origin_ok(sv, c))
 		return send_error(c, 403, "cross-origin request refused (Origin is not this server)");
 	if (!authorized(sv, c))
-		return send_error(c, 401, "a bearer token is required (Authorization: Bearer ..., from --token-file)");
+		return send_error(
+			c, 401, "a bearer token is required (Authorization: Bearer ..., from --token-file)");
 	if (rq->too_big)
 		return send_error(c, 413, "request body over 4 MiB");
 	if (!strcmp(url, "/mcp"))
 		return post ? run_mcp(sv, c, rq) : send_error(c, 405, "POST JSON-RPC messages to /mcp");
 	if (get && !strcmp(url, "/api/session"))
-		return send_json(c, 200, json_pack("{s:s,s:b,s:s}", "version", TV_VERSION, "allow_write",
-						   sv->o->mcp.allow_write, "csrf", sv->csrf));
+		return send_json(c, 200,
+				 json_pack("{s:s,s:b,s:s}", "version", TV_VERSION, "allow_write",
+					   sv->o->mcp.allow_write, "csrf", sv->csrf));
 	if (post && !strncmp(url, "/api/tool/", 10))
 		return run_tool(sv, c, url + 10, rq);
 	if (get && !strcmp(url, "/api/pcap"))
@@ -475,8 +495,10 @@ int tv_serve_run(const struct tv_serve_opts *given, void (*ready)(const char *ur
 	if (rc)
 		return rc;
 	if (sa.sin_addr.s_addr != htonl(INADDR_LOOPBACK) && !o->token)
-		return tv_err(-EPERM, "--listen %s is not loopback: give --token-file so that only holders of the "
-				      "token can read the archive", o->listen);
+		return tv_err(-EPERM,
+			      "--listen %s is not loopback: give --token-file so that only holders of the "
+			      "token can read the archive",
+			      o->listen);
 	uint8_t rnd[16];
 	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || read(fd, rnd, sizeof(rnd)) != (ssize_t)sizeof(rnd)) {
@@ -486,7 +508,8 @@ int tv_serve_run(const struct tv_serve_opts *given, void (*ready)(const char *ur
 	}
 	close(fd);
 	tv_hex(rnd, sizeof(rnd), sv.csrf);
-	if ((rc = tv_mcp_new(&sv.mcp, &o->mcp)) || (rc = tv_store_open(o->mcp.store_url, 0, o->mcp.store, &sv.s))) {
+	if ((rc = tv_mcp_new(&sv.mcp, &o->mcp)) ||
+	    (rc = tv_store_open(o->mcp.store_url, 0, o->mcp.store, &sv.s))) {
 		tv_mcp_free(sv.mcp);
 		return rc;
 	}
@@ -497,11 +520,10 @@ int tv_serve_run(const struct tv_serve_opts *given, void (*ready)(const char *ur
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-	struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-							MHD_USE_ERROR_LOG,
-						0, NULL, NULL, handle, &sv, MHD_OPTION_SOCK_ADDR, &sa,
-						MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
-						(unsigned)300, MHD_OPTION_END);
+	struct MHD_Daemon *d = MHD_start_daemon(
+		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG, 0, NULL,
+		NULL, handle, &sv, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)300, MHD_OPTION_END);
 	if (!d) {
 		rc = tv_err(-EADDRINUSE, "cannot listen on %s (in use, or not an address of this host)",
 			    o->listen ? o->listen : "127.0.0.1:8080");

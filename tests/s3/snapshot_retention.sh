@@ -65,7 +65,8 @@ for name, (mode, days, hold) in want.items():
         assert abs((until - server).total_seconds()) < 1.5, (until, server)
         assert abs((until - now).total_seconds() - days * 86400) < 120, (name, until)
     assert s["legal_hold"] == hold and bool(lh and lh["LegalHold"]["Status"] == "ON") == hold, (name, s, lh)
-text = {l.split("\t")[0]: l.rstrip("\n").split("\t")[3] for l in open("ls.txt")}
+# columns: name, bytes, from, to, status, created, nodes, retention (docs/CLI.md)
+text = {l.split("\t")[0]: l.rstrip("\n").split("\t")[7] for l in open("ls.txt")}
 assert text["gov"].startswith("governance until ") and text["comp"].endswith(", legal hold"), text
 assert text["hold"] == "legal hold" and text["free"] == "-", text
 PY

@@ -4,7 +4,7 @@
 // results). Captured bytes are attacker-controlled: text only, never HTML.
 'use strict';
 
-const state = { session: null, token: null };
+const state = { session: null, token: null, renders: 0 };
 
 function el(tag, attrs, ...kids) {
   const e = document.createElement(tag);
@@ -146,7 +146,7 @@ async function pageCoverage(main, params) {
     el('h3', {}, 'Nodes'), nodeTable(c, params));
 }
 function nodeTable(c, params) {
-  return el('table', { id: 'nodes' }, el('tr', {}, ['node', 'segments', 'packets', 'bytes', 'covered', 'gaps', 'drops', 'capture filter'].map(h => el('th', {}, h))),
+  return el('table', { id: 'nodes' }, el('tr', {}, ['node', 'segments', 'packets', 'stored', 'covered', 'gaps', 'drops', 'capture filter'].map(h => el('th', {}, h))),
     c.nodes.map(n => el('tr', {}, el('td', {}, n.node), el('td', {}, n.segments), el('td', {}, n.packets), el('td', {}, fmtBytes(n.bytes)),
       el('td', {}, (100 * n.covered_fraction).toFixed(1) + '%'), el('td', {}, n.gaps.length),
       el('td', {}, n.drops ? n.drops.kernel + n.drops.interface : 0),
@@ -246,7 +246,12 @@ async function pageEntries(main, params) {
       const d = await tool('get_api_call', Object.assign({ id: c.id, body_cap: 2048 }, w));
       const call = d.call, req = call.request || {}, resp = call.response || {};
       const headers = h => (h || []).map(x => x.name + ': ' + x.value).join('\n');
-      const body = m => m && (m.postData || m.content) ? ((m.postData || m.content).text || '') : JSON.stringify(m && (m.args || m.value || m.answers || m.messages) || '', null, 1);
+      const body = m => {
+        const text = m && (m.postData || m.content);
+        if (text) return text.text || '(no body)';
+        const v = m && (m.args || m.value || m.answers || m.messages);
+        return v ? JSON.stringify(v, null, 1) : '(no body)';
+      };
       detail.replaceChildren(el('h3', {}, c.protocol + ' ' + (c.method || '') + ' ' + (c.path || '')),
         el('p', {}, `${call.startTime} · ${call.elapsedTime} ms · ${endText(call.src)} → ${endText(call.dst)}${call.error ? ' · ' + call.error : ''}`),
         el('h4', {}, 'Request'), el('pre', {}, headers(req.headers)), el('pre', {}, body(req)),
@@ -296,10 +301,10 @@ async function render() {
     status('');
     await fn(main, params);
     document.body.dataset.page = page;
-    document.body.dataset.ready = String(Date.now());
+    document.body.dataset.ready = String(++state.renders);
   } catch (e) {
     main.replaceChildren(el('p', { class: 'warn', id: 'error' }, e.message));
-    document.body.dataset.ready = String(Date.now());
+    document.body.dataset.ready = String(++state.renders);
   }
 }
 

@@ -190,8 +190,15 @@ json_t *tv_mcp_handle(struct tv_mcp *m, json_t *msg, struct tv_mcp_call *call)
 		return tv_mcp_error(json_is_string(id) || json_is_integer(id) ? id : NULL,
 				    TV_JSONRPC_INVALID_REQUEST,
 				    "not a JSON-RPC 2.0 message (an object with \"jsonrpc\": \"2.0\")");
-	if (!method) /* a response to us: we send no requests */
-		return id ? NULL : tv_mcp_error(NULL, TV_JSONRPC_INVALID_REQUEST, "no method");
+	json_t *mv = json_object_get(msg, "method");
+	if (mv && !method)
+		return tv_mcp_error(json_is_string(id) || json_is_integer(id) ? id : NULL,
+				    TV_JSONRPC_INVALID_REQUEST, "method must be a string");
+	if (!method) /* a response to us (we send no requests) is dropped; anything else is refused */
+		return id && (json_object_get(msg, "result") || json_object_get(msg, "error"))
+			       ? NULL
+			       : tv_mcp_error(json_is_string(id) || json_is_integer(id) ? id : NULL,
+					      TV_JSONRPC_INVALID_REQUEST, "no method");
 	if (!id)
 		return NULL; /* notifications: initialized, cancelled (the transport's) */
 	if (!json_is_string(id) && !json_is_integer(id))

@@ -73,6 +73,10 @@ int tv_schema_check(json_t *schema, json_t *v, const char *path)
 	if (json_is_string(v) && ml && json_string_length(v) > (size_t)json_integer_value(ml))
 		return tv_err(-EINVAL, "%s is longer than %" JSON_INTEGER_FORMAT " characters", path,
 			      json_integer_value(ml));
+	json_t *mi = json_object_get(schema, "maxItems");
+	if (json_is_array(v) && mi && json_array_size(v) > (size_t)json_integer_value(mi))
+		return tv_err(-EINVAL, "%s has more than %" JSON_INTEGER_FORMAT " items", path,
+			      json_integer_value(mi));
 	char sub[256];
 	if (json_is_array(v) && json_object_get(schema, "items")) {
 		size_t i;
@@ -423,7 +427,8 @@ static json_t *capture_filters(struct tv_tool_ctx *c, struct tv_window *win)
 	"now, or relative like -15m (default: to - 15m)\"},"                                                 \
 	"\"to\":{\"type\":\"string\",\"maxLength\":64,\"description\":\"window end, exclusive (default: "    \
 	"now)\"},"                                                                                           \
-	"\"nodes\":{\"type\":\"array\",\"items\":{\"type\":\"string\",\"maxLength\":253},\"description\":"   \
+	"\"nodes\":{\"type\":\"array\",\"maxItems\":4096,\"items\":{\"type\":\"string\",\"maxLength\":253}," \
+	"\"description\":"                                                                                   \
 	"\"only "                                                                                            \
 	"these nodes (default: all)\"}"
 

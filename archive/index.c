@@ -10,12 +10,14 @@
 
 #include "archive/common/err.h"
 #include "archive/common/fsutil.h"
+#include "archive/decode.h"
 #include "archive/sign.h"
 
 #define FRAME_ENTRY_BYTES_V1 36
 #define FRAME_ENTRY_BYTES (36 + TV_SHA256_LEN)
 #define SIG_BLOCK_BYTES (2 * TV_SHA256_LEN + 64)
-#define FLOW_FIXED_BYTES (40 + 32 + 4)
+#define FLOW_FIXED_BYTES_V2 (40 + 32 + 4)
+#define FLOW_FIXED_BYTES (FLOW_FIXED_BYTES_V2 + 24) /* version 3: + packets_rev, bytes_rev, syn, rst */
 #define IFACE_FIXED_BYTES (2 + 4 + 24 + 1)
 #define HEADER_BYTES 24
 
@@ -107,6 +109,10 @@ int tv_index_encode(const struct tv_index *idx, struct tv_buf *out)
 		tv_buf_put_u64(out, f->ts_max);
 		tv_buf_put_u64(out, f->packets);
 		tv_buf_put_u64(out, f->bytes);
+		tv_buf_put_u64(out, f->packets_rev);
+		tv_buf_put_u64(out, f->bytes_rev);
+		tv_buf_put_u32(out, f->syn);
+		tv_buf_put_u32(out, f->rst);
 		tv_buf_put_u32(out, f->nranges);
 		for (uint32_t r = 0; r < f->nranges; r++) {
 			tv_buf_put_u32(out, f->ranges[r].first);
@@ -253,7 +259,7 @@ static int decode_frames(struct cursor *c, struct tv_index *idx)
 
 static int decode_flows(struct cursor *c, struct tv_index *idx)
 {
-	int64_t n = get_count(c, FLOW_FIXED_BYTES);
+	int64_t n = get_count(c, idx->version >= 3 ? FLOW_FIXED_BYTES : FLOW_FIXED_BYTES_V2);
 	if (n < 0)
 		return TV_ECORRUPT;
 	idx->flows = calloc((size_t)n ? (size_t)n : 1, sizeof(*idx->flows));
@@ -273,6 +279,12 @@ static int decode_flows(struct cursor *c, struct tv_index *idx)
 		f->ts_max = get_u64(c);
 		f->packets = get_u64(c);
 		f->bytes = get_u64(c);
+		if (idx->version >= 3) {
+			f->packets_rev = get_u64(c);
+			f->bytes_rev = get_u64(c);
+			f->syn = get_u32(c);
+			f->rst = get_u32(c);
+		}
 		int64_t nr = get_count(c, 8);
 		if (nr < 0)
 			return TV_ECORRUPT;
@@ -530,10 +542,10 @@ int tv_index_builder_packet(struct tv_index_builder *b, uint32_t ifindex, uint64
 	idx->bytes_wire += origlen;
 	idx->bytes_captured += caplen;
 
-	struct tv_flow_key k;
+	struct tv_decoded d;
 	uint32_t pos;
-	int rc =
-		tv_flow_key_parse(linktype, data, caplen, &k) ? lookup_flow(b, &k, &pos) : other_row(b, &pos);
+	bool l4 = tv_decode(linktype, data, caplen, &d);
+	int rc = l4 ? lookup_flow(b, &d.key, &pos) : other_row(b, &pos);
 	if (rc)
 		return rc;
 	struct tv_flow *f = &idx->flows[pos];
@@ -543,6 +555,17 @@ int tv_index_builder_packet(struct tv_index_builder *b, uint32_t ifindex, uint64
 		f->ts_max = ts_ns;
 	f->packets++;
 	f->bytes += origlen;
+	if (l4 && f->key.family != TV_FLOW_OTHER) {
+		/* the row's key is as first seen: a packet from its dst is the reverse */
+		if (d.key.sport != f->key.sport || memcmp(d.key.src, f->key.src, 16)) {
+			f->packets_rev++;
+			f->bytes_rev += origlen;
+		}
+		if (d.transport && d.key.proto == 6) {
+			f->syn += (d.tcp_flags & (TV_TCP_SYN | TV_TCP_ACK)) == TV_TCP_SYN;
+			f->rst += (d.tcp_flags & TV_TCP_RST) != 0;
+		}
+	}
 	return add_frame_to_flow(f, frame);
 }
 

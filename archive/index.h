@@ -18,7 +18,9 @@
 #include "archive/pcapng.h"
 
 #define TV_INDEX_MAGIC "TVINDEX\0"
-#define TV_INDEX_VERSION 2 /* written; version 1 (no frame digests, unsigned) still reads */
+/* written: 3. Version 2 (no per-direction flow counts) and 1 (no frame
+ * digests, unsigned) still read, their flows' direction fields zero. */
+#define TV_INDEX_VERSION 3
 #define TV_NODE_MAX 253
 #define TV_INDEX_MAX_BYTES ((size_t)1 << 30)
 
@@ -41,6 +43,11 @@ struct tv_flow {
 	struct tv_flow_key key; /* family TV_FLOW_OTHER: the row counting everything else */
 	uint64_t ts_min, ts_max;
 	uint64_t packets, bytes; /* bytes on the wire (original lengths) */
+	/* version 3: of packets/bytes, those sent by the key's dst (the side
+	 * that did not send first), and TCP segments with SYN (no ACK: attempts)
+	 * and with RST. What trends need without reading a packet. */
+	uint64_t packets_rev, bytes_rev;
+	uint32_t syn, rst;
 	uint32_t nranges;
 	uint32_t ranges_cap;
 	struct tv_frame_range *ranges; /* owned; frames this flow has packets in, ascending */
@@ -82,7 +89,7 @@ struct tv_index {
 
 void tv_index_cleanup(struct tv_index *idx);
 
-/* Serialises idx as version 2 (appending to out), trailing SHA-256
+/* Serialises idx as version 3 (appending to out), trailing SHA-256
  * included, the signature block as idx has it. @return 0/-ENOMEM/-EFBIG. */
 int tv_index_encode(const struct tv_index *idx, struct tv_buf *out);
 /* The same, signed with s (key_id and the SIGNED flag set in idx). */

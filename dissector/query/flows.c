@@ -52,7 +52,19 @@ static int grow(struct tv_flow_rows *r, struct table *t)
 	return 0;
 }
 
-static int add(struct tv_flow_rows *r, struct table *t, const char *node, const struct tv_flow *f)
+/* Adds f's direction counts to row, turned round when f's key (as its
+ * segment first saw it) is the reverse of the row's. */
+static void add_directions(struct tv_flow_row *row, const struct tv_flow *f, bool v3)
+{
+	bool same = f->key.sport == row->key.sport && !memcmp(f->key.src, row->key.src, 16);
+	row->packets_rev += same ? f->packets_rev : f->packets - f->packets_rev;
+	row->bytes_rev += same ? f->bytes_rev : f->bytes - f->bytes_rev;
+	row->syn += f->syn;
+	row->rst += f->rst;
+	row->directions &= v3;
+}
+
+static int add(struct tv_flow_rows *r, struct table *t, const char *node, const struct tv_flow *f, bool v3)
 {
 	struct tv_flow_key canon;
 	tv_flow_key_canonical(&f->key, &canon);
@@ -69,6 +81,7 @@ static int add(struct tv_flow_rows *r, struct table *t, const char *node, const 
 			row->last_ns = f->ts_max > row->last_ns ? f->ts_max : row->last_ns;
 			row->packets += f->packets;
 			row->bytes += f->bytes;
+			add_directions(row, f, v3);
 			row->segments++;
 			return 0;
 		}
@@ -82,6 +95,8 @@ static int add(struct tv_flow_rows *r, struct table *t, const char *node, const 
 	row->last_ns = f->ts_max;
 	row->packets = f->packets;
 	row->bytes = f->bytes;
+	row->directions = true;
+	add_directions(row, f, v3);
 	row->segments = 1;
 	t->canon[r->n] = canon;
 	t->slots[at] = (uint32_t)++r->n;
@@ -105,7 +120,7 @@ int tv_flows_collect(struct tv_window *w, uint64_t from, uint64_t to, struct tv_
 				out->other_bytes += f->bytes;
 				continue;
 			}
-			rc = add(out, &t, idx->node, f);
+			rc = add(out, &t, idx->node, f, idx->version >= 3);
 		}
 	}
 	free(t.slots);

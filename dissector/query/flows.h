@@ -8,6 +8,7 @@
 #ifndef TV_FLOWS_H
 #define TV_FLOWS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,6 +20,10 @@ struct tv_flow_row {
 	char node[TV_NODE_MAX + 1];
 	struct tv_flow_key key; /* as first seen (its src is the side that sent first) */
 	uint64_t first_ns, last_ns, packets, bytes;
+	/* of those, sent by key's dst; TCP SYNs without ACK; RSTs (index version 3) */
+	uint64_t packets_rev, bytes_rev;
+	uint32_t syn, rst;
+	bool directions;   /* every segment's index had them (version 3) */
 	uint32_t segments; /* the segments it has packets in */
 };
 

@@ -108,6 +108,60 @@ static void test_frame_ranges_merge(void **state)
 	tv_index_builder_cleanup(&b);
 }
 
+/* Version 3: bytes and packets per direction, SYN and RST counts, kept
+ * through encode and decode. A TCP connection from 10.0.0.1:4000 to
+ * 10.0.0.2:80: SYN, SYN-ACK, ACK, request (100), response (1000), RST. */
+static void test_directions_and_tcp_flags(void **state)
+{
+	(void)state;
+	struct tv_iface ifc;
+	tu_eth_iface(&ifc);
+	struct tv_index_builder b;
+	assert_int_equal(tv_index_builder_init(&b, &ifc, 1, 0), 0);
+	struct {
+		int reply;
+		uint8_t flags;
+		size_t payload;
+	} pk[] = {{0, 0x02, 0}, {1, 0x12, 0}, {0, 0x10, 0}, {0, 0x18, 100}, {1, 0x18, 1000}, {0, 0x04, 0}};
+	uint64_t rev_bytes = 0;
+	uint8_t buf[1200];
+	for (size_t i = 0; i < 6; i++) {
+		size_t n = pk[i].reply ? tu_make_frame(buf, 6, 2, 80, 1, 4000, pk[i].payload, 0)
+				       : tu_make_frame(buf, 6, 1, 4000, 2, 80, pk[i].payload, 0);
+		buf[14 + 20 + 13] = pk[i].flags;
+		rev_bytes += pk[i].reply ? n : 0;
+		assert_int_equal(tv_index_builder_packet(&b, 0, 10 + i, (uint32_t)n, (uint32_t)n, buf, 1), 0);
+	}
+	/* UDP has no flags: counted by direction only */
+	size_t n = tu_make_frame(buf, 17, 1, 53, 2, 53, 20, 0);
+	assert_int_equal(tv_index_builder_packet(&b, 0, 20, (uint32_t)n, (uint32_t)n, buf, 1), 0);
+	struct tv_frame_entry fe = {.offset = 0, .comp_size = 10, .raw_size = 10, .packets = 7};
+	assert_int_equal(tv_index_builder_frame(&b, &fe), 0);
+	assert_int_equal(tv_index_builder_frame(&b, &fe), 0);
+	struct tv_index idx, back;
+	tv_index_builder_take(&b, &idx);
+	tv_index_builder_cleanup(&b);
+	struct tv_buf e;
+	encode(&idx, &e);
+	assert_int_equal(tv_index_decode(e.data, e.len, "t", &back), 0);
+	assert_int_equal(back.version, 3);
+	assert_int_equal(back.nflows, 2);
+	const struct tv_flow *t = &back.flows[0], *u = &back.flows[1];
+	assert_int_equal(t->key.proto, 6);
+	assert_int_equal(t->key.sport, 4000); /* as first seen: the client */
+	assert_int_equal(t->packets, 6);
+	assert_int_equal(t->packets_rev, 2);
+	assert_int_equal(t->bytes_rev, rev_bytes);
+	assert_int_equal(t->syn, 1); /* the SYN-ACK is not an attempt */
+	assert_int_equal(t->rst, 1);
+	assert_int_equal(u->packets, 1);
+	assert_int_equal(u->packets_rev, 0);
+	assert_int_equal(u->syn + u->rst, 0);
+	tv_buf_cleanup(&e);
+	tv_index_cleanup(&idx);
+	tv_index_cleanup(&back);
+}
+
 static void test_damaged_indexes_are_refused(void **state)
 {
 	(void)state;
@@ -148,6 +202,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_flow_cap_spills_into_other_row),
 		cmocka_unit_test(test_frame_ranges_merge),
+		cmocka_unit_test(test_directions_and_tcp_flags),
 		cmocka_unit_test(test_damaged_indexes_are_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -114,6 +114,8 @@ int tv_cmd_import(const struct tv_cli *cli, int argc, char **argv);
 int tv_cmd_segment(const struct tv_cli *cli, int argc, char **argv);
 int tv_cmd_pcap(const struct tv_cli *cli, int argc, char **argv);
 int tv_cmd_ls(const struct tv_cli *cli, int argc, char **argv);
+int tv_cmd_rollup(const struct tv_cli *cli, int argc, char **argv);
+int tv_cmd_trends(const struct tv_cli *cli, int argc, char **argv);
 int tv_cmd_verify(const struct tv_cli *cli, int argc, char **argv);
 int tv_cmd_snapshot(const struct tv_cli *cli, int argc, char **argv);
 int tv_cmd_dissect(const struct tv_cli *cli, int argc, char **argv);

@@ -23,6 +23,8 @@ static const char usage[] =
 	"  dissect   API entries (HTTP/1, HTTP/2, gRPC, DNS, Redis) as JSON Lines or HAR\n"
 	"  mcp       an MCP server on stdio for AI assistants (coverage, flows, API calls, PCAP)\n"
 	"  serve     the dashboard in a browser, and MCP over HTTP at /mcp\n"
+	"  rollup    hourly rollups of the flow indexes and events, for trends\n"
+	"  trends    top talkers, new peers, beacons, long connections, anomalies over months\n"
 	"\n"
 	"Global options (before COMMAND):\n"
 	"  --log-level L     error, warn, info, debug\n"
@@ -96,6 +98,7 @@ static const struct {
 	{"import", tv_cmd_import},   {"snapshot", tv_cmd_snapshot}, {"ls", tv_cmd_ls},
 	{"verify", tv_cmd_verify},   {"pcap", tv_cmd_pcap},         {"dissect", tv_cmd_dissect},
 	{"segment", tv_cmd_segment}, {"mcp", tv_cmd_mcp},           {"serve", tv_cmd_serve},
+	{"rollup", tv_cmd_rollup},   {"trends", tv_cmd_trends},
 };
 
 static int run(int argc, char **argv, struct tv_cli *cli)

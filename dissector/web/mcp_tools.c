@@ -1127,6 +1127,7 @@ static const struct tv_tool tools[] = {
 	TV_TOOL_API_CALLS,
 	TV_TOOL_API_CALL,
 	TV_TOOL_EXPORT,
+	TV_TOOL_TRENDS,
 	{"verify_window", "Verify a window's evidence",
 	 "Checks every segment of a window: objects present and unaltered, hash chains linked, signatures by "
 	 "the "

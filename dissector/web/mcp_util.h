@@ -141,4 +141,45 @@ int tv_tool_run_export(struct tv_tool_ctx *c, json_t *args, json_t **result, cha
 			false, tv_tool_run_export                                                            \
 	}
 
+int tv_tool_run_trends(struct tv_tool_ctx *c, json_t *args, json_t **result, char **summary);
+
+#define TV_TOOL_TRENDS                                                                                       \
+	{                                                                                                    \
+		"trends", "Trends over weeks and months",                                                    \
+			"From hourly rollups of the flow indexes (no packet is read): top = bytes per hour " \
+			"per key; new-peers = client/server pairs of the last 'recent' (7d) that the rest "  \
+			"of the window never saw; beacons = pairs with regular connection times and sizes "  \
+			"(RITA-style score 0-1); long = connections open 'min_duration' (1h) or longer; "    \
+			"anomalies = hours whose bytes per key lie outside the median +- k scales of the "   \
+			"same hour of the week. Keys (by): service, workload, namespace, node (the server "  \
+			"end's). Windows up to 400 days; default the last 7 days (new-peers: 37).",          \
+			"{\"type\":\"object\",\"properties\":{\"kind\":{\"type\":\"string\",\"enum\":["      \
+			"\"top\","                                                                           \
+			"\"new-peers\",\"beacons\",\"long\",\"anomalies\"]},\"from\":{\"type\":\"string\","  \
+			"\"maxLength\":64},\"to\":{\"type\":\"string\",\"maxLength\":64},\"by\":{\"type\":"  \
+			"\"string\",\"enum\":[\"service\",\"workload\",\"namespace\",\"node\"]},\"top\":{"   \
+			"\"type\":\"integer\",\"minimum\":1,\"maximum\":100},\"k\":{\"type\":\"number\"},"   \
+			"\"recent\":{\"type\":\"string\",\"maxLength\":32},\"min_duration\":{\"type\":"      \
+			"\"string\",\"maxLength\":32}},\"required\":[\"kind\"],\"additionalProperties\":"    \
+			"false}",                                                                            \
+			"{\"type\":\"object\",\"properties\":{\"kind\":{\"type\":\"string\"},\"by\":{"       \
+			"\"type\":"                                                                          \
+			"\"string\"},\"from\":{\"type\":\"string\"},\"to\":{\"type\":\"string\"},\"hours\":" \
+			"{"                                                                                  \
+			"\"type\":\"integer\"},\"hours_with_data\":{\"type\":\"integer\"},\"built_in_"       \
+			"memory\":{"                                                                         \
+			"\"type\":\"integer\"},\"series\":{\"type\":\"array\",\"items\":{\"type\":"          \
+			"\"object\","                                                                        \
+			"\"properties\":{\"key\":{\"type\":\"string\"},\"values\":{\"type\":\"array\","      \
+			"\"items\":"                                                                         \
+			"{\"type\":\"integer\"}},\"total\":{\"type\":\"integer\"}},\"required\":[\"key\","   \
+			"\"values\",\"total\"]}},\"findings\":{\"type\":\"array\",\"items\":{\"type\":"      \
+			"\"object\",\"properties\":{\"kind\":{\"type\":\"string\"},\"what\":{\"type\":"      \
+			"\"string\"}},\"required\":[\"kind\",\"what\"]}},\"scores\":{\"type\":\"array\"},"   \
+			"\"summary\":{\"type\":\"string\"},\"dashboard\":{\"type\":\"string\"}},"            \
+			"\"required\":"                                                                      \
+			"[\"kind\",\"series\",\"findings\",\"summary\",\"hours\"]}",                         \
+			false, tv_tool_run_trends                                                            \
+	}
+
 #endif

@@ -54,7 +54,7 @@ async function stdioSuite() {
   ok(!list.nextCursor, 'one page');
   const names = list.tools.map(t => t.name);
   const want = ['get_coverage', 'list_nodes', 'resolve', 'list_flows', 'top_talkers', 'list_api_calls', 'get_api_call',
-    'export_pcap', 'verify_window', 'list_snapshots', 'get_snapshot', 'create_snapshot', 'delete_snapshot'];
+    'export_pcap', 'verify_window', 'list_snapshots', 'get_snapshot', 'create_snapshot', 'delete_snapshot', 'trends'];
   for (const n of want) ok(names.includes(n), `tool ${n} listed`);
   for (const t of list.tools) ok(t.inputSchema.type === 'object' && t.outputSchema.type === 'object', `${t.name} schemas`);
 
@@ -71,6 +71,14 @@ async function stdioSuite() {
   ok(who.matches.some(m => m.name === 'api-0' && m.namespace === 'shop'), 'resolve: 10.1.1.10 is api-0');
   const where = await call(client, 'resolve', { name: 'web-7d9f', namespace: 'shop', at: String(T0 + 10) });
   ok(where.matches.length === 5, `resolve: the workload's 5 pods (got ${where.matches.length})`);
+
+  const tr = await call(client, 'trends', Object.assign({ kind: 'top', by: 'workload' }, W));
+  ok(tr.series.length === 2 && tr.series[0].key === 'shop/api-0', `trends top: api-0 first (${tr.series.map(x => x.key)})`);
+  ok(tr.series.reduce((a, x) => a + x.total, 0) === 193805, 'trends top: every byte of the window, from the indexes');
+  ok(tr.series.every(x => x.values.length === tr.hours && x.values.reduce((a, b) => a + b, 0) === x.total), 'trends: hourly values add up');
+  ok(tr.dashboard.includes('#/trends'), 'trends: dashboard link');
+  await toolError(client, 'trends', Object.assign({ kind: 'horoscope' }, W), /kind must be one of/);
+  await toolError(client, 'trends', Object.assign({ kind: 'new-peers' }, W), /needs a baseline/);
 
   note('list_flows: paging returns each flow once');
   const seen = new Set();

@@ -29,7 +29,7 @@ try {
   const page = await context.newPage();
   const consoleErrors = [];
   // A failed request logs a console error without its address: keep the
-  // address, and expect exactly one (the refused snapshot name below).
+  // address, and expect exactly the two refusals asked for below.
   page.on('console', m => { if (m.type() === 'error' && !/^Failed to load resource/.test(m.text())) consoleErrors.push(m.text()); });
   const badResponses = [];
   page.on('response', r => { if (r.status() >= 400) badResponses.push(r.status() + ' ' + new URL(r.url()).pathname); });
@@ -170,7 +170,22 @@ print(len(list(pcaps.read(sys.argv[1]))))
   check(flowCount === rowPackets, `a flow's PCAP holds its ${rowPackets} packets (got ${flowCount})`);
   await shot('flows');
 
+  note('Trends: a sparkline per service from the rollups');
+  await open('#/trends?' + win, 'trends');
+  const trendRows = await page.locator('#trends tr.trend').count();
+  check(trendRows === 2, 'two servers (api-0 and the DNS address) have series: ' + trendRows);
+  check(await page.locator('#trends svg.sparkline').count() === 2 && await page.locator('#trends rect.spark').count() >= 2,
+    'each with a sparkline');
+  await shot('trends');
+  p = await ready();
+  await page.locator('#trend-form [name=kind]').selectOption('new-peers');
+  await page.locator('#trend-form button').click();
+  await waitRender(p, 'trends');
+  check(/needs a baseline/.test(await page.locator('#trend-error').textContent()), 'new-peers over 5 minutes asks for a baseline');
+  check(page.url().includes('kind=new-peers'), 'the trend kind is in the URL');
+
   note('a permalink reopens the same state');
+  await open('#/flows?' + win + '&workload=web-7d9f', 'flows');
   const link = page.url();
   const page3 = await context.newPage();
   await page3.goto(link);
@@ -198,8 +213,8 @@ print(len(list(pcaps.read(sys.argv[1]))))
   check(forced === 403 || forced === 404, 'a forced write is refused: ' + forced);
   await ro.close();
 
-  check(badResponses.length === 1 && badResponses[0] === '400 /api/tool/create_snapshot',
-    'the only refused request was the bad snapshot name: ' + badResponses.join(', '));
+  check(badResponses.join(', ') === '400 /api/tool/create_snapshot, 400 /api/tool/trends',
+    'the only refused requests were the bad snapshot name and new-peers without a baseline: ' + badResponses.join(', '));
   check(consoleErrors.length === 0, 'no console errors: ' + consoleErrors.join(' | '));
   console.log(`PASS: ${checks} checks`);
 } finally {

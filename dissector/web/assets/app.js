@@ -267,23 +267,45 @@ async function pageEntries(main, params) {
     el('table', { id: 'entries' }, el('tr', {}, ['start', 'protocol', 'method', 'path', 'status', 'src', 'dst', 'ms'].map(h => el('th', {}, h))), rows), detail);
 }
 
-// ---- Trends: bytes per hour per service, as sparklines ----
+// ---- Trends: bytes per hour per key as sparklines, and the findings ----
+const TREND_KINDS = ['top', 'anomalies', 'beacons', 'new-peers', 'long'];
+const TREND_KEYS = ['service', 'workload', 'namespace', 'node'];
+function sparkline(values) {
+  const W = 240, H = 30, n = Math.max(1, values.length), max = Math.max(1, ...values);
+  const g = svg('svg', { width: W, height: H, class: 'sparkline' });
+  const bw = W / n;
+  values.forEach((v, i) => {
+    if (!v) return;
+    const h = Math.max(1, v * H / max);
+    g.append(svg('rect', { x: (i * bw).toFixed(2), y: (H - h).toFixed(2), width: Math.max(0.6, bw - (bw > 3 ? 1 : 0)).toFixed(2), height: h.toFixed(2), class: 'spark' }));
+  });
+  return g;
+}
 async function pageTrends(main, params) {
   const args = windowArgs(params);
-  if (!params.get('from')) args.from = '-7d';
+  if (!params.get('from')) delete args.from; // the tool's default: the last week (new-peers: 37 days)
+  const kind = params.get('kind') || 'top', by = params.get('by') || 'service';
+  const form = el('form', { class: 'filters', id: 'trend-form', on: { submit: ev => {
+    ev.preventDefault();
+    const p = new URLSearchParams(params);
+    p.set('kind', form.querySelector('[name=kind]').value);
+    p.set('by', form.querySelector('[name=by]').value);
+    go('trends', p);
+  } } }, el('select', { name: 'kind' }, TREND_KINDS.map(k => el('option', { value: k, selected: k === kind ? 'selected' : null }, k))),
+  el('select', { name: 'by' }, TREND_KEYS.map(k => el('option', { value: k, selected: k === by ? 'selected' : null }, 'by ' + k))),
+  el('button', { type: 'submit' }, 'Show'));
   let r;
-  try { r = await tool('trends', Object.assign({ kind: 'top' }, args)); } catch (e) {
-    main.replaceChildren(el('h2', {}, 'Trends'), el('p', { class: 'warn' }, e.message)); return;
+  try { r = await tool('trends', Object.assign({ kind, by }, args)); } catch (e) {
+    main.replaceChildren(el('h2', {}, 'Trends'), form, el('p', { class: 'warn', id: 'trend-error' }, e.message)); return;
   }
-  const rows = r.series.map(s => {
-    const max = Math.max(1, ...s.values), W = 240, H = 30;
-    const pts = s.values.map((v, i) => `${(i * W / Math.max(1, s.values.length - 1)).toFixed(1)},${(H - v * H / max).toFixed(1)}`).join(' ');
-    const g = svg('svg', { width: W, height: H });
-    g.append(svg('polyline', { points: pts, class: 'spark' }));
-    return el('tr', { class: 'trend' }, el('td', {}, s.key), el('td', {}, g), el('td', {}, fmtBytes(s.total)));
-  });
-  main.replaceChildren(el('h2', {}, 'Trends'), el('p', {}, r.summary || ''), el('table', { id: 'trends' }, rows),
-    el('h3', {}, 'Findings'), el('ul', {}, (r.findings || []).map(f => el('li', {}, f.kind + ': ' + f.what))));
+  const rows = r.series.map(s => el('tr', { class: 'trend' }, el('td', {}, s.key), el('td', {}, sparkline(s.values)),
+    el('td', {}, fmtBytes(s.total)), el('td', {}, 'peak ' + fmtBytes(Math.max(0, ...s.values)) + '/h')));
+  const findings = (r.findings || []).map(f => el('li', { class: 'finding' },
+    el('strong', {}, f.kind + (f.score !== undefined ? ' ' + Number(f.score).toFixed(2) : '')), ': ' + f.what));
+  main.replaceChildren(el('h2', {}, 'Trends'), form,
+    el('p', {}, `${r.summary}. ${fmtTime(r.from, params)} – ${fmtTime(r.to, params)}, ${r.hours} hours (${r.hours_with_data} with data, ${r.built_in_memory} not rolled up yet).`),
+    rows.length ? el('table', { id: 'trends' }, el('tr', {}, ['key', 'bytes per hour', 'total', ''].map(h => el('th', {}, h))), rows) : '',
+    el('h3', {}, 'Findings'), findings.length ? el('ul', { id: 'findings' }, findings) : el('p', { id: 'findings' }, 'None.'));
 }
 
 const pages = { coverage: pageCoverage, snapshots: pageSnapshots, flows: pageFlows, entries: pageEntries, trends: pageTrends };

@@ -75,10 +75,15 @@ static json_t *flows_json(const struct tv_index *idx)
 		for (uint32_t r = 0; r < f->nranges; r++)
 			json_array_append_new(ranges, json_pack("[I,I]", (json_int_t)f->ranges[r].first,
 								(json_int_t)f->ranges[r].count));
-		json_array_append_new(a, json_pack("{s:s,s:o,s:o,s:I,s:I,s:o}", "flow", k, "first",
-						   time_json(f->ts_min), "last", time_json(f->ts_max),
-						   "packets", (json_int_t)f->packets, "bytes",
-						   (json_int_t)f->bytes, "frames", ranges));
+		json_t *row = json_pack("{s:s,s:o,s:o,s:I,s:I,s:o}", "flow", k, "first", time_json(f->ts_min),
+					"last", time_json(f->ts_max), "packets", (json_int_t)f->packets,
+					"bytes", (json_int_t)f->bytes, "frames", ranges);
+		if (idx->version >= 3) /* who sent what, attempts and resets */
+			json_object_update_new(row, json_pack("{s:I,s:I,s:i,s:i}", "packets_rev",
+							      (json_int_t)f->packets_rev, "bytes_rev",
+							      (json_int_t)f->bytes_rev, "syn", (int)f->syn,
+							      "rst", (int)f->rst));
+		json_array_append_new(a, row);
 	}
 	return a;
 }

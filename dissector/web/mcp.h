@@ -38,7 +38,8 @@ struct tv_mcp_call {
 
 struct tv_mcp;
 
-/* Fills what o leaves unset with the defaults above. */
+/* Fills what o leaves unset with the defaults above. tv_mcp_new copies o
+ * but borrows its strings: they must outlive the server. */
 void tv_mcp_opts_defaults(struct tv_mcp_opts *o);
 int tv_mcp_new(struct tv_mcp **out, const struct tv_mcp_opts *o);
 void tv_mcp_free(struct tv_mcp *m);

@@ -486,7 +486,7 @@ static int run_coverage(struct tv_tool_ctx *c, json_t *args, json_t **result, ch
 		json_t *n, *filters = capture_filters(c, win);
 		json_array_foreach (json_object_get(cov, "nodes"), i, n) {
 			json_t *f = json_object_get(filters, json_string_value(json_object_get(n, "node")));
-			json_object_set(n, "capture", f ? f : json_array());
+			json_object_set_new(n, "capture", f ? json_incref(f) : json_array());
 		}
 		json_decref(filters);
 		*result = json_pack("{s:o,s:I}", "coverage", cov, "snapshots", (json_int_t)snaps);

@@ -33,7 +33,7 @@ static struct tv_mcp *get_server(void)
 		return server;
 	if (!mkdtemp(dir))
 		abort();
-	char url[64];
+	static char url[64]; /* the server borrows its options' strings for its life */
 	snprintf(url, sizeof(url), "file://%s", dir);
 	struct tv_mcp_opts o = {.store_url = url, .export_dir = dir, .cache_dir = dir};
 	if (tv_mcp_new(&server, &o))
